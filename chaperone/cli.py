@@ -1,0 +1,34 @@
+"""The ``chaperone`` command.
+
+Two families of subcommands live behind one entry point:
+
+* ``chaperone check`` and ``chaperone protocols ...`` are pure: they run the rule engine
+  (:mod:`chaperone.rules`) without importing Django, touching a database or the network
+  (see ``shared/contracts/protocol-check.md``).
+* everything else (``import``, ``audit``, ``demo``, ``migrate``, ``runserver`` ...) is a Django
+  management command, so ``chaperone`` doubles as ``manage.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+PURE_COMMANDS = frozenset({"check", "protocols"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in PURE_COMMANDS:
+        from chaperone.rules.cli import main as rules_main
+
+        return rules_main(args)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chaperone.config.settings.local")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["chaperone", *args])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

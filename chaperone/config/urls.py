@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("chaperone.core.urls")),
+    path("people/", include("chaperone.people.urls")),
+    path("audit/", include("chaperone.audit.urls")),
+    path("protocols/", include("chaperone.protocols.urls")),
+]

@@ -1,0 +1,71 @@
+"""Request-wide middleware: the acting person, the request context for audit, the 2FA gate."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+
+from chaperone.core.context import RequestContext, use_context
+from chaperone.tenancy.policies import actor_for_user
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    """Attach ``request.actor`` and make who/where available to audit and logging."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.actor = SimpleLazyObject(lambda: actor_for_user(request.user))  # type: ignore[attr-defined]
+        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        ctx = RequestContext(
+            request_id=request_id,
+            ip_address=client_ip(request),
+            user_agent=request.headers.get("User-Agent", "")[:300],
+            user_id=request.user.pk if request.user.is_authenticated else None,
+            via="web",
+        )
+        with use_context(ctx):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+#: URL names a signed-in user who still owes a second factor may reach.
+TWO_FACTOR_EXEMPT = frozenset({"two_factor_setup", "two_factor_verify", "logout", "healthz"})
+
+
+class TwoFactorRequiredMiddleware:
+    """Staff with safeguarding or leadership roles must complete TOTP before anything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):  # type: ignore[no-untyped-def]
+        user = request.user
+        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in TWO_FACTOR_EXEMPT:
+            return None
+        if getattr(view_func, "login_required", True) is False:
+            return None
+        if not request.actor.requires_two_factor:  # type: ignore[attr-defined]
+            return None
+        from django_otp import devices_for_user
+
+        has_device = any(True for _ in devices_for_user(user, confirmed=True))
+        target = "two_factor_verify" if has_device else "two_factor_setup"
+        return redirect(f"{reverse(target)}?next={request.get_full_path()}")

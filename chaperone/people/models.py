@@ -1,0 +1,250 @@
+"""People: staff (with roles per school), pupils, households and their parents/carers."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from chaperone.tenancy.models import School, Trust
+from chaperone.tenancy.querysets import ScopedQuerySet
+
+
+class PupilQuerySet(ScopedQuerySet["Pupil"]):
+    school_path = "school_id"
+
+
+class StaffQuerySet(ScopedQuerySet["StaffMember"]):
+    school_path = "assignments__school_id"
+    school_path_is_multi = True
+
+
+class HouseholdQuerySet(ScopedQuerySet["Household"]):
+    school_path = "pupils__school_id"
+    school_path_is_multi = True
+
+
+class ContactQuerySet(ScopedQuerySet["Contact"]):
+    school_path = "household__pupils__school_id"
+    school_path_is_multi = True
+
+
+class User(AbstractUser):
+    """A login. Staff members have one; parents do not (they act through signed links)."""
+
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        db_table = "people_user"
+
+
+class Role(models.TextChoices):
+    HEADTEACHER = "headteacher", "Headteacher"
+    DSL = "dsl", "Designated safeguarding lead"
+    DEPUTY_DSL = "deputy_dsl", "Deputy DSL"
+    SLT = "slt", "Senior leadership team"
+    TEACHER = "teacher", "Teacher"
+    TUTOR = "tutor", "Tutor"
+    HEAD_OF_YEAR = "head_of_year", "Head of year"
+    HOUSEMASTER = "housemaster", "Housemaster"
+    PASTORAL_LEAD = "pastoral_lead", "Pastoral lead"
+    COUNSELLOR = "counsellor", "Counsellor"
+    SEN_STAFF = "sen_staff", "SEN staff"
+    SUPPORT_STAFF = "support_staff", "Support staff"
+    SCHOOL_ADMIN = "school_admin", "School administrator"
+    TRUST_ADMIN = "trust_admin", "Trust administrator"
+
+
+#: Roles held across a whole trust rather than in one school.
+TRUST_ROLES = frozenset({Role.TRUST_ADMIN})
+
+
+class StaffMember(models.Model):
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="staff")
+    user = models.OneToOneField(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff"
+    )
+    staff_ref = models.CharField(
+        "staff ID", max_length=40, help_text="The MIS identifier used to match imports."
+    )
+    title = models.CharField(max_length=20, blank=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164 format.")
+    dbs_checked_on = models.DateField("DBS check date", null=True, blank=True)
+    code_of_conduct_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StaffQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trust", "staff_ref"],
+                name="%(app_label)s_%(class)s_unique_ref_per_trust",
+                violation_error_message="Another staff member in this trust has that staff ID.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class StaffAssignment(models.Model):
+    """A role a staff member holds in one school (or across the trust, for trust roles)."""
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="assignments")
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="assignments"
+    )
+    role = models.CharField(max_length=30, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff", "school", "role"],
+                name="%(app_label)s_%(class)s_unique_role",
+                violation_error_message="This person already holds that role there.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role__in=sorted(TRUST_ROLES), school__isnull=True)
+                    | (~models.Q(role__in=sorted(TRUST_ROLES)) & models.Q(school__isnull=False))
+                ),
+                name="%(app_label)s_%(class)s_school_matches_role_scope",
+                violation_error_message="Trust roles have no school; school roles need one.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} · {self.get_role_display()} · {self.school or 'trust'}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+    PHONE = "phone", "Phone call"
+
+
+class Household(models.Model):
+    """A family home. Siblings at different schools of one trust share a household."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="households")
+    reference = models.CharField(max_length=40, help_text="The MIS family/address reference.")
+    name = models.CharField(max_length=200, help_text="How staff refer to it, e.g. 'Okafor family'.")
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trust", "reference"],
+                name="%(app_label)s_%(class)s_unique_ref_per_trust",
+                violation_error_message="Another household in this trust has that reference.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A parent or carer of a household."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    relationship = models.CharField(max_length=40, default="parent")
+    has_parental_responsibility = models.BooleanField(default=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164 format, e.g. +447700900123.")
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    language = models.CharField(max_length=40, default="English")
+    priority = models.PositiveSmallIntegerField(default=1, help_text="1 is the first to contact.")
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["household", "priority", "last_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "priority"],
+                name="%(app_label)s_%(class)s_unique_priority",
+                violation_error_message="Two contacts of one household share a priority.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class SocialCareStatus(models.TextChoices):
+    NONE = "", "None"
+    CIN = "cin", "Child in need"
+    CP = "cp", "Child protection plan"
+
+
+class Pupil(models.Model):
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="pupils")
+    household = models.ForeignKey(
+        Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="pupils"
+    )
+    upn = models.CharField("UPN", max_length=13)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    year_group = models.SmallIntegerField(help_text="0 is Reception; 1 to 13 are Years 1 to 13.")
+    is_vulnerable = models.BooleanField(
+        "vulnerable", default=False, help_text="Includes pupils known to be at risk without a status."
+    )
+    has_ehcp = models.BooleanField("EHCP", default=False)
+    has_sen = models.BooleanField("SEN support", default=False)
+    social_care_status = models.CharField(
+        max_length=3, choices=SocialCareStatus.choices, default=SocialCareStatus.NONE, blank=True
+    )
+    is_looked_after = models.BooleanField("looked after", default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PupilQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "upn"],
+                name="%(app_label)s_%(class)s_unique_upn_per_school",
+                violation_error_message="Another pupil at this school has that UPN.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(year_group__gte=-1, year_group__lte=14),
+                name="%(app_label)s_%(class)s_year_group_range",
+                violation_error_message="Year group must be between Nursery (-1) and 14.",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "is_vulnerable"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.preferred_name or self.first_name} {self.last_name}"
+
+    @property
+    def year_label(self) -> str:
+        return {-1: "Nursery", 0: "Reception"}.get(self.year_group, f"Year {self.year_group}")

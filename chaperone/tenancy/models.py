@@ -1,0 +1,55 @@
+"""Tenants: a trust runs one or more schools. A standalone school is a trust of one."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+urn_validator = RegexValidator(r"^\d{6}$", "A URN is six digits.")
+
+
+class Phase(models.TextChoices):
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+    ALL_THROUGH = "all_through", "All-through"
+    SPECIAL = "special", "Special"
+
+
+class Trust(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    is_standalone = models.BooleanField(
+        default=False, help_text="A single school that is its own tenant."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="schools")
+    name = models.CharField(max_length=200)
+    urn = models.CharField("URN", max_length=6, unique=True, validators=[urn_validator])
+    phase = models.CharField(max_length=20, choices=Phase.choices)
+    la_code = models.CharField(
+        "LA code", max_length=3, blank=True, validators=[RegexValidator(r"^\d{3}$")]
+    )
+    time_zone = models.CharField(max_length=64, default="Europe/London")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(urn__regex=r"^[0-9]{6}$"),
+                name="%(app_label)s_%(class)s_urn_six_digits",
+                violation_error_message="A URN is six digits.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
