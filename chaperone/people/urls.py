@@ -1,4 +1,12 @@
 from django.urls import path
 
+from chaperone.people import views
+
 app_name = "people"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("pupils/", views.pupil_list, name="pupil_list"),
+    path("pupils/<int:pk>/", views.pupil_detail, name="pupil_detail"),
+    path("households/<int:pk>/", views.household_detail, name="household_detail"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
+]
