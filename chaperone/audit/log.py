@@ -1,0 +1,143 @@
+"""Writing to the audit log: :func:`record` and :func:`record_read`.
+
+Call ``record()`` inside the transaction of the change it describes, as late as you can: it locks
+the chain head until that transaction ends, and if the transaction rolls back the audit row goes
+with it. Who and from where (IP address, user agent, request id, web/cli/task) come from
+:func:`chaperone.core.context.current_context`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from chaperone.audit.chain import GENESIS_HASH, build_payload, link_hash, plain_json
+from chaperone.audit.models import AuditChainHead, AuditEvent
+from chaperone.audit.registry import check_action
+from chaperone.core.context import current_context
+
+if TYPE_CHECKING:
+    from chaperone.tenancy.policies import Actor
+
+SYSTEM_LABEL = "System"
+
+__all__ = ["SYSTEM_LABEL", "record", "record_read"]
+
+
+def record(
+    action: str,
+    *,
+    actor: Actor | None,
+    target: models.Model | None = None,
+    school_id: int | None = None,
+    trust_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit log and return it.
+
+    ``actor`` is the acting person (``None`` for the system itself). ``school_id`` / ``trust_id``
+    default to the target's own (``target.school_id`` / ``target.trust_id``, or the target itself
+    when it is a school or trust), then to the school's trust and the actor's trust.
+    Raises :class:`~chaperone.audit.registry.UnknownAuditAction` for an undeclared action.
+    """
+    check_action(action)
+    ctx = current_context()
+    school_id, trust_id = _tenant_of(target, school_id, trust_id, actor)
+    fields: dict[str, Any] = {
+        "action": action,
+        "actor_user_id": actor.user_id if actor is not None else None,
+        "actor_staff_id": actor.staff_id if actor is not None else None,
+        "actor_label": _actor_label(actor),
+        "trust_id": trust_id,
+        "school_id": school_id,
+        "target_type": target._meta.label_lower if target is not None else "",
+        "target_id": str(target.pk) if target is not None else "",
+        "target_label": str(target)[:300] if target is not None else "",
+        "ip_address": ctx.ip_address,
+        "user_agent": ctx.user_agent[:300],
+        "request_id": ctx.request_id[:64],
+        "via": ctx.via,
+        "details": plain_json(details or {}),
+    }
+    with transaction.atomic(savepoint=False):
+        head = _locked_head()
+        fields["seq"] = head.seq + 1
+        fields["prev_hash"] = head.hash
+        fields["occurred_at"] = timezone.now()
+        payload = build_payload(fields)
+        event = AuditEvent(**fields, payload=payload, hash=link_hash(head.hash, payload))
+        event.save()
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
+    return event
+
+
+def record_read(
+    action: str,
+    *,
+    actor: Actor | None,
+    target: models.Model,
+    school_id: int | None = None,
+    trust_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record that someone looked at something sensitive (a pupil's record, a concern, a
+    recording). The same as :func:`record`; the name says why it is called on a read."""
+    return record(
+        action,
+        actor=actor,
+        target=target,
+        school_id=school_id,
+        trust_id=trust_id,
+        details=details,
+    )
+
+
+def _locked_head() -> AuditChainHead:
+    """The chain head, locked until the end of the transaction (created on first use, or rebuilt
+    from the last row if it has gone missing)."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is not None:
+        return head
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, last_hash = last if last is not None else (0, GENESIS_HASH)
+    AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": seq, "hash": last_hash})
+    return AuditChainHead.objects.select_for_update().get(pk=1)
+
+
+def _tenant_of(
+    target: models.Model | None, school_id: int | None, trust_id: int | None, actor: Actor | None
+) -> tuple[int | None, int | None]:
+    from chaperone.tenancy.models import School, Trust
+
+    if target is not None:
+        if school_id is None:
+            school_id = (
+                target.pk if isinstance(target, School) else getattr(target, "school_id", None)
+            )
+        if trust_id is None:
+            trust_id = target.pk if isinstance(target, Trust) else getattr(target, "trust_id", None)
+    if trust_id is None and school_id is not None:
+        trust_id = School.objects.filter(pk=school_id).values_list("trust_id", flat=True).first()
+    if trust_id is None and actor is not None:
+        trust_id = actor.trust_id
+    return school_id, trust_id
+
+
+def _actor_label(actor: Actor | None) -> str:
+    from chaperone.people.models import StaffMember, User
+
+    if actor is None or (actor.user_id is None and actor.staff_id is None):
+        return SYSTEM_LABEL
+    if actor.staff_id is not None:
+        name = (
+            StaffMember.objects.filter(pk=actor.staff_id)
+            .values_list("first_name", "last_name")
+            .first()
+        )
+        if name is not None:
+            return f"{name[0]} {name[1]}"[:200]
+    username = User.objects.filter(pk=actor.user_id).values_list("username", flat=True).first()
+    return (username or f"user {actor.user_id}")[:200]

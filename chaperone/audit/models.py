@@ -1,0 +1,136 @@
+"""The audit log: an append-only, hash-chained record of who did what, to what, when, from where.
+
+Rows reference people, schools and records by id plus a label snapshot, never by foreign key, so
+an audit row outlives whatever it describes. Rows are written only by
+:func:`chaperone.audit.log.record`; they cannot be changed or deleted through Django, and database
+triggers (see migration 0002) refuse UPDATE and DELETE underneath it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+from chaperone.tenancy.querysets import ScopedQuerySet
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Someone tried to change or delete an audit row."""
+
+    def __init__(self, what: str = "changed or deleted") -> None:
+        super().__init__(f"Audit events are append-only: they cannot be {what}.")
+
+
+class Via(models.TextChoices):
+    WEB = "web", "Web"
+    CLI = "cli", "Command line"
+    TASK = "task", "Background task"
+
+
+class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
+    school_path = "school_id"
+
+    def for_actor(self, actor, action):  # type: ignore[no-untyped-def]
+        """Events in schools where the actor may ``action``; trust admins also see the
+        trust-wide events (sign-ins and the like, which belong to no school) of their trust."""
+        scoped = super().for_actor(actor, action)
+        if actor.is_trust_admin and actor.trust_id is not None:
+            trust_wide = self.filter(school_id__isnull=True, trust_id=actor.trust_id)
+            return scoped | trust_wide
+        return scoped
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("updated")
+
+    def delete(self) -> NoReturn:
+        raise AuditLogIsAppendOnly("deleted")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("updated")
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("updated")
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField(unique=True, editable=False)
+    occurred_at = models.DateTimeField(editable=False)
+    action = models.CharField(max_length=100, editable=False)
+
+    actor_user_id = models.BigIntegerField(null=True, editable=False)
+    actor_staff_id = models.BigIntegerField(null=True, editable=False)
+    actor_label = models.CharField(
+        max_length=200, editable=False, help_text="Who it was, as named at the time."
+    )
+
+    trust_id = models.BigIntegerField(null=True, editable=False)
+    school_id = models.BigIntegerField(null=True, editable=False)
+
+    target_type = models.CharField(
+        max_length=100, blank=True, editable=False, help_text="app_label.model, e.g. people.pupil"
+    )
+    target_id = models.CharField(max_length=64, blank=True, editable=False)
+    target_label = models.CharField(max_length=300, blank=True, editable=False)
+
+    ip_address = models.GenericIPAddressField(null=True, editable=False)
+    user_agent = models.CharField(max_length=300, blank=True, editable=False)
+    request_id = models.CharField(max_length=64, blank=True, editable=False)
+    via = models.CharField(max_length=10, choices=Via.choices, editable=False)
+    details = models.JSONField(default=dict, editable=False)
+
+    payload = models.TextField(editable=False, help_text="Canonical JSON of the fields above.")
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["school_id", "-seq"], name="audit_event_school_seq"),
+            models.Index(fields=["trust_id", "-seq"], name="audit_event_trust_seq"),
+            models.Index(fields=["target_type", "target_id"], name="audit_event_target"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(seq__gte=1),
+                name="%(app_label)s_%(class)s_seq_positive",
+                violation_error_message="Audit sequence numbers start at 1.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding or self.pk is not None:
+            raise AuditLogIsAppendOnly("updated")
+        if not (self.payload and self.hash and self.prev_hash):
+            raise AuditLogIsAppendOnly("written except through chaperone.audit.log.record()")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("deleted")
+
+
+class AuditChainHead(models.Model):
+    """One row: the last sequence number and hash. Locking it serialises appends to the chain,
+    and comparing it with the last row reveals rows cut off the end of the log."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1),
+                name="%(app_label)s_%(class)s_single_row",
+                violation_error_message="There is only one audit chain head.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq} {self.hash[:12]}"
