@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from django.db import models
 
+from chaperone.audit.registry import describe
 from chaperone.tenancy.querysets import ScopedQuerySet
 
 
@@ -113,6 +114,10 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditLogIsAppendOnly("deleted")
+
+    @property
+    def description(self) -> str:
+        return describe(self.action)
 
 
 class AuditChainHead(models.Model):

@@ -1,0 +1,140 @@
+"""Checking the audit chain: :func:`audit_chain_verify`, shared by ``chaperone audit verify`` and
+any page that wants to show whether the log is intact."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from chaperone.audit.chain import GENESIS_HASH, PAYLOAD_FIELDS, build_payload
+from chaperone.audit.models import AuditChainHead, AuditEvent
+
+CHUNK_SIZE = 20_000
+
+PAYLOAD_MISMATCH = "payload hash mismatch"
+PREV_HASH_UNLINKED = "prev_hash does not link"
+SEQUENCE_GAP = "sequence gap"
+COLUMNS_DIFFER = "stored columns differ from the hashed payload"
+TAIL_MISSING = "rows missing from the end"
+HEAD_MISMATCH = "the last row does not match the chain head"
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    ok: bool
+    rows: int
+    head_seq: int | None = None
+    head_hash: str | None = None
+    broken_seq: int | None = None
+    broken_id: int | None = None
+    reason: str = ""
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"OK: {self.rows} rows verified, head {self.head_hash or GENESIS_HASH}"
+        where = f"id {self.broken_id}" if self.broken_id is not None else "no row"
+        return f"BROKEN at seq {self.broken_seq} ({where}): {self.reason}"
+
+
+def audit_chain_verify(
+    *, from_seq: int = 1, deep: bool = False, using: str = DEFAULT_DB_ALIAS
+) -> ChainVerification:
+    """Recompute the chain from the stored bytes, in ``seq`` order, from ``from_seq`` on.
+
+    Stops at the first broken row. A row is broken if its ``seq`` is not the next number (a row
+    was removed), its ``prev_hash`` is not the previous row's ``hash``, or its ``hash`` is not
+    ``sha256(prev_hash + payload)``. With ``deep``, also rebuilds each payload from the row's
+    columns, so a column edited without touching the payload is caught too (slower). Finally the
+    last row must match the chain head, so rows cut off the end are noticed.
+    """
+    from_seq = max(1, from_seq)
+    connection = connections[using]
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    expected_seq = from_seq
+    prev_hex = GENESIS_HASH
+    if from_seq > 1:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, hash FROM {table} WHERE seq = %s", [from_seq - 1])  # noqa: S608
+            row = cursor.fetchone()
+        if row is None:
+            return ChainVerification(
+                ok=False, rows=0, broken_seq=from_seq - 1, reason=f"{SEQUENCE_GAP} (row missing)"
+            )
+        prev_hex = row[1]
+    prev_digest = bytes.fromhex(prev_hex)
+    rows = 0
+    last_id: int | None = None
+    sha256 = hashlib.sha256
+    query = (
+        f"SELECT seq, id, prev_hash, hash, payload FROM {table} "  # noqa: S608
+        f"WHERE seq >= %s ORDER BY seq LIMIT {CHUNK_SIZE}"
+    )
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(query, [expected_seq])
+            chunk = cursor.fetchall()
+        if not chunk:
+            break
+        for seq, pk, prev_hash, row_hash, payload in chunk:
+            reason = ""
+            if seq != expected_seq:
+                reason = f"{SEQUENCE_GAP} (expected seq {expected_seq})"
+            elif prev_hash != prev_hex:
+                reason = PREV_HASH_UNLINKED
+            else:
+                digest = sha256(prev_digest + payload.encode("utf-8")).digest()
+                prev_hex = digest.hex()
+                if prev_hex != row_hash:
+                    reason = PAYLOAD_MISMATCH
+            if reason:
+                return ChainVerification(
+                    ok=False, rows=rows, broken_seq=seq, broken_id=pk, reason=reason
+                )
+            prev_digest = digest
+            expected_seq += 1
+            last_id = pk
+            rows += 1
+        if deep:
+            broken = _first_row_differing_from_payload(chunk[0][0], chunk[-1][0], using)
+            if broken is not None:
+                return ChainVerification(
+                    ok=False,
+                    rows=rows,
+                    broken_seq=broken[0],
+                    broken_id=broken[1],
+                    reason=COLUMNS_DIFFER,
+                )
+        if len(chunk) < CHUNK_SIZE:
+            break
+    last_seq = expected_seq - 1
+    head = AuditChainHead.objects.using(using).filter(pk=1).values_list("seq", "hash").first()
+    if head is not None and head != (last_seq, prev_hex):
+        if head[0] > last_seq:
+            reason = f"{TAIL_MISSING} (the chain head records seq {head[0]}, hash {head[1]})"
+        else:
+            reason = f"{HEAD_MISMATCH} (seq {head[0]}, hash {head[1]})"
+        return ChainVerification(
+            ok=False,
+            rows=rows,
+            broken_seq=last_seq + 1 if head[0] > last_seq else last_seq,
+            broken_id=None if head[0] > last_seq else last_id,
+            reason=reason,
+        )
+    return ChainVerification(ok=True, rows=rows, head_seq=last_seq or None, head_hash=prev_hex)
+
+
+def _first_row_differing_from_payload(
+    first_seq: int, last_seq: int, using: str
+) -> tuple[int, int] | None:
+    rows = (
+        AuditEvent.objects.using(using)
+        .filter(seq__gte=first_seq, seq__lte=last_seq)
+        .order_by("seq")
+        .values("id", "payload", *PAYLOAD_FIELDS)
+    )
+    for row in rows.iterator(chunk_size=2000):
+        if build_payload(row) != row["payload"]:
+            return row["seq"], row["id"]
+    return None
