@@ -1,9 +1,62 @@
+"""Dashboard, school switcher and health check."""
+
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from chaperone.audit.log import record
+from chaperone.core.schools import active_school, set_active_school, visible_schools
+from chaperone.people.selectors import school_counts
+from chaperone.tenancy.policies import Actor
 
 
 @login_not_required
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    school = active_school(request)
+    counts = school_counts(actor=actor, school=school) if school else None
+    trust_rows = []
+    if actor.is_trust_admin:
+        trust_rows = [
+            (s, school_counts(actor=actor, school=s)) for s in visible_schools(actor)
+        ]
+    roles = actor.roles_in(school.id) if school else frozenset()
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "school": school,
+            "counts": counts,
+            "trust_rows": trust_rows,
+            "roles": sorted(roles | actor.trust_roles),
+            "is_safeguarding": bool(roles & {"dsl", "deputy_dsl"}),
+            "is_leader": bool(roles & {"headteacher", "slt"}) or actor.is_trust_admin,
+        },
+    )
+
+
+@require_POST
+def school_switch(request: HttpRequest) -> HttpResponse:
+    """Trust staff choose which school they are working in."""
+    raw = request.POST.get("school", "")
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    if not raw.isdigit() or not set_active_school(request, int(raw)):
+        messages.error(request, "Choose one of your schools.")
+        return redirect(target)
+    school = active_school(request)
+    record("school.switched", actor=request.actor, school_id=school.id if school else None)  # type: ignore[attr-defined]
+    messages.success(request, f"You are now working in {school}.")
+    return redirect(target)

@@ -1,0 +1,132 @@
+"""Sign-in, sign-out and the second factor (TOTP) for staff."""
+
+from __future__ import annotations
+
+import base64
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+from django_otp import devices_for_user
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from chaperone.audit.log import record
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="Six-digit code",
+        help_text="Open your authenticator app and type the code it shows for Chaperone.",
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}
+        ),
+        error_messages={
+            "required": "Enter the six-digit code from your authenticator app.",
+            "min_length": "The code has six digits.",
+            "max_length": "The code has six digits.",
+        },
+    )
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].strip()
+        if not token.isdigit():
+            raise forms.ValidationError("The code is six digits, with no letters or spaces.")
+        return token
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return "/"
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+def _allowed(device: TOTPDevice, form: TokenForm) -> bool:
+    """After a wrong code django-otp makes the next try wait a little longer each time."""
+    allowed, info = device.verify_is_allowed()
+    if not allowed:
+        form.add_error(
+            "token", "Too many wrong codes in a row. Wait a few seconds, then try the new code."
+        )
+    return allowed
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode()
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: show the secret as a QR code, confirm with one code."""
+    user = request.user
+    if any(True for _ in devices_for_user(user, confirmed=True)):
+        return redirect("two_factor_verify")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and _allowed(device, form):
+        if device.verify_token(form.cleaned_data["token"]):
+            with transaction.atomic():
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                otp_login(request, device)
+                record("auth.two_factor_enrolled", actor=request.actor, target=None)  # type: ignore[attr-defined]
+            return redirect(_safe_next(request))
+        form.add_error("token", "That code did not match. Check the time on your phone and try again.")
+    base32 = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_svg": _qr_svg(device.config_url),
+            "secret": " ".join(base32[i : i + 4] for i in range(0, len(base32), 4)),
+            "next": _safe_next(request),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """Ask for the current code from the user's confirmed authenticator."""
+    devices = list(devices_for_user(request.user, confirmed=True))
+    if not devices:
+        return redirect("two_factor_setup")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and all(_allowed(d, form) for d in devices):
+        token = form.cleaned_data["token"]
+        device = next((d for d in devices if d.verify_token(token)), None)
+        if device is not None:
+            otp_login(request, device)
+            record("auth.two_factor_verified", actor=request.actor)  # type: ignore[attr-defined]
+            return redirect(_safe_next(request))
+        form.add_error("token", "That code did not match. Codes change every 30 seconds.")
+    return render(
+        request, "accounts/two_factor_verify.html", {"form": form, "next": _safe_next(request)}
+    )
+
+
+logout_view = auth_views.LogoutView.as_view()
+login_view = login_not_required(LoginView.as_view())

@@ -1,0 +1,101 @@
+"""Pupil, household and staff pages. Thin: selectors read, templates show."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from chaperone.audit.log import record
+from chaperone.core.schools import active_school
+from chaperone.people import selectors
+from chaperone.tenancy.policies import Actor
+
+PAGE_SIZE = 50
+
+
+def _school_or_404(request: HttpRequest):  # type: ignore[no-untyped-def]
+    school = active_school(request)
+    if school is None:
+        raise Http404("No school.")
+    return school
+
+
+@require_GET
+def pupil_list(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    school = _school_or_404(request)
+    search = request.GET.get("q", "").strip()[:100]
+    flag = request.GET.get("flag", "")
+    year_raw = request.GET.get("year", "")
+    year = int(year_raw) if year_raw.lstrip("-").isdigit() else None
+    qs = selectors.pupil_list(actor=actor, school=school, search=search, year_group=year, flag=flag)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "school": school, "q": search, "flag": flag, "year": year_raw,
+               "years": range(-1, 14)}
+    template = "people/_pupil_rows.html" if request.htmx else "people/pupil_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@require_GET
+def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    pupil = selectors.pupil_get(actor=actor, pupil_id=pk)
+    record("pupil.viewed", actor=actor, target=pupil)
+    can_see_household = actor.can("household.view", pupil.school_id)
+    contacts = (
+        selectors.household_contacts(actor=actor, household=pupil.household)
+        if pupil.household and can_see_household
+        else []
+    )
+    return render(
+        request,
+        "people/pupil_detail.html",
+        {
+            "pupil": pupil,
+            "siblings": selectors.pupil_siblings(actor=actor, pupil=pupil),
+            "contacts": contacts,
+            "can_see_household": can_see_household,
+        },
+    )
+
+
+@require_GET
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    household = selectors.household_get(actor=actor, household_id=pk)
+    record("household.viewed", actor=actor, target=household)
+    return render(
+        request,
+        "people/household_detail.html",
+        {
+            "household": household,
+            "contacts": selectors.household_contacts(actor=actor, household=household),
+            "pupils": selectors.household_pupils(actor=actor, household=household),
+        },
+    )
+
+
+@require_GET
+def staff_list(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    school = _school_or_404(request)
+    search = request.GET.get("q", "").strip()[:100]
+    qs = selectors.staff_list(actor=actor, school=school, search=search).prefetch_related(
+        "assignments"
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "people/staff_list.html", {"page": page, "school": school, "q": search})
+
+
+@require_GET
+def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    staff = selectors.staff_get(actor=actor, staff_id=pk)
+    record("staff.viewed", actor=actor, target=staff)
+    return render(
+        request,
+        "people/staff_detail.html",
+        {"staff": staff, "assignments": selectors.staff_roles_by_school(actor=actor, staff=staff)},
+    )

@@ -1,0 +1,157 @@
+"""Sign-in, the 2FA gate for safeguarding roles, lockout and the school switcher."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from chaperone.people.models import Role
+from tests.factories import make_staff
+
+PASSWORD = "correct horse battery"
+
+
+def _sign_in(client: Client, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+@pytest.mark.django_db
+def test_teacher_signs_in_without_second_factor(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    staff = make_staff(tenant_a.school, Role.TEACHER)
+    client = Client()
+    response = _sign_in(client, staff.user.username)
+    assert response.status_code == 302
+    page = client.get(reverse("dashboard"))
+    assert page.status_code == 200
+    assert "Alpha Primary" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_wrong_password_shows_error_and_no_session(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    staff = make_staff(tenant_a.school, Role.TEACHER)
+    client = Client()
+    response = _sign_in(client, staff.user.username, "wrong password")
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.SLT, Role.TRUST_ADMIN])
+def test_safeguarding_roles_must_enrol_a_second_factor(tenant_a, role) -> None:  # type: ignore[no-untyped-def]
+    staff = make_staff(tenant_a.school, role)
+    client = Client()
+    _sign_in(client, staff.user.username)
+    response = client.get(reverse("people:pupil_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("two_factor_setup"))
+    # Enrol: the page shows a key; a code from it confirms the device.
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    device = TOTPDevice.objects.get(user=staff.user, confirmed=False)
+    assert "<svg" in page.content.decode()
+    bad = client.post(reverse("two_factor_setup"), {"token": "000000" if totp(device.bin_key) != 0 else "111111"})
+    assert "did not match" in bad.content.decode()
+    throttled = client.post(reverse("two_factor_setup"), {"token": f"{totp(device.bin_key):06d}"})
+    assert "Too many wrong codes" in throttled.content.decode()
+    device.refresh_from_db()
+    device.throttle_reset()
+    good = client.post(
+        reverse("two_factor_setup") + "?next=/people/pupils/",
+        {"token": f"{totp(device.bin_key):06d}", "next": "/people/pupils/"},
+    )
+    assert good.status_code == 302 and good["Location"] == "/people/pupils/"
+    assert client.get(reverse("people:pupil_list")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_enrolled_user_is_asked_for_a_code_each_sign_in(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    staff = make_staff(tenant_a.school, Role.DSL)
+    device = TOTPDevice.objects.create(user=staff.user, name="phone", confirmed=True)
+    client = Client()
+    _sign_in(client, staff.user.username)
+    response = client.get(reverse("dashboard"))
+    assert response["Location"].startswith(reverse("two_factor_verify"))
+    letters = client.post(reverse("two_factor_verify"), {"token": "abcdef"})
+    assert "six digits" in letters.content.decode()
+    ok = client.post(reverse("two_factor_verify"), {"token": f"{totp(device.bin_key):06d}"})
+    assert ok.status_code == 302
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_next_cannot_point_off_site(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    staff = make_staff(tenant_a.school, Role.DSL)
+    device = TOTPDevice.objects.create(user=staff.user, name="phone", confirmed=True)
+    client = Client()
+    _sign_in(client, staff.user.username)
+    ok = client.post(
+        reverse("two_factor_verify"),
+        {"token": f"{totp(device.bin_key):06d}", "next": "https://evil.example/"},
+    )
+    assert ok["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_repeated_failures_lock_the_account(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    staff = make_staff(tenant_a.school, Role.TEACHER)
+    client = Client()
+    for _ in range(5):
+        _sign_in(client, staff.user.username, "nope")
+    locked = _sign_in(client, staff.user.username)  # right password, still locked
+    assert locked.status_code == 429
+    assert "Too many attempts" in locked.content.decode()
+
+
+@pytest.mark.django_db
+def test_passwords_are_hashed_with_argon2_in_production_settings(settings, tenant_a) -> None:  # type: ignore[no-untyped-def]
+    from chaperone.config.settings import base
+
+    settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS
+    staff = make_staff(tenant_a.school, Role.TEACHER)
+    staff.user.set_password("a long enough password")
+    assert staff.user.password.startswith("argon2")
+
+
+@pytest.mark.django_db
+def test_trust_admin_switches_school(tenant_a, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(None, Role.TRUST_ADMIN, trust=tenant_a.trust)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Across the trust" in page
+    assert re.search(r"Alpha Primary.*Alpha Secondary", page, re.S)
+    client.post(reverse("school_switch"), {"school": tenant_a.other_school.pk, "next": "/people/pupils/"})
+    body = client.get(reverse("people:pupil_list")).content.decode()
+    assert "Alphatwo" in body and "Alphaone" not in body
+
+
+@pytest.mark.django_db
+def test_teacher_sees_own_school_only(tenant_a, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_a.school, Role.TEACHER)
+    body = client.get(reverse("people:pupil_list")).content.decode()
+    assert "Alphaone" in body and "Alphatwo" not in body
+    # No switcher: a single-school teacher cannot choose the sister school.
+    client.post(reverse("school_switch"), {"school": tenant_a.other_school.pk})
+    assert "Alphatwo" not in client.get(reverse("people:pupil_list")).content.decode()
+
+
+@pytest.mark.django_db
+def test_pupil_page_shows_siblings_and_household_by_role(tenant_a, login_as) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import ContactFactory, PupilFactory
+
+    older = PupilFactory(school=tenant_a.other_school, first_name="Olu", last_name="Sibling")
+    younger = PupilFactory(school=tenant_a.school, household=older.household, first_name="Yaa", last_name="Sibling")
+    ContactFactory(household=older.household, first_name="Parent", last_name="Sibling", phone="+447700900555")
+    dsl = login_as(tenant_a.school, Role.DSL)
+    page = dsl.get(reverse("people:pupil_detail", args=[younger.pk])).content.decode()
+    assert "+447700900555" in page
+    teacher = login_as(tenant_a.school, Role.TEACHER)
+    page = teacher.get(reverse("people:pupil_detail", args=[younger.pk])).content.decode()
+    assert "+447700900555" not in page  # teachers do not see family contact details
+    admin = login_as(None, Role.TRUST_ADMIN, trust=tenant_a.trust)
+    page = admin.get(reverse("people:pupil_detail", args=[younger.pk])).content.decode()
+    assert "Olu Sibling" in page  # sibling at the sister school
