@@ -1,0 +1,142 @@
+"""record(): the chain it builds, what it takes from the target and actor, and its transaction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import transaction
+
+from chaperone.audit.chain import GENESIS_HASH, link_hash
+from chaperone.audit.log import SYSTEM_LABEL, record, record_read
+from chaperone.audit.models import AuditChainHead, AuditEvent
+from chaperone.audit.registry import UnknownAuditAction
+from chaperone.core.context import RequestContext, use_context
+from chaperone.people.models import Role
+from chaperone.tenancy.policies import actor_for_user
+from tests.factories import PupilFactory, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_event_links_to_the_one_before(tenant_a) -> None:
+    first = record("audit.viewed", actor=None, school_id=tenant_a.school.pk)
+    second = record("audit.viewed", actor=None, school_id=tenant_a.school.pk)
+    third = record("audit.viewed", actor=None, school_id=tenant_a.school.pk)
+    assert [second.seq, third.seq] == [first.seq + 1, first.seq + 2]
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    for event in (first, second, third):
+        assert event.hash == link_hash(event.prev_hash, event.payload)
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.hash) == (third.seq, third.hash)
+
+
+def test_the_first_event_links_to_the_genesis_hash() -> None:
+    event = record("auth.logout", actor=None)
+    assert event.seq == 1
+    assert event.prev_hash == GENESIS_HASH
+
+
+def test_the_payload_is_canonical_json_of_what_is_stored(tenant_a) -> None:
+    pupil = PupilFactory(school=tenant_a.school, first_name="Ada", last_name="Lovelace")
+    staff = make_staff(tenant_a.school, Role.DSL)
+    actor = actor_for_user(staff.user)
+    ctx = RequestContext(request_id="r-1", ip_address="192.0.2.7", user_agent="UA/1", via="web")
+    with use_context(ctx):
+        event = record("pupil.viewed", actor=actor, target=pupil, details={"tab": "contacts"})
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.payload == event.payload
+    assert stored.payload == json.dumps(
+        json.loads(stored.payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    data = json.loads(stored.payload)
+    assert data["action"] == "pupil.viewed"
+    assert data["target_type"] == "people.pupil"
+    assert data["target_id"] == str(pupil.pk)
+    assert data["school_id"] == tenant_a.school.pk
+    assert data["trust_id"] == tenant_a.trust.pk
+    assert data["actor_staff_id"] == staff.pk
+    assert data["actor_label"] == staff.full_name
+    assert (data["ip_address"], data["user_agent"], data["request_id"], data["via"]) == (
+        "192.0.2.7",
+        "UA/1",
+        "r-1",
+        "web",
+    )
+    assert data["details"] == {"tab": "contacts"}
+    assert data["occurred_at"] == stored.occurred_at.isoformat(timespec="microseconds")
+    assert stored.target_label == str(pupil)
+
+
+def test_school_and_trust_come_from_the_target_or_the_school(tenant_a) -> None:
+    by_school = record("school.switched", actor=None, target=tenant_a.other_school)
+    assert (by_school.school_id, by_school.trust_id) == (
+        tenant_a.other_school.pk,
+        tenant_a.trust.pk,
+    )
+    by_id = record("audit.viewed", actor=None, school_id=tenant_a.school.pk)
+    assert by_id.trust_id == tenant_a.trust.pk
+
+
+def test_system_events_are_labelled_as_the_system_and_default_to_the_cli() -> None:
+    event = record("auth.logout", actor=None)
+    assert event.actor_label == SYSTEM_LABEL
+    assert event.actor_user_id is None
+    assert event.via == "cli"
+
+
+def test_record_read_is_record(tenant_a) -> None:
+    pupil = PupilFactory(school=tenant_a.school)
+    event = record_read("pupil.viewed", actor=None, target=pupil)
+    assert event.action == "pupil.viewed"
+    assert event.school_id == tenant_a.school.pk
+
+
+def test_an_unknown_action_raises_and_writes_nothing() -> None:
+    before = AuditEvent.objects.count()
+    with pytest.raises(UnknownAuditAction, match=r"pupil\.deleted_by_magic"):
+        record("pupil.deleted_by_magic", actor=None)
+    assert AuditEvent.objects.count() == before
+
+
+def test_details_are_stored_as_plain_json(tenant_a) -> None:
+    import datetime as dt
+    import uuid
+
+    ident = uuid.UUID(int=7)
+    event = record(
+        "audit.viewed", actor=None, details={"on": dt.date(2025, 9, 1), "id": ident, "n": [1, 2]}
+    )
+    assert AuditEvent.objects.get(pk=event.pk).details == {
+        "on": "2025-09-01",
+        "id": str(ident),
+        "n": [1, 2],
+    }
+
+
+def test_a_rolled_back_action_takes_its_audit_row_with_it(tenant_a) -> None:
+    kept = record("audit.viewed", actor=None)
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        pupil = PupilFactory(school=tenant_a.school, first_name="Rolledback")
+        record("pupil.viewed", actor=None, target=pupil)
+        raise Undo
+
+    assert not AuditEvent.objects.filter(action="pupil.viewed").exists()
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.hash) == (kept.seq, kept.hash)
+    following = record("audit.viewed", actor=None)
+    assert (following.seq, following.prev_hash) == (kept.seq + 1, kept.hash)
+
+
+def test_a_missing_head_is_rebuilt_from_the_last_row() -> None:
+    from tests.audit.helpers import tamper
+
+    last = record("audit.viewed", actor=None)
+    tamper("DELETE FROM audit_auditchainhead", table="audit_auditchainhead")
+    following = record("audit.viewed", actor=None)
+    assert (following.seq, following.prev_hash) == (last.seq + 1, last.hash)

@@ -1,0 +1,165 @@
+"""The audit log pages: who may see them, what they show, and that looking is itself logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from chaperone.audit.log import record
+from chaperone.audit.models import AuditEvent
+from chaperone.people.models import Role
+from tests.factories import PupilFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("audit:event_list")
+
+
+def _detail(pk: int) -> str:
+    return reverse("audit:event_detail", kwargs={"pk": pk})
+
+
+def test_viewing_the_log_is_logged_with_the_requests_context(tenant_a, login_as) -> None:
+    client = login_as(tenant_a.school, Role.HEADTEACHER)
+    response = client.get(
+        LIST,
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_USER_AGENT="TestBrowser/1.0",
+        HTTP_X_REQUEST_ID="req-abc-123",
+    )
+    assert response.status_code == 200
+    assert response["X-Request-ID"] == "req-abc-123"
+    event = AuditEvent.objects.filter(action="audit.viewed").latest("seq")
+    assert event.ip_address == "203.0.113.9"
+    assert event.user_agent == "TestBrowser/1.0"
+    assert event.request_id == "req-abc-123"
+    assert event.via == "web"
+    assert event.actor_user_id == response.wsgi_request.user.pk
+    assert event.school_id == tenant_a.school.pk
+    assert event.details == {"page": "1"}
+
+
+def test_the_list_shows_the_active_schools_events_only(tenant_a, tenant_b, login_as) -> None:
+    ours = PupilFactory(school=tenant_a.school, first_name="Oona", last_name="Ourschool")
+    sister = PupilFactory(school=tenant_a.other_school, first_name="Sid", last_name="Sisterschool")
+    theirs = PupilFactory(school=tenant_b.school, first_name="Tess", last_name="Theirschool")
+    for pupil in (ours, sister, theirs):
+        record("pupil.viewed", actor=None, target=pupil)
+    client = login_as(tenant_a.school, Role.DSL)
+    body = client.get(LIST).content.decode()
+    assert "Ourschool" in body
+    assert "Sisterschool" not in body
+    assert "Theirschool" not in body
+
+
+def test_the_list_filters_by_action_and_date(tenant_a, login_as) -> None:
+    pupil = PupilFactory(school=tenant_a.school, first_name="Fay", last_name="Filtered")
+    record("pupil.viewed", actor=None, target=pupil)
+    record("school.switched", actor=None, target=tenant_a.school)
+    client = login_as(tenant_a.school, Role.HEADTEACHER)
+
+    page = client.get(LIST, {"action": "school.switched"}).context["page"]
+    assert {e.action for e in page} == {"school.switched"}
+
+    today = timezone.localdate()
+    page = client.get(LIST, {"date_from": today.isoformat()}).context["page"]
+    assert "pupil.viewed" in {e.action for e in page}
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    page = client.get(LIST, {"date_to": yesterday}).context["page"]
+    assert list(page) == []
+
+
+def test_bad_filters_are_named_and_the_rest_still_apply(tenant_a, login_as) -> None:
+    record("school.switched", actor=None, target=tenant_a.school)
+    client = login_as(tenant_a.school, Role.HEADTEACHER)
+    response = client.get(LIST, {"date_from": "31/31/2025", "action": "school.switched"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Enter the &#x27;From&#x27; date as a real date" in body
+    assert {e.action for e in response.context["page"]} == {"school.switched"}
+
+    response = client.get(LIST, {"date_from": "2025-09-10", "date_to": "2025-09-01"})
+    assert "on or after the &#x27;From&#x27; date" in response.content.decode()
+
+    response = client.get(LIST, {"action": "made.up"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_the_list_is_paginated(tenant_a, login_as) -> None:
+    for _ in range(60):
+        record("school.switched", actor=None, target=tenant_a.school)
+    client = login_as(tenant_a.school, Role.HEADTEACHER)
+    first = client.get(LIST, {"action": "school.switched"})
+    assert len(first.context["page"]) == 50
+    assert "page=2" in first.content.decode()
+    second = client.get(LIST, {"action": "school.switched", "page": "2"})
+    assert len(second.context["page"]) == 10
+    assert second.context["page"].number == 2
+
+
+@pytest.mark.parametrize("role", [Role.TEACHER, Role.SCHOOL_ADMIN, Role.SLT])
+def test_roles_without_audit_view_are_refused(tenant_a, login_as, role) -> None:
+    client = login_as(tenant_a.school, role)
+    before = AuditEvent.objects.filter(action="audit.viewed").count()
+    assert client.get(LIST).status_code == 403
+    event = record("school.switched", actor=None, target=tenant_a.school)
+    assert client.get(_detail(event.pk)).status_code == 404
+    assert AuditEvent.objects.filter(action="audit.viewed").count() == before
+
+
+def test_the_detail_page_shows_an_event_and_logs_the_look(tenant_a, login_as) -> None:
+    pupil = PupilFactory(school=tenant_a.school, first_name="Dee", last_name="Detailed")
+    event = record("pupil.viewed", actor=None, target=pupil, details={"tab": "contacts"})
+    client = login_as(tenant_a.school, Role.DSL)
+    response = client.get(_detail(event.pk))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Dee Detailed" in body or str(pupil) in body
+    assert event.hash in body
+    look = AuditEvent.objects.filter(action="audit.viewed").latest("seq")
+    assert (look.target_type, look.target_id) == ("audit.auditevent", str(event.pk))
+    assert look.school_id == tenant_a.school.pk
+
+
+def test_another_tenants_event_is_a_404_like_a_missing_one(tenant_a, tenant_b, login_as) -> None:
+    theirs = record("pupil.viewed", actor=None, target=PupilFactory(school=tenant_b.school))
+    for role in (Role.HEADTEACHER, Role.DSL):
+        client = login_as(tenant_a.school, role)
+        r_theirs = client.get(_detail(theirs.pk))
+        r_missing = client.get(_detail(987654321))
+        assert r_theirs.status_code == r_missing.status_code == 404
+        assert r_theirs.content == r_missing.content
+    admin = login_as(None, Role.TRUST_ADMIN, trust=tenant_a.trust)
+    assert admin.get(_detail(theirs.pk)).status_code == 404
+
+
+def test_a_sister_schools_event_is_a_404_for_a_one_school_dsl(tenant_a, login_as) -> None:
+    event = record("school.switched", actor=None, target=tenant_a.other_school)
+    client = login_as(tenant_a.school, Role.DSL)
+    assert client.get(_detail(event.pk)).status_code == 404
+
+
+def test_trust_admins_see_their_trusts_school_less_events(tenant_a, tenant_b, login_as) -> None:
+    ours = record(
+        "auth.login_failed",
+        actor=None,
+        trust_id=tenant_a.trust.pk,
+        details={"username": "alpha-someone"},
+    )
+    theirs = record(
+        "auth.login_failed",
+        actor=None,
+        trust_id=tenant_b.trust.pk,
+        details={"username": "beta-someone"},
+    )
+    admin = login_as(None, Role.TRUST_ADMIN, trust=tenant_a.trust)
+    page = admin.get(LIST, {"action": "auth.login_failed"}).context["page"]
+    assert {e.pk for e in page} == {ours.pk}
+    assert admin.get(_detail(ours.pk)).status_code == 200
+    assert admin.get(_detail(theirs.pk)).status_code == 404
+    headteacher = login_as(tenant_a.school, Role.HEADTEACHER)
+    assert headteacher.get(_detail(ours.pk)).status_code == 404
