@@ -19,6 +19,11 @@ PURE_COMMANDS = frozenset({"check", "protocols"})
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--version"]:
+        from importlib.metadata import version
+
+        print(f"chaperone {version('chaperone')}")
+        return 0
     if args and args[0] in PURE_COMMANDS:
         from chaperone.rules.cli import main as rules_main
 
