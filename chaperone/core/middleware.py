@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+import structlog
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -34,8 +35,12 @@ class RequestContextMiddleware:
             user_id=request.user.pk if request.user.is_authenticated else None,
             via="web",
         )
-        with use_context(ctx):
-            response = self.get_response(request)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            with use_context(ctx):
+                response = self.get_response(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
         response["X-Request-ID"] = request_id
         return response
 

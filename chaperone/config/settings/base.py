@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from chaperone.core.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parents[3]
 PACKAGE_DIR = BASE_DIR / "chaperone"
 VAR_DIR = Path(os.environ.get("CHAPERONE_VAR_DIR", BASE_DIR / "var"))
@@ -190,11 +192,7 @@ EMAIL_USE_TLS = env_bool("CHAPERONE_EMAIL_TLS")
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("CHAPERONE_FROM_EMAIL", "Chaperone <no-reply@chaperone.invalid>")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("CHAPERONE_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+LOGGING = logging_config(
+    fmt=os.environ.get("CHAPERONE_LOG_FORMAT", "console"),
+    level=os.environ.get("CHAPERONE_LOG_LEVEL", "INFO"),
+)

@@ -2,7 +2,14 @@
 
 import os
 
+from chaperone.core.logging import logging_config
+
 from .base import *  # noqa: F403
+
+LOGGING = logging_config(
+    fmt=os.environ.get("CHAPERONE_LOG_FORMAT", "json"),
+    level=os.environ.get("CHAPERONE_LOG_LEVEL", "INFO"),
+)
 
 if "DATABASE_URL" not in os.environ:
     raise RuntimeError("Production needs DATABASE_URL (PostgreSQL).")
