@@ -1,0 +1,90 @@
+"""Browser tests: Playwright (sync API) driving Debian's Chromium against ``live_server``.
+
+One browser per test session, a fresh context (cookies, storage) per test. Every page is
+watched for Content Security Policy violations and uncaught script errors; either fails the
+test that caused it. A missing Chromium is a failure, not a skip: ``make test`` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
+# alongside one unless told it is safe (it is: the loop only talks to the browser).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: How long a step may wait for the page (ms). Local pages answer in well under a second.
+STEP_TIMEOUT_MS = 10_000
+
+
+def _require_chromium() -> None:
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"Browser tests need Chromium at {CHROMIUM} (not found or not executable). "
+            "Install it with `make test-system-deps` (apt package `chromium`); "
+            "do not run `playwright install`.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class PageProblems:
+    """What the browser complained about while a test ran."""
+
+    csp: list[str] = field(default_factory=list)
+    script_errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def page(browser, live_server, transactional_db) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A fresh browser tab pointed at the live server; fails the test on CSP violations."""
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    tab = context.new_page()
+    problems = PageProblems()
+
+    def on_console(message) -> None:  # type: ignore[no-untyped-def]
+        if message.type == "error" and "Content Security Policy" in message.text:
+            problems.csp.append(f"{tab.url}: {message.text}")
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda error: problems.script_errors.append(f"{tab.url}: {error}"))
+    tab.problems = problems  # type: ignore[attr-defined]
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert problems.csp == [], "Content Security Policy violations:\n" + "\n".join(problems.csp)
+    assert problems.script_errors == [], "Script errors:\n" + "\n".join(problems.script_errors)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist registers this marker; declare it too so `-p no:xdist` runs stay strict-clean.
+    config.addinivalue_line("markers", "xdist_group(name): run these tests in one xdist worker")

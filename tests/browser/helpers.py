@@ -1,0 +1,41 @@
+"""What a person does in the browser, as small functions the browser tests share."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from django_otp.oath import totp
+
+PASSWORD = "correct horse battery"
+
+
+def key_from_secret(secret: str) -> bytes:
+    """The raw TOTP key from the base32 text shown to people (grouped in fours, unpadded)."""
+    text = re.sub(r"\s+", "", secret).upper()
+    return base64.b32decode(text + "=" * (-len(text) % 8))
+
+
+def code_for(key: bytes, *, drift: int = 0) -> str:
+    """The six-digit code an authenticator app shows now (``drift`` steps of 30 s later)."""
+    return f"{totp(key, drift=drift):06d}"
+
+
+def sign_in(page, username: str, *, password: str = PASSWORD, path: str = "/") -> None:  # type: ignore[no-untyped-def]
+    """Open ``path`` signed out, get sent to sign in, and fill the form in like a person."""
+    page.goto(path)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def enter_code(page, key: bytes, *, drift: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Type the current authenticator code on the set-up or verify page and continue."""
+    page.get_by_label("Six-digit code").fill(code_for(key, drift=drift))
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state()
+
+
+def h1(page) -> str:  # type: ignore[no-untyped-def]
+    return page.locator("h1").inner_text().strip()
