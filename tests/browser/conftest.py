@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
 # alongside one unless told it is safe (it is: the loop only talks to the browser).
@@ -40,7 +41,7 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -63,20 +64,19 @@ class PageProblems:
 
 
 @pytest.fixture
-def page(browser, live_server, transactional_db) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def page(browser: Browser, live_server: object, transactional_db: None) -> Iterator[Page]:
     """A fresh browser tab pointed at the live server; fails the test on CSP violations."""
-    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    context = browser.new_context(base_url=str(live_server), locale="en-GB")
     context.set_default_timeout(STEP_TIMEOUT_MS)
     tab = context.new_page()
     problems = PageProblems()
 
-    def on_console(message) -> None:  # type: ignore[no-untyped-def]
+    def on_console(message: ConsoleMessage) -> None:
         if message.type == "error" and "Content Security Policy" in message.text:
             problems.csp.append(f"{tab.url}: {message.text}")
 
     tab.on("console", on_console)
     tab.on("pageerror", lambda error: problems.script_errors.append(f"{tab.url}: {error}"))
-    tab.problems = problems  # type: ignore[attr-defined]
     try:
         yield tab
     finally:

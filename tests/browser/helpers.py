@@ -6,6 +6,7 @@ import base64
 import re
 
 from django_otp.oath import totp
+from playwright.sync_api import Page
 
 PASSWORD = "correct horse battery"
 
@@ -21,7 +22,7 @@ def code_for(key: bytes, *, drift: int = 0) -> str:
     return f"{totp(key, drift=drift):06d}"
 
 
-def sign_in(page, username: str, *, password: str = PASSWORD, path: str = "/") -> None:  # type: ignore[no-untyped-def]
+def sign_in(page: Page, username: str, *, password: str = PASSWORD, path: str = "/") -> None:
     """Open ``path`` signed out, get sent to sign in, and fill the form in like a person."""
     page.goto(path)
     page.get_by_label("Username").fill(username)
@@ -30,12 +31,12 @@ def sign_in(page, username: str, *, password: str = PASSWORD, path: str = "/") -
     page.wait_for_load_state()
 
 
-def enter_code(page, key: bytes, *, drift: int = 0) -> None:  # type: ignore[no-untyped-def]
+def enter_code(page: Page, key: bytes, *, drift: int = 0) -> None:
     """Type the current authenticator code on the set-up or verify page and continue."""
     page.get_by_label("Six-digit code").fill(code_for(key, drift=drift))
     page.locator("main form button[type=submit]").first.click()
     page.wait_for_load_state()
 
 
-def h1(page) -> str:  # type: ignore[no-untyped-def]
+def h1(page: Page) -> str:
     return page.locator("h1").inner_text().strip()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from chaperone.people.models import Role
 from tests.browser.helpers import code_for, enter_code, h1, key_from_secret, sign_in
@@ -15,7 +15,7 @@ from tests.factories import PupilFactory, SchoolFactory, make_staff
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def test_dsl_enrols_an_authenticator_then_signs_in_with_a_code(page) -> None:  # type: ignore[no-untyped-def]
+def test_dsl_enrols_an_authenticator_then_signs_in_with_a_code(page: Page) -> None:
     school = SchoolFactory(name="Oakfield Primary")
     PupilFactory(school=school, first_name="Ada", last_name="Lovelace")
     dsl = make_staff(school, Role.DSL)
@@ -46,7 +46,7 @@ def test_dsl_enrols_an_authenticator_then_signs_in_with_a_code(page) -> None:  #
     expect(page.locator(".govuk-caption-l")).to_have_text("Oakfield Primary")
 
 
-def test_wrong_code_shows_the_error_summary_linked_to_the_field(page) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_code_shows_the_error_summary_linked_to_the_field(page: Page) -> None:
     school = SchoolFactory()
     dsl = make_staff(school, Role.DSL)
     device = TOTPDevice.objects.create(user=dsl.user, name="phone", confirmed=True)
