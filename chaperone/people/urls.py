@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chaperone.people import views
+from chaperone.people import views, views_import
 
 app_name = "people"
 urlpatterns: list = [
@@ -9,4 +9,7 @@ urlpatterns: list = [
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
+    path("import/", views_import.import_start, name="import_start"),
+    path("import/<uuid:batch>/", views_import.import_preview, name="import_preview"),
+    path("import/<uuid:batch>/confirm/", views_import.import_confirm, name="import_confirm"),
 ]

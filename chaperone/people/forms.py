@@ -1,0 +1,48 @@
+"""Forms of the people app: uploading an MIS export and confirming its import."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+
+from chaperone.people.importers import KINDS
+from chaperone.people.importers.reading import MAX_BYTES
+
+KIND_HINTS = {
+    "pupils": "One row per pupil, with UPN, names, date of birth and year group.",
+    "staff": "One row per staff member, with staff ID, names and roles. No logins are created.",
+    "households": "One row per parent or carer, with the household reference they belong to.",
+}
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What does the file hold?",
+        choices=[(k, label) for k, label in KINDS.items()],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what the file holds: pupils, staff or households."},
+    )
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Export it from your MIS (SIMS, Arbor, Bromcom...) as CSV. Nothing is saved "
+        "until you have checked the preview and confirmed.",
+        error_messages={
+            "required": "Choose a CSV file to upload.",
+            "empty": "The file is empty.",
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > MAX_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        return upload
+
+
+class ImportConfirmForm(forms.Form):
+    skip_invalid = forms.BooleanField(
+        label="Import the valid rows and leave out the invalid ones",
+        required=False,
+        help_text="Otherwise nothing is imported while any row has a problem.",
+    )

@@ -1,0 +1,85 @@
+"""The import pipeline: read the file, validate each row, plan against the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from chaperone.people.importers.base import Plan, PlanContext
+from chaperone.people.importers.columns import COLUMNS_BY_KIND
+from chaperone.people.importers.households import plan_households
+from chaperone.people.importers.preview import ImportPreview
+from chaperone.people.importers.pupils import plan_pupils
+from chaperone.people.importers.reading import FileProblem, read_rows
+from chaperone.people.importers.rows import ROW_MODELS, error_messages
+from chaperone.people.importers.staff import plan_staff
+from chaperone.tenancy.models import School
+
+KINDS: dict[str, str] = {
+    "pupils": "Pupils",
+    "staff": "Staff",
+    "households": "Households and contacts",
+}
+
+PLANNERS: dict[str, Callable[[PlanContext, list[Any]], Plan]] = {
+    "pupils": plan_pupils,
+    "staff": plan_staff,
+    "households": plan_households,
+}
+
+
+class Prepared:
+    """A file read and validated row by row, ready to be planned against the database."""
+
+    def __init__(self, ctx: PlanContext, valid: list[tuple[int, Any]]) -> None:
+        self.ctx = ctx
+        self.valid = valid
+        self.row_problems = list(ctx.preview.problems)
+
+    def plan(self) -> Plan:
+        """Compare with the database (reads only). Call inside the writing transaction."""
+        preview = self.ctx.preview
+        preview.sections = []
+        preview.problems = list(self.row_problems)
+        plan = PLANNERS[preview.kind](self.ctx, self.valid)
+        preview.problems.sort(key=lambda p: p.line)
+        preview.skipped_rows = len(preview.invalid_lines)
+        return plan
+
+
+def prepare_import(*, kind: str, school: School, data: bytes) -> Prepared:
+    """Read and validate ``data`` (no database access). Raises :class:`FileProblem`."""
+    if kind not in PLANNERS:
+        raise FileProblem(f"Unknown kind of import {kind!r}: use pupils, staff or households.")
+    columns = COLUMNS_BY_KIND[kind]
+    source = read_rows(data, columns)
+    preview = ImportPreview(
+        kind=kind,
+        school_id=school.id,
+        school_name=school.name,
+        rows=len(source.rows),
+        ignored_headers=source.ignored_headers,
+        encoding=source.encoding,
+    )
+    ctx = PlanContext(
+        school=school,
+        preview=preview,
+        headers=source.headers,
+        labels={c.key: c.label for c in columns},
+    )
+    model = ROW_MODELS[kind]
+    valid: list[tuple[int, Any]] = []
+    for row in source.rows:
+        try:
+            valid.append((row.line, model.model_validate(row.values)))
+        except ValidationError as exc:
+            for key, message in error_messages(exc):
+                ctx.problem(row.line, key, message)
+    return Prepared(ctx, valid)
+
+
+def plan_import(*, kind: str, school: School, data: bytes) -> Plan:
+    """What importing ``data`` into ``school`` would do. Reads the database, writes nothing."""
+    return prepare_import(kind=kind, school=school, data=data).plan()
