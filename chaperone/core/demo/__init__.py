@@ -1,0 +1,38 @@
+"""Demo data: made-up tenants, pupils, families, staff and logins (``chaperone demo ...``)."""
+
+from chaperone.core.demo.protocols import delete_demo_protocols, load_demo_protocols
+from chaperone.core.demo.services import (
+    DEFAULT_SEED,
+    DEMO_PASSWORD,
+    DemoAlreadyLoaded,
+    DemoError,
+    DemoLogin,
+    DemoSummary,
+    SchoolCounts,
+    demo_code,
+    demo_delete,
+    demo_is_loaded,
+    demo_load,
+    demo_logins,
+    demo_summary,
+    demo_totp_key,
+)
+
+__all__ = [
+    "DEFAULT_SEED",
+    "DEMO_PASSWORD",
+    "DemoAlreadyLoaded",
+    "DemoError",
+    "DemoLogin",
+    "DemoSummary",
+    "SchoolCounts",
+    "delete_demo_protocols",
+    "demo_code",
+    "demo_delete",
+    "demo_is_loaded",
+    "demo_load",
+    "demo_logins",
+    "demo_summary",
+    "demo_totp_key",
+    "load_demo_protocols",
+]
