@@ -27,15 +27,20 @@ def sign_in(page: Page, username: str, *, password: str = PASSWORD, path: str = 
     page.goto(path)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
 
 
 def enter_code(page: Page, key: bytes, *, drift: int = 0) -> None:
     """Type the current authenticator code on the set-up or verify page and continue."""
     page.get_by_label("Six-digit code").fill(code_for(key, drift=drift))
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+
+
+def at(path: str) -> re.Pattern[str]:
+    """Matches a full URL whose path and query are exactly ``path`` (for ``expect``)."""
+    return re.compile(rf"^https?://[^/]+{re.escape(path)}$")
 
 
 def h1(page: Page) -> str:

@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from chaperone.people.models import Role
-from tests.browser.helpers import code_for, enter_code, h1, key_from_secret, sign_in
+from tests.browser.helpers import at, code_for, enter_code, h1, key_from_secret, sign_in
 from tests.factories import PupilFactory, SchoolFactory, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -28,7 +28,7 @@ def test_dsl_enrols_an_authenticator_then_signs_in_with_a_code(page: Page) -> No
     assert key == TOTPDevice.objects.get(user=dsl.user).bin_key
 
     enter_code(page, key)
-    expect(page).to_have_url(re.compile(r"/people/pupils/$"))
+    expect(page).to_have_url(at("/people/pupils/"))
     assert h1(page) == "Pupils"
     expect(page.get_by_role("link", name="Ada Lovelace")).to_be_visible()
 
@@ -41,7 +41,7 @@ def test_dsl_enrols_an_authenticator_then_signs_in_with_a_code(page: Page) -> No
     sign_in(page, dsl.user.username)
     assert h1(page) == "Enter the code from your authenticator app"
     enter_code(page, key, drift=1)
-    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page).to_have_url(at("/"))
     assert h1(page) == "Dashboard"
     expect(page.locator(".govuk-caption-l")).to_have_text("Oakfield Primary")
 
