@@ -14,6 +14,7 @@ from chaperone.core.demo import (
     DemoLogin,
     DemoSummary,
     demo_code,
+    demo_is_loaded,
     demo_load,
     demo_summary,
 )
@@ -56,6 +57,11 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="Delete an already loaded demo and load it again."
         )
         load.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="Do nothing if the demo is already loaded (what `make demo` uses).",
+        )
+        load.add_argument(
             "--seed", type=int, default=DEFAULT_SEED, help="Random seed (same seed, same data)."
         )
         load.add_argument(
@@ -80,6 +86,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def load(self, options: dict[str, Any]) -> None:
+        if options["if_missing"] and not options["reset"] and demo_is_loaded():
+            self.stdout.write("The demo is already loaded; keeping it (use --reset to reload).")
+            return
         started = time.monotonic()
         summary = demo_load(
             seed=options["seed"],
