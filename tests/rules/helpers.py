@@ -1,0 +1,139 @@
+"""Request builders shared by the rule-engine tests (pure: no Django, no database)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from chaperone.rules import Decision, decide, load_template, parse_request
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+EXAMPLES = SHARED / "contracts" / "examples.jsonl"
+PUPIL = {"age": 10, "vulnerable": False, "has_ehcp": False}
+
+BASE: dict[str, dict[str, Any]] = {
+    # An allowed group lesson.
+    "werrington-primary": {
+        "at": "2026-11-24T10:00:00+00:00",
+        "kind": "group",
+        "purpose": "teaching",
+        "platform": "teams",
+        "staff": [{"role": "teacher"}],
+        "pupils": [{"age": 7}, {"age": 7}],
+        "waiting_room": True,
+        "parent_present": True,
+    },
+    # Allowed academic tuition in hours.
+    "habs-monmouth": {
+        "at": "2026-11-24T14:00:00+00:00",
+        "kind": "one_to_one",
+        "purpose": "academic_tuition",
+        "platform": "teams",
+        "staff": [{"role": "teacher"}],
+        "pupils": [{"age": 15}],
+        "parents_informed": True,
+    },
+    # An allowed SEN one-to-one with every safeguard.
+    "npat-one-to-one": {
+        "at": "2026-11-24T10:00:00+00:00",
+        "kind": "one_to_one",
+        "purpose": "sen_support",
+        "platform": "teams",
+        "staff": [{"role": "sen_staff"}],
+        "pupils": [{"age": 10, "vulnerable": True, "has_ehcp": True}],
+        "recording": True,
+        "dsl_invited": True,
+        "on_dsl_timetable": True,
+        "risk_assessed": True,
+        "slt_approved": True,
+        "linked_to_plan": True,
+    },
+    # An allowed group lesson for secondary pupils.
+    "chaperone-recommended": {
+        "at": "2026-11-24T10:00:00+00:00",
+        "kind": "group",
+        "purpose": "teaching",
+        "platform": "teams",
+        "staff": [{"role": "teacher"}],
+        "pupils": [{"age": 13}, {"age": 14}],
+        "waiting_room": True,
+        "parents_informed": True,
+    },
+}
+
+# Habs: an allowed pastoral one-to-one by a tutor at lunchtime.
+HABS_PASTORAL: dict[str, Any] = {
+    "at": "2026-11-24T12:40:00+00:00",
+    "duration_minutes": 30,
+    "kind": "one_to_one",
+    "purpose": "pastoral",
+    "platform": "teams",
+    "staff": [{"role": "tutor"}],
+    "pupils": [{"age": 14}],
+    "second_staff_invited": True,
+    "second_staff_role": "head_of_year",
+    "chaperone_present": True,
+    "parents_informed": True,
+}
+
+# Recommended: an allowed pastoral one-to-one.
+RECOMMENDED_ONE_TO_ONE: dict[str, Any] = {
+    **BASE["chaperone-recommended"],
+    "at": "2026-11-24T12:40:00+00:00",
+    "kind": "one_to_one",
+    "purpose": "pastoral",
+    "staff": [{"role": "tutor"}],
+    "pupils": [{"age": 14}],
+    "second_staff_invited": True,
+    "second_staff_role": "head_of_year",
+    "chaperone_present": True,
+    "recording": True,
+    "dsl_invited": True,
+    "on_dsl_timetable": True,
+    "risk_assessed": True,
+    "slt_approved": True,
+    "linked_to_plan": True,
+}
+
+
+def run(protocol: str, request: dict[str, Any], **changes: Any) -> Decision:
+    return decide(load_template(protocol), parse_request({**request, **changes}))
+
+
+def codes(decision: Decision, effect: str | None = None) -> set[str]:
+    return {f.code for f in decision.findings if effect is None or f.effect == effect}
+
+
+def blocking(decision: Decision) -> set[str]:
+    """Codes of refuse and pending findings."""
+    return {f.code for f in decision.findings if f.effect != "info"}
+
+
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The real ``chaperone`` entry point in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "chaperone.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+
+
+def examples() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in EXAMPLES.read_text().splitlines() if line.strip()]
+
+
+def meets(expect: dict[str, Any], outcome: str, found: set[str]) -> bool:
+    outcomes = expect["outcome"] if isinstance(expect["outcome"], list) else [expect["outcome"]]
+    return (
+        outcome in outcomes
+        and all(c in found for c in expect.get("codes", []))
+        and (not expect.get("any_codes") or any(c in found for c in expect["any_codes"]))
+        and not any(c in found for c in expect.get("absent", []))
+    )
