@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chaperone.tenancy.policies import Actor
 
 SYSTEM_LABEL = "System"
+HEAD_TABLE = AuditChainHead._meta.db_table
 
 __all__ = ["SYSTEM_LABEL", "record", "record_read"]
 
@@ -62,15 +63,14 @@ def record(
         "details": plain_json(details or {}),
     }
     with transaction.atomic(savepoint=False):
-        head = _locked_head()
-        fields["seq"] = head.seq + 1
-        fields["prev_hash"] = head.hash
+        seq, prev_hash = _lock_head()
+        fields["seq"] = seq + 1
+        fields["prev_hash"] = prev_hash
         fields["occurred_at"] = timezone.now()
         payload = build_payload(fields)
-        event = AuditEvent(**fields, payload=payload, hash=link_hash(head.hash, payload))
+        event = AuditEvent(**fields, payload=payload, hash=link_hash(prev_hash, payload))
         event.save()
-        head.seq, head.hash = event.seq, event.hash
-        head.save(update_fields=["seq", "hash"])
+        _move_head(event.seq, event.hash)
     return event
 
 
@@ -95,16 +95,32 @@ def record_read(
     )
 
 
-def _locked_head() -> AuditChainHead:
-    """The chain head, locked until the end of the transaction (created on first use, or rebuilt
-    from the last row if it has gone missing)."""
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is not None:
-        return head
+def _lock_head() -> tuple[int, str]:
+    """The chain head's (seq, hash), locked until the end of the transaction (created on first
+    use, or rebuilt from the last row if it has gone missing). Plain SQL: this runs on every
+    audited action, and the ORM would double its cost."""
+    connection = transaction.get_connection()
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {HEAD_TABLE} WHERE id = 1{lock}")  # noqa: S608
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0], row[1]
     last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     seq, last_hash = last if last is not None else (0, GENESIS_HASH)
     AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": seq, "hash": last_hash})
-    return AuditChainHead.objects.select_for_update().get(pk=1)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {HEAD_TABLE} WHERE id = 1{lock}")  # noqa: S608
+        row = cursor.fetchone()
+    return row[0], row[1]
+
+
+def _move_head(seq: int, hash_: str) -> None:
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {HEAD_TABLE} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
+            [seq, hash_],
+        )
 
 
 def _tenant_of(

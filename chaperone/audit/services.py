@@ -44,10 +44,12 @@ def audit_chain_verify(
     """Recompute the chain from the stored bytes, in ``seq`` order, from ``from_seq`` on.
 
     Stops at the first broken row. A row is broken if its ``seq`` is not the next number (a row
-    was removed), its ``prev_hash`` is not the previous row's ``hash``, or its ``hash`` is not
-    ``sha256(prev_hash + payload)``. With ``deep``, also rebuilds each payload from the row's
-    columns, so a column edited without touching the payload is caught too (slower). Finally the
-    last row must match the chain head, so rows cut off the end are noticed.
+    was removed) or its ``hash`` is not ``sha256(previous row's hash + payload)``; the fault is
+    named "prev_hash does not link" when the row's stored ``prev_hash`` is not the previous
+    row's hash (the row before was rewritten), else "payload hash mismatch" (this row was).
+    With ``deep``, also rebuilds each payload from the row's columns, so a column edited without
+    touching the payload (including ``prev_hash``) is caught too (slower). Finally the last row
+    must match the chain head, so rows cut off the end are noticed.
     """
     from_seq = max(1, from_seq)
     connection = connections[using]
@@ -56,59 +58,66 @@ def audit_chain_verify(
     prev_hex = GENESIS_HASH
     if from_seq > 1:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, hash FROM {table} WHERE seq = %s", [from_seq - 1])  # noqa: S608
+            cursor.execute(f"SELECT hash FROM {table} WHERE seq = %s", [from_seq - 1])  # noqa: S608
             row = cursor.fetchone()
         if row is None:
             return ChainVerification(
                 ok=False, rows=0, broken_seq=from_seq - 1, reason=f"{SEQUENCE_GAP} (row missing)"
             )
-        prev_hex = row[1]
+        prev_hex = row[0]
     prev_digest = bytes.fromhex(prev_hex)
-    rows = 0
-    last_id: int | None = None
     sha256 = hashlib.sha256
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(seq) FROM {table}")  # noqa: S608
+        max_seq = cursor.fetchone()[0] or 0
+    # Chunks are seq ranges, not LIMITs: a narrow range is an index scan whatever the planner
+    # knows about the table, and a missing row cannot shift later chunks. The loop fetches only
+    # what the chain needs (the payload commits to its prev_hash); the prev_hash column is read
+    # again only to name the fault when a hash does not match.
     query = (
-        f"SELECT seq, id, prev_hash, hash, payload FROM {table} "  # noqa: S608
-        f"WHERE seq >= %s ORDER BY seq LIMIT {CHUNK_SIZE}"
+        f"SELECT seq, hash, payload FROM {table} "  # noqa: S608
+        "WHERE seq >= %s AND seq < %s ORDER BY seq"
     )
-    while True:
+    low = from_seq
+    while low <= max_seq:
         with connection.cursor() as cursor:
-            cursor.execute(query, [expected_seq])
+            cursor.execute(query, [low, low + CHUNK_SIZE])
             chunk = cursor.fetchall()
+        low += CHUNK_SIZE
         if not chunk:
-            break
-        for seq, pk, prev_hash, row_hash, payload in chunk:
-            reason = ""
+            continue
+        for seq, row_hash, payload in chunk:
             if seq != expected_seq:
                 reason = f"{SEQUENCE_GAP} (expected seq {expected_seq})"
-            elif prev_hash != prev_hex:
-                reason = PREV_HASH_UNLINKED
             else:
                 digest = sha256(prev_digest + payload.encode("utf-8")).digest()
-                prev_hex = digest.hex()
-                if prev_hex != row_hash:
-                    reason = PAYLOAD_MISMATCH
-            if reason:
-                return ChainVerification(
-                    ok=False, rows=rows, broken_seq=seq, broken_id=pk, reason=reason
-                )
-            prev_digest = digest
-            expected_seq += 1
-            last_id = pk
-            rows += 1
+                if digest.hex() == row_hash:
+                    prev_digest = digest
+                    expected_seq += 1
+                    continue
+                stored_prev = _stored_prev_hash(seq, using)
+                linked = stored_prev == prev_digest.hex()
+                reason = PAYLOAD_MISMATCH if linked else PREV_HASH_UNLINKED
+            return ChainVerification(
+                ok=False,
+                rows=expected_seq - from_seq,
+                broken_seq=seq,
+                broken_id=_id_of(seq, using),
+                reason=reason,
+            )
         if deep:
             broken = _first_row_differing_from_payload(chunk[0][0], chunk[-1][0], using)
             if broken is not None:
                 return ChainVerification(
                     ok=False,
-                    rows=rows,
+                    rows=broken[0] - from_seq,
                     broken_seq=broken[0],
                     broken_id=broken[1],
                     reason=COLUMNS_DIFFER,
                 )
-        if len(chunk) < CHUNK_SIZE:
-            break
     last_seq = expected_seq - 1
+    rows = expected_seq - from_seq
+    prev_hex = prev_digest.hex()
     head = AuditChainHead.objects.using(using).filter(pk=1).values_list("seq", "hash").first()
     if head is not None and head != (last_seq, prev_hex):
         if head[0] > last_seq:
@@ -119,10 +128,20 @@ def audit_chain_verify(
             ok=False,
             rows=rows,
             broken_seq=last_seq + 1 if head[0] > last_seq else last_seq,
-            broken_id=None if head[0] > last_seq else last_id,
+            broken_id=None if head[0] > last_seq else _id_of(last_seq, using),
             reason=reason,
         )
     return ChainVerification(ok=True, rows=rows, head_seq=last_seq or None, head_hash=prev_hex)
+
+
+def _stored_prev_hash(seq: int, using: str) -> str | None:
+    return (
+        AuditEvent.objects.using(using).filter(seq=seq).values_list("prev_hash", flat=True).first()
+    )
+
+
+def _id_of(seq: int, using: str) -> int | None:
+    return AuditEvent.objects.using(using).filter(seq=seq).values_list("id", flat=True).first()
 
 
 def _first_row_differing_from_payload(

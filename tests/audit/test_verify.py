@@ -145,3 +145,11 @@ def test_the_head_command_prints_the_head_as_json(chain) -> None:
     data = json.loads(out.getvalue())
     head = AuditChainHead.objects.get()
     assert (data["seq"], data["hash"]) == (head.seq, head.hash) == (chain[-1].seq, chain[-1].hash)
+
+
+def test_an_edited_prev_hash_column_is_caught_by_the_deep_check(chain) -> None:
+    victim = chain[7]
+    tamper("UPDATE audit_auditevent SET prev_hash = %s WHERE id = %s", ["cd" * 32, victim.pk])
+    assert audit_chain_verify().ok
+    deep = audit_chain_verify(deep=True)
+    assert (deep.broken_seq, deep.broken_id, deep.reason) == (victim.seq, victim.pk, COLUMNS_DIFFER)

@@ -1,0 +1,250 @@
+"""Audit log benchmark: chain verification speed and append throughput.
+
+    .venv/bin/python -m benchmarks.audit [--rows N] [--durable N] [--batched N] [--no-postgres]
+
+Builds a seeded chain of ``--rows`` valid rows (same payload and hash functions as ``record()``,
+inserted in bulk) in a throw-away SQLite database, then times:
+
+* ``audit.verify_rows_per_s``   -- ``audit_chain_verify()`` over the whole chain (target >= 300000)
+* ``audit.append_durable_per_s`` -- ``record()`` calls, each in its own transaction
+* ``audit.append_batched_per_s`` -- ``record()`` calls, many in one transaction
+
+If PostgreSQL answers on 127.0.0.1:5432 the same figures are repeated there, in a temporary
+database, under ``audit.pg_*``. Each backend runs in its own child process (Django is configured
+once per process). JSON lines go to stdout, a table to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SEED = 20250901
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+ACTIONS = ("pupil.viewed", "audit.viewed", "auth.login", "household.viewed", "school.switched")
+
+
+def emit(name: str, value: float, unit: str, target: str | None) -> None:
+    line = {
+        "bench": name,
+        "value": round(value, 1),
+        "unit": unit,
+        "target": target,
+        "baseline": None,
+        "ratio": None,
+    }
+    print(json.dumps(line), flush=True)
+
+
+def _seed_chain(rows: int) -> None:
+    """Insert ``rows`` valid chain rows in bulk (no per-row locking) and set the chain head."""
+    from django.db import connection, transaction
+
+    from chaperone.audit.chain import GENESIS_HASH, build_payload, canonical_json, link_hash
+    from chaperone.audit.models import AuditChainHead
+
+    rnd = random.Random(SEED)
+    start = dt.datetime(2025, 9, 1, 7, 30, tzinfo=dt.UTC)
+    prev = GENESIS_HASH
+    columns = (
+        "seq",
+        "occurred_at",
+        "action",
+        "actor_user_id",
+        "actor_staff_id",
+        "actor_label",
+        "trust_id",
+        "school_id",
+        "target_type",
+        "target_id",
+        "target_label",
+        "ip_address",
+        "user_agent",
+        "request_id",
+        "via",
+        "details",
+        "payload",
+        "prev_hash",
+        "hash",
+    )
+    sql = (
+        f"INSERT INTO audit_auditevent ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    batch: list[tuple[Any, ...]] = []
+    with transaction.atomic():
+        for seq in range(1, rows + 1):
+            staff = rnd.randrange(1, 400)
+            school = rnd.randrange(1, 12)
+            fields: dict[str, Any] = {
+                "seq": seq,
+                "occurred_at": start + dt.timedelta(seconds=seq * 7, microseconds=seq % 999_983),
+                "action": ACTIONS[rnd.randrange(len(ACTIONS))],
+                "actor_user_id": staff,
+                "actor_staff_id": staff,
+                "actor_label": f"Staff {staff} Example",
+                "trust_id": 1 + school // 6,
+                "school_id": school,
+                "target_type": "people.pupil",
+                "target_id": str(rnd.randrange(1, 30_000)),
+                "target_label": f"Pupil {rnd.randrange(1, 30_000)} Example",
+                "ip_address": f"10.{school}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}",
+                "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/140.0",
+                "request_id": f"{rnd.getrandbits(128):032x}",
+                "via": "web",
+                "details": {"tab": rnd.choice(["summary", "contacts", "sessions"])},
+                "prev_hash": prev,
+            }
+            payload = build_payload(fields)
+            row_hash = link_hash(prev, payload)
+            values = [fields[c] for c in columns[:15]]
+            values[1] = connection.ops.adapt_datetimefield_value(fields["occurred_at"])
+            batch.append((*values, canonical_json(fields["details"]), payload, prev, row_hash))
+            prev = row_hash
+            if len(batch) == 10_000:
+                with connection.cursor() as cursor:
+                    cursor.executemany(sql, batch)
+                batch.clear()
+        if batch:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, batch)
+        AuditChainHead.objects.create(pk=1, seq=rows, hash=prev)
+
+
+def _rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def worker(args: argparse.Namespace) -> None:
+    """Run inside a child process whose environment names the database."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from chaperone.audit.log import record
+    from chaperone.audit.services import audit_chain_verify
+
+    prefix = "audit." if args.worker == "sqlite" else "audit.pg_"
+    call_command("migrate", verbosity=0)
+
+    t0 = time.perf_counter()
+    _seed_chain(args.rows)
+    seed_s = time.perf_counter() - t0
+
+    sample = audit_chain_verify(from_seq=max(1, args.rows - 999), deep=True)
+    assert sample.ok, f"seeded rows differ from their payloads: {sample.summary()}"
+
+    runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        result = audit_chain_verify()
+        runs.append(time.perf_counter() - t0)
+        assert result.ok and result.rows == args.rows, result.summary()
+    verify_rate = _rate(args.rows, statistics.median(runs))
+
+    t0 = time.perf_counter()
+    for n in range(args.durable):
+        with transaction.atomic():
+            record("audit.viewed", actor=None, school_id=1, details={"n": n})
+    durable_rate = _rate(args.durable, time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        for n in range(args.batched):
+            record("audit.viewed", actor=None, school_id=1, details={"n": n})
+    batched_rate = _rate(args.batched, time.perf_counter() - t0)
+
+    final = audit_chain_verify()
+    assert final.ok and final.rows == args.rows + args.durable + args.batched, final.summary()
+
+    emit(f"{prefix}verify_rows_per_s", verify_rate, "rows/s", ">= 300000")
+    emit(f"{prefix}append_durable_per_s", durable_rate, "events/s", None)
+    emit(f"{prefix}append_batched_per_s", batched_rate, "events/s", None)
+    print(
+        f"{connection.vendor:<11} seeded {args.rows:,} rows in {seed_s:.1f}s | verify "
+        f"{verify_rate:,.0f} rows/s (median of 3: {', '.join(f'{r:.2f}s' for r in runs)}) | "
+        f"append {durable_rate:,.0f}/s durable ({args.durable}), "
+        f"{batched_rate:,.0f}/s batched ({args.batched})",
+        file=sys.stderr,
+    )
+
+
+def _postgres_reachable() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+def _run_child(backend: str, args: argparse.Namespace, env: dict[str, str]) -> int:
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.audit",
+        "--worker",
+        backend,
+        "--rows",
+        str(args.rows),
+        "--durable",
+        str(args.durable),
+        "--batched",
+        str(args.batched),
+    ]
+    return subprocess.run(cmd, env=env, check=False).returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=500_000)
+    parser.add_argument("--durable", type=int, default=1_000)
+    parser.add_argument("--batched", type=int, default=5_000)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--worker", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return 0
+
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="chaperone-bench-audit-") as tmp:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "chaperone.config.settings.test",
+            "CHAPERONE_VAR_DIR": tmp,
+            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'audit.sqlite3'}",
+        }
+        failures += _run_child("sqlite", args, env) != 0
+        if not args.no_postgres and _postgres_reachable():
+            import psycopg
+
+            name = f"chaperone_bench_audit_{os.getpid()}"
+            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            try:
+                pg_env = {**env, "DATABASE_URL": f"{PG_SERVER}/{name}"}
+                failures += _run_child("postgresql", args, pg_env) != 0
+            finally:
+                with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            print("postgresql: not reachable or skipped", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
