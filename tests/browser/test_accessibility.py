@@ -14,96 +14,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, expect
 
 from chaperone.people.models import Role
+from tests.browser.a11y import check_page_basics
 from tests.browser.helpers import PASSWORD, at, code_for, h1, sign_in
 from tests.factories import PupilFactory, SchoolFactory, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-#: Form controls a person can reach that have no label (by <label>, aria-label or -labelledby).
-UNLABELLED_CONTROLS_JS = """
-() => [...document.querySelectorAll('input, select, textarea')]
-  .filter(el => el.type !== 'hidden' && !el.disabled)
-  .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label')
-                && !el.getAttribute('aria-labelledby'))
-  .map(el => el.outerHTML)
-"""
-#: aria-describedby / aria-labelledby references to ids that are not on the page.
-DANGLING_REFERENCES_JS = """
-() => [...document.querySelectorAll('[aria-describedby], [aria-labelledby]')]
-  .flatMap(el => ['aria-describedby', 'aria-labelledby']
-    .flatMap(attr => (el.getAttribute(attr) || '').split(/\\s+/).filter(Boolean))
-    .filter(id => !document.getElementById(id)))
-"""
-DUPLICATE_IDS_JS = """
-() => {
-  const seen = new Map();
-  document.querySelectorAll('[id]').forEach(el => seen.set(el.id, (seen.get(el.id) || 0) + 1));
-  return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
-}
-"""
-UNNAMED_BUTTONS_JS = """
-() => [...document.querySelectorAll('button, a[href]')]
-  .filter(el => !(el.innerText || '').trim() && !el.getAttribute('aria-label'))
-  .map(el => el.outerHTML)
-"""
-
-#: Opening tag of the first element Tab can reach, in document order (no positive tabindex here).
-FIRST_FOCUSABLE_JS = """
-() => {
-  const el = [...document.querySelectorAll(
-      'a[href], button, input, select, textarea, summary, [tabindex]')]
-    .find(e => e.tabIndex >= 0 && !e.disabled && e.type !== 'hidden');
-  return el ? el.outerHTML.slice(0, el.outerHTML.indexOf('>') + 1) : null;
-}
-"""
-#: Put the keyboard's starting point back at the top of the document, as on a fresh visit
-#: (the sign-in page focuses the username box on load).
-TO_TOP_OF_PAGE_JS = """
-() => {
-  window.scrollTo(0, 0);
-  document.body.tabIndex = -1;
-  document.body.focus();
-  document.body.removeAttribute('tabindex');
-}
-"""
-
-
-def _active(page: Page) -> dict[str, str]:
-    return page.evaluate(
-        "() => ({id: document.activeElement.id, cls: document.activeElement.className,"
-        " tag: document.activeElement.tagName})"
-    )
-
-
-def _check_shell(page: Page, title: str) -> None:
-    assert page.evaluate("document.documentElement.lang") == "en-GB"
-    assert page.locator("h1").count() == 1, "a page has exactly one h1"
-    assert h1(page) == title
-    assert page.evaluate(UNLABELLED_CONTROLS_JS) == []
-    assert page.evaluate(DANGLING_REFERENCES_JS) == []
-    assert page.evaluate(DUPLICATE_IDS_JS) == []
-    assert page.evaluate(UNNAMED_BUTTONS_JS) == []
-    assert page.locator("main#main-content").count() == 1
-    assert page.locator("header[role=banner], header").count() >= 1
-
-    # The skip link is the first thing in the tab order...
-    assert page.evaluate(FIRST_FOCUSABLE_JS) == '<a href="#main-content" class="skip-link">'
-    # ...so from the top of the page the first Tab lands on it, and it shows on screen.
-    page.evaluate(TO_TOP_OF_PAGE_JS)
-    page.keyboard.press("Tab")
-    skip = page.locator("a.skip-link")
-    expect(skip).to_be_focused()
-    expect(skip).to_have_text("Skip to main content")
-    box = skip.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["y"] >= 0, "focused skip link is off screen"
-    page.keyboard.press("Enter")
-    expect(page.locator("#main-content")).to_be_focused()
-    # The next Tab continues inside the main content, past the header and navigation.
-    page.keyboard.press("Tab")
-    inside = page.evaluate(
-        "document.getElementById('main-content').contains(document.activeElement)"
-    )
-    assert inside, f"Tab after the skip link left the main content: {_active(page)}"
 
 
 @pytest.fixture
@@ -119,11 +34,11 @@ def teacher_school():  # type: ignore[no-untyped-def]
 
 def test_sign_in_page_basics(page: Page) -> None:
     page.goto("/accounts/login/")
-    _check_shell(page, "Sign in to Chaperone")
+    check_page_basics(page, "Sign in to Chaperone")
     # Errors keep the same shape: summary links to fields that exist.
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".govuk-error-summary")).to_be_visible()
-    _check_shell(page, "Sign in to Chaperone")
+    check_page_basics(page, "Sign in to Chaperone")
     for href in page.locator(".govuk-error-summary a").evaluate_all("els => els.map(a => a.hash)"):
         assert page.locator(href).count() == 1, f"error summary links to missing {href}"
 
@@ -137,7 +52,7 @@ def test_signed_in_page_basics(page: Page, teacher_school, where: str, title: st
     path = {"dashboard": "/", "pupils": "/people/pupils/", "pupil": f"/people/pupils/{pupil.pk}/"}
     sign_in(page, teacher.user.username, path=path[where])
     expect(page).to_have_url(at(path[where]))
-    _check_shell(page, title)
+    check_page_basics(page, title)
     nav = page.get_by_role("navigation", name="Main")
     current = nav.locator("[aria-current=page]")
     if where == "pupil":
@@ -157,7 +72,7 @@ def test_keyboard_alone_signs_in_including_the_code(page: Page) -> None:
             if page.evaluate(f"document.activeElement.matches({selector!r})"):
                 return
             page.keyboard.press("Tab")
-        raise AssertionError(f"Tab never reached {selector}; stuck at {_active(page)}")
+        raise AssertionError(f"Tab never reached {selector}")
 
     tab_to("#id_username")
     page.keyboard.type(dsl.user.username)
