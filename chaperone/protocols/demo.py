@@ -1,0 +1,174 @@
+"""Demo protocols: a trust's one-to-one guidance, a primary school's tighter additions, and an
+independent school's own protocol, stored through the same upload service as the web form.
+
+Called from the demo loader (``chaperone demo``), never at import time.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from django.utils.text import slugify
+
+from chaperone.people.models import Role
+from chaperone.protocols.models import ProtocolVersion
+from chaperone.protocols.services import protocol_version_upload
+from chaperone.tenancy.models import School, Trust
+from chaperone.tenancy.policies import Actor
+
+TRUST_TEMPLATE = "npat-one-to-one"
+INDEPENDENT_TEMPLATE = "habs-monmouth"
+
+
+def template_source(template_id: str) -> str:
+    """The shipped template's TOML text, exactly as it ships."""
+    return (
+        resources.files("chaperone.rules.templates")
+        .joinpath(f"{template_id}.toml")
+        .read_text("utf-8")
+    )
+
+
+def primary_overlay_source(school: School, *, extends: str = TRUST_TEMPLATE) -> str:
+    """A primary school's additions to the trust protocol, after the ideas of a primary school's
+    video-call protocol that do not clash with the trust's: a lobby on every video call, a parent
+    in the room for group calls, no recording of group calls, no bedrooms, and a few reminders.
+    Everything here tightens; nothing loosens."""
+    q = json.dumps  # TOML basic strings accept JSON string escapes
+    return f"""\
+# Additions of {school.name} to the trust's one-to-one protocol.
+# Younger pupils: a lobby on every video call, a parent present for group calls, group calls are
+# not recorded, pupils never join from a bedroom. Google Meet is not used here.
+extends = {q(extends)}
+id = {q(slugify(school.name)[:60] + "-additions")}
+title = {q(school.name + ": remote contact with pupils")}
+version = "2026.1"
+effective = 2026-09-01
+review = 2027-09-01
+deny_platforms = ["meet"]
+summary = \"\"\"
+The trust's one-to-one rules apply in full. Because our pupils are young, every video call also \
+has a lobby, a parent stays in the room for group calls, group calls are never recorded and no \
+pupil joins from a bedroom.\"\"\"
+
+[owner]
+kind = "school"
+name = {q(school.name)}
+
+[codes]
+MUTE_ON_ENTRY = "Checklist: cameras and microphones are off as pupils arrive."
+CLOTHING = "Checklist: everyone who can be seen on camera is suitably dressed."
+PRIVATE_LINK = "Checklist: the joining link is sent privately and not passed on."
+
+[[rules]]
+id = "lobby-on-every-call"
+code = "WAITING_ROOM_REQUIRED"
+effect = "refuse"
+unless = {{ platform = ["phone"] }}
+require = {{ waiting_room = true }}
+text = "Every video call opens with a lobby so the member of staff sees who is waiting and admits only invited pupils."
+remedy = "Switch on the lobby (waiting room) in the meeting options."
+parent = "Your child waits in a lobby until the member of staff lets them in."
+
+[[rules]]
+id = "parent-present-for-groups"
+code = "CHAPERONE_REQUIRED"
+effect = "refuse"
+when = {{ kind = ["group"] }}
+require = {{ parent_present = true }}
+text = "In a group call a parent or carer stays in the same room as the pupil from start to finish."
+remedy = "Ask a parent or carer to stay in the room for the whole call."
+parent = "For group calls please stay in the room with your child for the whole call."
+
+[[rules]]
+id = "groups-not-recorded"
+code = "RECORDING_NOT_PERMITTED"
+effect = "refuse"
+when = {{ kind = ["group"], recording = true }}
+text = "Group calls are not recorded."
+remedy = "Turn recording off for the group call."
+parent = "We do not record group calls."
+
+[[rules]]
+id = "shared-room"
+code = "BEDROOM_LOCATION"
+effect = "refuse"
+when = {{ pupil_location = ["bedroom", "bedroom_door_open"] }}
+text = "Pupils join from a shared room at home, such as the kitchen or living room, and never from a bedroom."
+remedy = "Ask the family to move the pupil to a shared room before the call."
+parent = "Please set your child up in a shared room, such as the kitchen or living room."
+
+[[rules]]
+id = "mute-on-arrival"
+code = "MUTE_ON_ENTRY"
+effect = "info"
+unless = {{ platform = ["phone"] }}
+label = "Cameras and microphones off as pupils arrive"
+text = "Set the meeting so pupils arrive with camera and microphone off."
+
+[[rules]]
+id = "clothing"
+code = "CLOTHING"
+effect = "info"
+label = "Everyone on camera suitably dressed"
+text = "Staff, pupils and anyone else who might appear on screen are suitably dressed."
+parent = "Anyone at home who might be seen on screen should be suitably dressed."
+
+[[rules]]
+id = "private-link"
+code = "PRIVATE_LINK"
+effect = "info"
+label = "Link sent privately"
+text = "The joining link goes to the family privately, and they are asked not to share it."
+parent = "Please keep the joining link to yourselves."
+"""  # noqa: E501
+
+
+def _system_actor(trust: Trust) -> Actor:
+    """The demo loader acts as a trust administrator with no person behind it ("System")."""
+    return Actor(
+        user_id=None,
+        trust_id=trust.pk,
+        trust_roles=frozenset({Role.TRUST_ADMIN}),
+        trust_school_ids=frozenset(trust.schools.values_list("id", flat=True)),
+    )
+
+
+def load_demo_protocols(
+    *, trust: Trust, primary_school: School, independent_trust: Trust
+) -> list[ProtocolVersion]:
+    """Store the demo protocols and return the versions created.
+
+    * ``trust`` (a multi-school trust) follows ``npat-one-to-one``;
+    * ``primary_school`` (one of its schools) adds a tightening overlay;
+    * ``independent_trust`` (a standalone school) follows ``habs-monmouth``.
+    """
+    if primary_school.trust_id != trust.pk:
+        raise ValueError("The primary school must belong to the trust.")
+    trust_actor = _system_actor(trust)
+    versions = [
+        protocol_version_upload(
+            actor=trust_actor, owner_trust=trust, source_text=template_source(TRUST_TEMPLATE)
+        ),
+    ]
+    school_actor = Actor(
+        user_id=None,
+        trust_id=trust.pk,
+        school_roles={primary_school.pk: frozenset({Role.HEADTEACHER})},
+    )
+    versions.append(
+        protocol_version_upload(
+            actor=school_actor,
+            owner_school=primary_school,
+            source_text=primary_overlay_source(primary_school),
+        )
+    )
+    versions.append(
+        protocol_version_upload(
+            actor=_system_actor(independent_trust),
+            owner_trust=independent_trust,
+            source_text=template_source(INDEPENDENT_TEMPLATE),
+        )
+    )
+    return versions

@@ -1,0 +1,152 @@
+"""Reads of protocols, always scoped to what the actor may see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F, Prefetch, Q
+from django.http import Http404
+
+from chaperone import rules
+from chaperone.people.models import StaffAssignment, StaffMember
+from chaperone.protocols.models import Protocol, ProtocolAcknowledgement, ProtocolVersion
+from chaperone.protocols.services import (
+    may_manage_school_overlay,
+    may_manage_trust_protocol,
+    protocol_for_version,
+)
+from chaperone.rules.diff import ProtocolDiff
+from chaperone.tenancy.models import School
+from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.querysets import get_for_actor_or_404
+
+
+def school_for_protocol(*, actor: Actor, school_id: int) -> School:
+    """A school whose protocol the actor may read; any other is a 404 like a missing one."""
+    if school_id not in actor.school_ids_for("protocol.view"):
+        raise Http404("No such record.")
+    return School.objects.select_related("trust").get(pk=school_id)
+
+
+def version_get(*, actor: Actor, version_id: int) -> ProtocolVersion:
+    return get_for_actor_or_404(
+        ProtocolVersion.objects.select_related(
+            "protocol", "protocol__owner_school", "protocol__owner_trust", "base_version"
+        ),
+        actor,
+        "protocol.view",
+        pk=version_id,
+    )
+
+
+def upload_owners(*, actor: Actor, school: School) -> list[str]:
+    """What the actor may upload from this school: 'trust' (the whole protocol) and/or
+    'school' (the school's additions)."""
+    owners = []
+    if may_manage_trust_protocol(actor, school.trust):
+        owners.append("trust")
+    if may_manage_school_overlay(actor, school):
+        owners.append("school")
+    return owners
+
+
+def my_acknowledgement(*, actor: Actor, versions: Sequence[ProtocolVersion]) -> datetime | None:
+    """When the actor acknowledged every one of ``versions`` (the latest date), else None."""
+    if actor.staff_id is None:
+        return None
+    dates = list(
+        ProtocolAcknowledgement.objects.filter(
+            staff_id=actor.staff_id, version__in=list(versions)
+        ).values_list("acknowledged_at", flat=True)
+    )
+    return max(dates) if len(dates) == len(versions) else None
+
+
+@dataclass(frozen=True)
+class AcknowledgementRow:
+    staff: StaffMember
+    roles: tuple[str, ...]
+    acknowledged_at: datetime | None
+
+
+def acknowledgement_rows(
+    *, actor: Actor, school: School, versions: Sequence[ProtocolVersion]
+) -> list[AcknowledgementRow]:
+    """Every active member of staff of ``school`` and when they acknowledged the school's current
+    protocol (all of ``versions``), in three queries. Needs ``protocol.acknowledgements``."""
+    if not actor.can("protocol.acknowledgements", school.pk):
+        return []
+    staff = list(
+        StaffMember.objects.for_actor(actor, "staff.view")
+        .filter(assignments__school=school, is_active=True)
+        .distinct()
+        .order_by("last_name", "first_name", "id")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=StaffAssignment.objects.filter(school=school),
+                to_attr="here",
+            )
+        )
+    )
+    acks: dict[int, list[datetime]] = {}
+    for staff_id, when in ProtocolAcknowledgement.objects.filter(
+        version__in=list(versions), staff__in=staff
+    ).values_list("staff_id", "acknowledged_at"):
+        acks.setdefault(staff_id, []).append(when)
+    rows = []
+    for s in staff:
+        dates = acks.get(s.pk, [])
+        done = max(dates) if len(dates) == len(versions) else None
+        roles = tuple(a.get_role_display() for a in s.here)  # type: ignore[attr-defined]
+        rows.append(AcknowledgementRow(s, roles, done))
+    return rows
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    version: ProtocolVersion
+    diff: ProtocolDiff | None
+    is_current: bool
+
+
+@dataclass(frozen=True)
+class VersionHistory:
+    protocol: Protocol
+    entries: list[VersionEntry]
+
+
+def version_histories(*, actor: Actor, school: School) -> list[VersionHistory]:
+    """The trust's protocol and the school's additions, each version with a rule-level diff from
+    the one before it (newest first)."""
+    protocols = (
+        Protocol.objects.for_actor(actor, "protocol.view")
+        .filter(Q(owner_school=school) | Q(owner_trust_id=school.trust_id))
+        .select_related("owner_school", "owner_trust")
+        .order_by(F("owner_school_id").asc(nulls_first=True), "id")
+    )
+    out = []
+    for protocol in protocols:
+        versions = list(
+            protocol.versions.select_related("base_version", "protocol").order_by(
+                "uploaded_at", "id"
+            )
+        )
+        entries = []
+        previous: rules.Protocol | None = None
+        for i, version in enumerate(versions):
+            try:
+                parsed = protocol_for_version(version)
+            except rules.ProtocolError:
+                parsed = None
+            diff = (
+                rules.diff_protocols(previous, parsed)
+                if previous is not None and parsed is not None
+                else None
+            )
+            entries.append(VersionEntry(version, diff, is_current=i == len(versions) - 1))
+            previous = parsed
+        out.append(VersionHistory(protocol, list(reversed(entries))))
+    return out

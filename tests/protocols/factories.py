@@ -1,0 +1,53 @@
+"""Stored protocols for tests, made through the same upload service as the web form."""
+
+from __future__ import annotations
+
+from chaperone.people.models import Role
+from chaperone.protocols.demo import primary_overlay_source, template_source
+from chaperone.protocols.models import ProtocolVersion
+from chaperone.protocols.services import protocol_version_upload
+from chaperone.tenancy.models import School, Trust
+from chaperone.tenancy.policies import Actor
+
+
+def trust_admin_actor(trust: Trust) -> Actor:
+    return Actor(
+        user_id=None,
+        trust_id=trust.pk,
+        trust_roles=frozenset({Role.TRUST_ADMIN}),
+        trust_school_ids=frozenset(trust.schools.values_list("id", flat=True)),
+    )
+
+
+def head_actor(school: School) -> Actor:
+    return Actor(
+        user_id=None,
+        trust_id=school.trust_id,
+        school_roles={school.pk: frozenset({Role.HEADTEACHER})},
+    )
+
+
+def trust_version(
+    trust: Trust, template_id: str = "npat-one-to-one", *, text: str | None = None
+) -> ProtocolVersion:
+    return protocol_version_upload(
+        actor=trust_admin_actor(trust),
+        owner_trust=trust,
+        source_text=text if text is not None else template_source(template_id),
+    )
+
+
+def school_overlay_version(school: School, *, text: str | None = None) -> ProtocolVersion:
+    return protocol_version_upload(
+        actor=head_actor(school),
+        owner_school=school,
+        source_text=text if text is not None else primary_overlay_source(school),
+    )
+
+
+def bump(text: str, version: str, *, review: str | None = None) -> str:
+    """The same protocol text with another version label (and review date)."""
+    out = text.replace('version = "2026.1"', f'version = "{version}"', 1)
+    if review:
+        out = out.replace("review = 2027-09-01", f"review = {review}", 1)
+    return out
