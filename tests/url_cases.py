@@ -43,6 +43,19 @@ def _staff(t):  # type: ignore[no-untyped-def]
     return {"pk": staff.pk}
 
 
+def _protocol_version(t):  # type: ignore[no-untyped-def]
+    from tests.protocols.factories import trust_version
+
+    return {"pk": trust_version(t.trust, "habs-monmouth").pk}
+
+
+def _protocol_school(t):  # type: ignore[no-untyped-def]
+    from tests.protocols.factories import trust_version
+
+    trust_version(t.trust, "habs-monmouth")
+    return {"school_id": t.school.pk, "audience": "staff"}
+
+
 MISSING_PK = {"pk": 987654321}
 
 URL_CASES: dict[str, Case] = {
@@ -58,6 +71,24 @@ URL_CASES: dict[str, Case] = {
     "people:household_detail": Case("object", make=_household, missing=MISSING_PK),
     "people:staff_list": Case("collection"),
     "people:staff_detail": Case("object", make=_staff, missing=MISSING_PK),
+    "protocols:current": Case("collection"),
+    "protocols:parent": Case("collection"),
+    "protocols:school_pdf": Case(
+        "object", make=_protocol_school, missing={"school_id": 987654321, "audience": "staff"}
+    ),
+    "protocols:history": Case("collection"),
+    "protocols:version_detail": Case("object", make=_protocol_version, missing=MISSING_PK),
+    "protocols:version_source": Case("object", make=_protocol_version, missing=MISSING_PK),
+    "protocols:upload": Case("collection"),
+    "protocols:acknowledge": Case("action", method="post"),
+    "protocols:acknowledgements": Case("collection"),
+    "protocols:try": Case("collection"),
+    "protocols:try_result": Case("action", method="post"),
+    "protocols:template_list": Case("collection"),
+    "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
+    "protocols:template_pdf": Case(
+        "object", missing={"template_id": "no-such-template", "audience": "staff"}
+    ),
 }
 
 _unused = HouseholdFactory  # kept importable for cases added by other apps
