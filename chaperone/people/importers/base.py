@@ -12,6 +12,8 @@ from chaperone.tenancy.models import School
 
 #: rows per INSERT / UPDATE statement
 BATCH = 1000
+#: rows per UPDATE ... CASE statement (long CASE lists are slow on PostgreSQL)
+UPDATE_BATCH = 250
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from chaperone.people.importers.base import BATCH, Plan, PlanContext, changes_between
+from chaperone.people.importers.base import BATCH, UPDATE_BATCH, Plan, PlanContext, changes_between
 from chaperone.people.importers.preview import PlannedRecord, Section
 from chaperone.people.importers.rows import ContactRow
 from chaperone.people.models import Channel, Contact, Household
@@ -300,17 +300,21 @@ def plan_households(ctx: PlanContext, rows: list[tuple[int, ContactRow]]) -> Pla
             for h in household_updates:
                 h.updated_at = now
             Household.objects.bulk_update(
-                household_updates, sorted(household_fields | {"updated_at"}), batch_size=BATCH
+                household_updates,
+                sorted(household_fields | {"updated_at"}),
+                batch_size=UPDATE_BATCH,
             )
         if moved_priorities:
             finals = {c.pk: c.priority for c in moved_priorities}
             for c in moved_priorities:
                 c.priority = PRIORITY_PARKING + finals[c.pk]
-            Contact.objects.bulk_update(moved_priorities, ["priority"], batch_size=BATCH)
+            Contact.objects.bulk_update(moved_priorities, ["priority"], batch_size=UPDATE_BATCH)
             for c in moved_priorities:
                 c.priority = finals[c.pk]
         if contact_updates:
-            Contact.objects.bulk_update(contact_updates, sorted(contact_fields), batch_size=BATCH)
+            Contact.objects.bulk_update(
+                contact_updates, sorted(contact_fields), batch_size=UPDATE_BATCH
+            )
         ids = {ref: h["id"] for ref, h in stored.items()}
         ids |= {ref: h.pk for ref, h in new_households.items()}
         created = []

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from chaperone.people.importers.base import BATCH, Plan, PlanContext, changes_between
+from chaperone.people.importers.base import BATCH, UPDATE_BATCH, Plan, PlanContext, changes_between
 from chaperone.people.importers.preview import PlannedRecord, Section
 from chaperone.people.importers.rows import PupilRow
 from chaperone.people.models import Household, Pupil, SocialCareStatus
@@ -164,7 +164,9 @@ def plan_pupils(ctx: PlanContext, rows: list[tuple[int, PupilRow]]) -> Plan:
                 if ref:
                     pupil.household_id = household_ids[ref]
             Pupil.objects.bulk_update(
-                [p for p, _ in updates], sorted(changed_fields | {"updated_at"}), batch_size=BATCH
+                [p for p, _ in updates],
+                sorted(changed_fields | {"updated_at"}),
+                batch_size=UPDATE_BATCH,
             )
 
     return Plan(preview=ctx.preview, write=write)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from chaperone.people.importers.base import BATCH, Plan, PlanContext, changes_between
+from chaperone.people.importers.base import BATCH, UPDATE_BATCH, Plan, PlanContext, changes_between
 from chaperone.people.importers.preview import Change, PlannedRecord, Section
 from chaperone.people.importers.rows import StaffRow
 from chaperone.people.models import Role, StaffAssignment, StaffMember
@@ -120,7 +120,7 @@ def plan_staff(ctx: PlanContext, rows: list[tuple[int, StaffRow]]) -> Plan:
             for member in updates:
                 member.updated_at = now
             StaffMember.objects.bulk_update(
-                updates, sorted(changed_fields | {"updated_at"}), batch_size=BATCH
+                updates, sorted(changed_fields | {"updated_at"}), batch_size=UPDATE_BATCH
             )
 
     return Plan(preview=ctx.preview, write=write)
