@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.contrib.staticfiles import finders
@@ -48,6 +49,14 @@ class ShownDocument:
     document: rules.Document
     sections: tuple[ShownSection, ...]
     marks_origin: bool
+
+    @property
+    def effective_date(self) -> date:
+        return date.fromisoformat(self.document.effective)
+
+    @property
+    def review_date(self) -> date:
+        return date.fromisoformat(self.document.review)
 
     def __getattr__(self, name: str) -> Any:
         # title, owner, version, effective, review, summary, protocol_id, audience

@@ -285,11 +285,13 @@ def _actor_name(actor: Actor) -> str:
     return "System"
 
 
-def _has_extends(text: str) -> bool:
+def upload_kind(text: str) -> str | None:
+    """'school' for an overlay (it has ``extends``), 'trust' for a complete protocol, None when
+    the text is not TOML at all (the upload service then reports where it breaks)."""
     try:
-        return "extends" in tomllib.loads(text)
+        return "school" if "extends" in tomllib.loads(text) else "trust"
     except tomllib.TOMLDecodeError:
-        return False  # the engine reports the TOML error with its line and column
+        return None
 
 
 @transaction.atomic
@@ -317,9 +319,14 @@ def protocol_version_upload(
     if len(source_text) > MAX_SOURCE_CHARS:
         raise ProtocolUploadError([f"file: longer than {MAX_SOURCE_CHARS:,} characters"])
 
+    try:
+        tomllib.loads(source_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolUploadError([f"file: not valid TOML: {exc}"]) from None
+
     base_version: ProtocolVersion | None = None
     if owner_trust is not None:
-        if _has_extends(source_text):
+        if upload_kind(source_text) == "school":
             raise ProtocolUploadError(
                 [
                     "extends: this is a school overlay; the trust's protocol must be complete "
@@ -337,7 +344,7 @@ def protocol_version_upload(
             raise ProtocolUploadError(
                 ["extends: your trust has no protocol yet, so there is nothing to add to"]
             )
-        if not _has_extends(source_text):
+        if upload_kind(source_text) != "school":
             raise ProtocolUploadError(
                 [
                     f"extends: a school uploads additions to the trust protocol; start the file "

@@ -138,7 +138,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             text = form.cleaned_data["source_text"]
-            owner = "school" if services._has_extends(text) else "trust"
+            owner = services.upload_kind(text) or owners[-1]
             try:
                 if owner not in owners:
                     raise services.ProtocolUploadError([_owner_refusal(owner)])

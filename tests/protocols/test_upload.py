@@ -1,0 +1,136 @@
+"""Uploading versions: who may, what the engine refuses, and that nothing typed is lost."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from chaperone.people.models import Role
+from chaperone.protocols.demo import primary_overlay_source, template_source
+from chaperone.protocols.models import ProtocolVersion
+from chaperone.protocols.services import ProtocolUploadError
+from tests.protocols.factories import bump, school_overlay_version
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD = reverse("protocols:upload")
+
+
+def loosening_overlay(school) -> str:  # type: ignore[no-untyped-def]
+    """The demo overlay, but removing the trust's recording rule and lowering its DSL invitation."""
+    text = primary_overlay_source(school)
+    text = text.replace(
+        'deny_platforms = ["meet"]', 'deny_platforms = ["meet"]\nremove_rules = ["recorded"]'
+    )
+    return text + '\n[raise_effect]\ndsl-invited = "info"\n'
+
+
+def test_overlay_that_loosens_is_refused_naming_the_rules(tenant_a, npat) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ProtocolUploadError) as exc:
+        school_overlay_version(tenant_a.school, text=loosening_overlay(tenant_a.school))
+    problems = exc.value.problems
+    assert any(p.startswith("rule 'recorded'") and "loosens" in p for p in problems), problems
+    assert any(p.startswith("rule 'dsl-invited': effect") for p in problems), problems
+    assert not ProtocolVersion.objects.filter(protocol__owner_school=tenant_a.school).exists()
+
+
+def test_overlay_is_checked_against_the_trusts_current_version(tenant_a, overlay) -> None:  # type: ignore[no-untyped-def]
+    assert overlay.base_version_id is not None
+    assert overlay.base_version.protocol.owner_trust_id == tenant_a.trust.pk
+
+
+def test_overlay_without_a_trust_protocol_is_refused(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ProtocolUploadError) as exc:
+        school_overlay_version(tenant_a.school)
+    assert exc.value.problems == [
+        "extends: your trust has no protocol yet, so there is nothing to add to"
+    ]
+
+
+def test_page_shows_each_problem_and_keeps_the_text(tenant_a, npat, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_a.school, Role.HEADTEACHER)
+    text = loosening_overlay(tenant_a.school)
+    response = client.post(UPLOAD, {"source_text": text})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "govuk-error-summary" in body
+    assert "rule &#x27;recorded&#x27;: removing a base rule loosens the protocol" in body
+    assert (
+        "rule &#x27;dsl-invited&#x27;: effect: lowering pending to info loosens the protocol"
+        in body
+    )
+    assert response.context["form"]["source_text"].value() == text
+    assert not ProtocolVersion.objects.filter(protocol__owner_school=tenant_a.school).exists()
+
+
+def test_file_upload_errors_keep_the_files_text_in_the_box(tenant_a, npat, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_a.school, Role.DSL)
+    text = loosening_overlay(tenant_a.school)
+    upload = SimpleUploadedFile("ours.toml", text.encode(), content_type="application/toml")
+    response = client.post(UPLOAD, {"source_text": "", "source_file": upload})
+    assert response.status_code == 200
+    assert response.context["form"]["source_text"].value() == text
+    assert "removing a base rule loosens" in response.content.decode()
+
+
+def test_not_toml_is_a_readable_error(tenant_a, npat, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_a.school, Role.HEADTEACHER)
+    response = client.post(UPLOAD, {"source_text": "extends = \nthis is not toml"})
+    assert response.status_code == 200
+    assert "not valid TOML" in response.content.decode()
+
+
+def test_good_overlay_redirects_to_the_new_version(tenant_a, npat, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_a.school, Role.HEADTEACHER)
+    response = client.post(UPLOAD, {"source_text": primary_overlay_source(tenant_a.school)})
+    version = ProtocolVersion.objects.get(protocol__owner_school=tenant_a.school)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("protocols:version_detail", args=[version.pk])
+    assert version.uploaded_by_name.startswith("Staff")
+    assert version.base_version_id == npat.pk
+    page = client.get(response["Location"]).content.decode()
+    assert "version 2026.1" in page and version.sha256 in page
+
+
+def test_teachers_cannot_upload(tenant_a, npat, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_a.school, Role.TEACHER)
+    assert client.get(UPLOAD).status_code == 403
+    assert (
+        client.post(UPLOAD, {"source_text": primary_overlay_source(tenant_a.school)}).status_code
+        == 403
+    )
+    assert ProtocolVersion.objects.count() == 1
+
+
+def test_a_school_in_a_trust_cannot_replace_the_trust_protocol(tenant_a, npat, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_a.school, Role.HEADTEACHER)
+    text = bump(template_source("npat-one-to-one"), "2026.2")
+    response = client.post(UPLOAD, {"source_text": text})
+    assert (
+        "only the trust&#x27;s administrators can replace the trust protocol"
+        in response.content.decode()
+    )
+    assert ProtocolVersion.objects.count() == 1
+
+
+def test_trust_admin_uploads_the_trust_protocol(tenant_a, npat, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(None, Role.TRUST_ADMIN, trust=tenant_a.trust)
+    text = bump(template_source("npat-one-to-one"), "2026.2")
+    response = client.post(UPLOAD, {"source_text": text})
+    assert response.status_code == 302
+    assert npat.protocol.versions.count() == 2
+
+
+def test_standalone_school_head_uploads_its_own_protocol(tenant_b, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_b.school, Role.HEADTEACHER)
+    response = client.post(UPLOAD, {"source_text": template_source("habs-monmouth")})
+    assert response.status_code == 302
+    version = ProtocolVersion.objects.get()
+    assert version.protocol.owner_trust_id == tenant_b.trust.pk
+
+
+def test_template_prefills_the_upload_form(tenant_b, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_b.school, Role.HEADTEACHER)
+    response = client.get(UPLOAD, {"template": "habs-monmouth"})
+    assert response.context["form"]["source_text"].value() == template_source("habs-monmouth")
