@@ -1,8 +1,12 @@
 """Test settings only make tests fast; behaviour stays that of production."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_AUTOREFRESH = True
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="chaperone-test-media-"))
