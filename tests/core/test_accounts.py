@@ -155,3 +155,14 @@ def test_pupil_page_shows_siblings_and_household_by_role(tenant_a, login_as) -> 
     admin = login_as(None, Role.TRUST_ADMIN, trust=tenant_a.trust)
     page = admin.get(reverse("people:pupil_detail", args=[younger.pk])).content.decode()
     assert "Olu Sibling" in page  # sibling at the sister school
+
+
+@pytest.mark.django_db
+def test_navigation_offers_only_what_the_role_may_use(tenant_a, login_as) -> None:  # type: ignore[no-untyped-def]
+    teacher = login_as(tenant_a.school, Role.TEACHER).get(reverse("dashboard")).content.decode()
+    assert reverse("people:import_start") not in teacher
+    assert reverse("audit:event_list") not in teacher
+    admin = login_as(tenant_a.school, Role.SCHOOL_ADMIN).get(reverse("dashboard")).content.decode()
+    assert reverse("people:import_start") in admin
+    dsl = login_as(tenant_a.school, Role.DSL).get(reverse("dashboard")).content.decode()
+    assert reverse("audit:event_list") in dsl
