@@ -19,6 +19,7 @@ SEQUENCE_GAP = "sequence gap"
 COLUMNS_DIFFER = "stored columns differ from the hashed payload"
 TAIL_MISSING = "rows missing from the end"
 HEAD_MISMATCH = "the last row does not match the chain head"
+EXPECTED_HEAD_DIFFERS = "does not carry the hash exported earlier"
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,11 @@ class ChainVerification:
 
 
 def audit_chain_verify(
-    *, from_seq: int = 1, deep: bool = False, using: str = DEFAULT_DB_ALIAS
+    *,
+    from_seq: int = 1,
+    deep: bool = False,
+    expect: tuple[int, str] | None = None,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> ChainVerification:
     """Recompute the chain from the stored bytes, in ``seq`` order, from ``from_seq`` on.
 
@@ -50,6 +55,10 @@ def audit_chain_verify(
     With ``deep``, also rebuilds each payload from the row's columns, so a column edited without
     touching the payload (including ``prev_hash``) is caught too (slower). Finally the last row
     must match the chain head, so rows cut off the end are noticed.
+
+    ``expect`` is a ``(seq, hash)`` head exported earlier (``chaperone audit head``): the row at
+    that ``seq`` must still carry that hash. This is what catches a chain rewritten and re-hashed
+    from some row onwards by someone able to bypass the triggers.
     """
     from_seq = max(1, from_seq)
     connection = connections[using]
@@ -131,6 +140,18 @@ def audit_chain_verify(
             broken_id=None if head[0] > last_seq else _id_of(last_seq, using),
             reason=reason,
         )
+    if expect is not None:
+        found = (
+            AuditEvent.objects.using(using).filter(seq=expect[0]).values_list("id", "hash").first()
+        )
+        if found is None or found[1] != expect[1].strip().lower():
+            return ChainVerification(
+                ok=False,
+                rows=rows,
+                broken_seq=expect[0],
+                broken_id=found[0] if found else None,
+                reason=f"{EXPECTED_HEAD_DIFFERS} ({expect[1]})",
+            )
     return ChainVerification(ok=True, rows=rows, head_seq=last_seq or None, head_hash=prev_hex)
 
 

@@ -153,3 +153,32 @@ def test_an_edited_prev_hash_column_is_caught_by_the_deep_check(chain) -> None:
     assert audit_chain_verify().ok
     deep = audit_chain_verify(deep=True)
     assert (deep.broken_seq, deep.broken_id, deep.reason) == (victim.seq, victim.pk, COLUMNS_DIFFER)
+
+
+def test_a_rewritten_and_rehashed_tail_is_caught_by_an_exported_head(chain) -> None:
+    """Someone past the triggers rewrites row 6 onwards and re-hashes everything after it."""
+    from chaperone.audit.chain import link_hash
+
+    exported = (chain[7].seq, chain[7].hash)
+    prev = chain[5].hash
+    for event in chain[6:]:
+        forged = event.payload.replace(f'"prev_hash":"{event.prev_hash}"', f'"prev_hash":"{prev}"')
+        label = event.actor_label
+        if event is chain[6]:
+            label = "Someone Else"
+            forged = forged.replace('"actor_label":"System"', f'"actor_label":"{label}"')
+        new_hash = link_hash(prev, forged)
+        tamper(
+            "UPDATE audit_auditevent SET payload = %s, prev_hash = %s, hash = %s, actor_label = %s"
+            " WHERE id = %s",
+            [forged, prev, new_hash, label, event.pk],
+        )
+        prev = new_hash
+    tamper("UPDATE audit_auditchainhead SET hash = %s", [prev], table="audit_auditchainhead")
+    assert audit_chain_verify(deep=True).ok
+    result = audit_chain_verify(expect=exported)
+    assert (result.ok, result.broken_seq, result.broken_id) == (False, chain[7].seq, chain[7].pk)
+    code, out = _verify_command("--expect", f"{exported[0]}:{exported[1]}")
+    assert code == 1
+    assert out.startswith(f"BROKEN at seq {chain[7].seq} (id {chain[7].pk}): does not carry")
+    assert audit_chain_verify(expect=(chain[3].seq, chain[3].hash)).ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from typing import Any
 
@@ -10,6 +11,15 @@ from django.utils import timezone
 
 from chaperone.audit.models import AuditChainHead
 from chaperone.audit.services import audit_chain_verify
+
+
+def _seq_and_hash(value: str) -> tuple[int, str]:
+    seq, _, hash_ = value.partition(":")
+    if not seq.strip().isdigit() or len(hash_.strip()) != 64:
+        raise argparse.ArgumentTypeError(
+            "--expect takes SEQ:HASH, e.g. 1207:5c1f... (the 64-character hash)"
+        )
+    return int(seq), hash_.strip()
 
 
 class Command(BaseCommand):
@@ -32,6 +42,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Also check every row's columns against its hashed payload (slower).",
         )
+        verify.add_argument(
+            "--expect",
+            type=_seq_and_hash,
+            metavar="SEQ:HASH",
+            help="A head exported earlier ('chaperone audit head'): row SEQ must still have HASH.",
+        )
         sub.add_parser("head", help="Print the chain head as JSON, to keep somewhere else.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,7 +60,9 @@ class Command(BaseCommand):
         if options["from_seq"] < 1:
             self.stderr.write("--from-seq must be 1 or more.")
             raise SystemExit(2)
-        result = audit_chain_verify(from_seq=options["from_seq"], deep=options["deep"])
+        result = audit_chain_verify(
+            from_seq=options["from_seq"], deep=options["deep"], expect=options["expect"]
+        )
         self.stdout.write(result.summary())
         if not result.ok:
             raise SystemExit(1)
