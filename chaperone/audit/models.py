@@ -8,12 +8,15 @@ triggers (see migration 0002) refuse UPDATE and DELETE underneath it.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from django.db import models
 
 from chaperone.audit.registry import describe
 from chaperone.tenancy.querysets import ScopedQuerySet
+
+if TYPE_CHECKING:
+    from chaperone.tenancy.policies import Actor
 
 
 class AuditLogIsAppendOnly(Exception):
@@ -32,7 +35,7 @@ class Via(models.TextChoices):
 class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
     school_path = "school_id"
 
-    def for_actor(self, actor, action):  # type: ignore[no-untyped-def]
+    def for_actor(self, actor: Actor, action: str) -> Self:
         """Events in schools where the actor may ``action``; trust admins also see the
         trust-wide events (sign-ins and the like, which belong to no school) of their trust."""
         scoped = super().for_actor(actor, action)
@@ -49,6 +52,9 @@ class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
 
     def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditLogIsAppendOnly("updated")
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditLogIsAppendOnly("written except through chaperone.audit.log.record()")
 
     def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditLogIsAppendOnly("updated")

@@ -34,13 +34,19 @@ def on_login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
     from chaperone.audit.log import record
+    from chaperone.people.models import StaffMember
 
     username = credentials.get(USERNAME_KEY)
-    record(
-        "auth.login_failed",
-        actor=None,
-        details={"username": str(username)[:150] if username is not None else None},
+    username = str(username)[:150] if username is not None else None
+    # The staff member's trust, when the name is theirs, so their trust administrators see it.
+    trust_id = (
+        StaffMember.objects.filter(user__username=username)
+        .values_list("trust_id", flat=True)
+        .first()
+        if username
+        else None
     )
+    record("auth.login_failed", actor=None, trust_id=trust_id, details={"username": username})
 
 
 def connect() -> None:

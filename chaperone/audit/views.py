@@ -30,6 +30,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "audit.viewed",
         actor=actor,
         school_id=school.pk,
+        trust_id=school.trust_id,
         details={"page": str(page_number)[:10], **filters},
     )
     events = audit_events_for(actor, school=school, **filters)

@@ -45,6 +45,9 @@ def test_queryset_update_and_delete_are_refused(event) -> None:
 def test_writing_an_event_other_than_through_record_is_refused() -> None:
     with pytest.raises(AuditLogIsAppendOnly):
         AuditEvent.objects.create(seq=999, action="audit.viewed", actor_label="x", via="web")
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEvent.objects.bulk_create([AuditEvent(seq=999, action="audit.viewed", via="web")])
+    assert not AuditEvent.objects.filter(seq=999).exists()
 
 
 def _raw(sql: str, params: list | None = None) -> None:

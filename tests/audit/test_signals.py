@@ -36,6 +36,7 @@ def test_a_failed_sign_in_records_the_username_and_never_the_password(tenant_a) 
     event = AuditEvent.objects.filter(action="auth.login_failed").latest("seq")
     assert event.details == {"username": staff.user.username}
     assert event.actor_user_id is None
+    assert event.trust_id == tenant_a.trust.pk
     assert event.ip_address == "198.51.100.5"
     assert "Hunter2-secret" not in event.payload
     assert "****" not in event.payload
@@ -48,3 +49,13 @@ def test_a_sign_out_is_logged(tenant_a) -> None:
     client.post(reverse("logout"))
     event = AuditEvent.objects.filter(action="auth.logout").latest("seq")
     assert event.actor_user_id == staff.user.pk
+
+
+def test_a_failed_sign_in_with_an_unknown_name_belongs_to_no_trust(db) -> None:
+    Client().post(reverse("login"), {"username": "nobody-here", "password": "whatever-it-is"})
+    event = AuditEvent.objects.filter(action="auth.login_failed").latest("seq")
+    assert (event.details, event.trust_id, event.school_id) == (
+        {"username": "nobody-here"},
+        None,
+        None,
+    )
