@@ -7,14 +7,21 @@ Called from the demo loader (``chaperone demo``), never at import time.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from importlib import resources
 
 from django.utils.text import slugify
 
 from chaperone.people.models import Role
-from chaperone.protocols.models import ProtocolVersion
+from chaperone.protocols.models import (
+    Protocol,
+    ProtocolAcknowledgement,
+    ProtocolDecision,
+    ProtocolReviewReminder,
+    ProtocolVersion,
+)
 from chaperone.protocols.services import protocol_version_upload
-from chaperone.tenancy.models import School, Trust
+from chaperone.tenancy.models import Phase, School, Trust
 from chaperone.tenancy.policies import Actor
 
 TRUST_TEMPLATE = "npat-one-to-one"
@@ -55,6 +62,10 @@ pupil joins from a bedroom.\"\"\"
 [owner]
 kind = "school"
 name = {q(school.name)}
+
+[raise_effect]
+# Same effect; the remedy names only the platforms this school keeps.
+approved-platforms = {{ effect = "refuse", remedy = "Hold the call on Microsoft Teams or Zoom." }}
 
 [codes]
 MUTE_ON_ENTRY = "Checklist: cameras and microphones are off as pupils arrive."
@@ -172,3 +183,34 @@ def load_demo_protocols(
         )
     )
     return versions
+
+
+def load_for_demo_tenants(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
+    """The demo hook's shape (``[(trust, [school, ...]), ...]``): the multi-school trust gets
+    ``npat-one-to-one`` and its (first) primary school the tightening additions; a standalone
+    trust gets ``habs-monmouth``."""
+    groups = list(trust_and_schools)
+    trust = next((t for t, _ in groups if not t.is_standalone), None)
+    independent = next((t for t, _ in groups if t.is_standalone), None)
+    if trust is None or independent is None:
+        raise ValueError("The demo needs a multi-school trust and a standalone school.")
+    schools = next(list(s) for t, s in groups if t.pk == trust.pk)
+    primary = next((s for s in schools if s.phase == Phase.PRIMARY), schools[0])
+    load_demo_protocols(trust=trust, primary_school=primary, independent_trust=independent)
+
+
+def delete_for_demo_tenants(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
+    """Delete the protocol rows of these tenants (for the demo reset), children first."""
+    trust_ids = [t.pk for t, _ in trust_and_schools]
+    school_ids = [s.pk for _, schools in trust_and_schools for s in schools]
+    protocols = Protocol.objects.filter(owner_trust_id__in=trust_ids) | Protocol.objects.filter(
+        owner_school_id__in=school_ids
+    )
+    versions = ProtocolVersion.objects.filter(protocol__in=protocols)
+    ProtocolDecision.objects.filter(version__in=versions).delete()
+    ProtocolDecision.objects.filter(school_id__in=school_ids).delete()
+    ProtocolAcknowledgement.objects.filter(version__in=versions).delete()
+    ProtocolReviewReminder.objects.filter(version__in=versions).delete()
+    versions.filter(base_version__isnull=False).delete()
+    versions.delete()
+    protocols.delete()

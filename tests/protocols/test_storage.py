@@ -123,6 +123,7 @@ def test_effective_protocol_is_compiled_once_per_version_pair(tenant_a, overlay)
     assert [v.pk for v in first.versions] == [overlay.base_version_id, overlay.pk]
     assert first.origin("recorded") == "trust"
     assert first.origin("lobby-on-every-call") == "school"
+    assert first.origin("approved-platforms") == "tightened"
     assert "meet" not in first.protocol.platforms
     other = effective_protocol_for_school(tenant_a.other_school)
     assert [v.pk for v in other.versions] == [overlay.base_version_id]

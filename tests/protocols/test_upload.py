@@ -23,7 +23,7 @@ def loosening_overlay(school) -> str:  # type: ignore[no-untyped-def]
     text = text.replace(
         'deny_platforms = ["meet"]', 'deny_platforms = ["meet"]\nremove_rules = ["recorded"]'
     )
-    return text + '\n[raise_effect]\ndsl-invited = "info"\n'
+    return text.replace("[raise_effect]\n", '[raise_effect]\ndsl-invited = "info"\n', 1)
 
 
 def test_overlay_that_loosens_is_refused_naming_the_rules(tenant_a, npat) -> None:  # type: ignore[no-untyped-def]
