@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page
@@ -40,8 +41,17 @@ def _require_chromium() -> None:
         )
 
 
+#: The one Chromium of this process. Other test packages import these fixtures, which gives
+#: pytest a second session-scoped ``browser``; a second ``sync_playwright()`` in the same thread
+#: would fail, so whichever starts first owns the browser and the other borrows it.
+_SHARED: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    if "browser" in _SHARED:
+        yield _SHARED["browser"]
+        return
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -49,9 +59,11 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
+        _SHARED["browser"] = chromium
         try:
             yield chromium
         finally:
+            _SHARED.clear()
             chromium.close()
 
 

@@ -56,6 +56,9 @@ def test_trust_admin_switches_between_the_trusts_schools(
 
     sign_in(page, admin.user.username, path="/people/pupils/")
     assert h1(page) == "Enter the code from your authenticator app"
+    # Before the second step nothing but "Sign out": no schools, no navigation.
+    assert page.locator("#school-switcher, nav.app-nav").count() == 0
+    expect(page.get_by_role("button", name="Sign out").first).to_be_visible()
     enter_code(page, device.bin_key)
     expect(page).to_have_url(at("/people/pupils/"))
 

@@ -23,6 +23,7 @@ def test_dsl_enrols_an_authenticator_then_signs_in_with_a_code(page: Page) -> No
     # They wanted the pupils page; signing in sends them to set up the second step first.
     sign_in(page, dsl.user.username, path="/people/pupils/")
     assert h1(page) == "Set up a second sign-in step"
+    assert page.locator("nav.app-nav, .app-header__school").count() == 0
     assert page.locator(".app-qr svg").count() == 1
     key = key_from_secret(page.get_by_test_id("totp-secret").inner_text())
     assert key == TOTPDevice.objects.get(user=dsl.user).bin_key
