@@ -8,10 +8,12 @@ with it. Who and from where (IP address, user agent, request id, web/cli/task) c
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from chaperone.audit.chain import GENESIS_HASH, build_payload, link_hash, plain_json
 from chaperone.audit.models import AuditChainHead, AuditEvent
@@ -56,7 +58,7 @@ def record(
         "target_type": target._meta.label_lower if target is not None else "",
         "target_id": str(target.pk) if target is not None else "",
         "target_label": str(target)[:300] if target is not None else "",
-        "ip_address": ctx.ip_address,
+        "ip_address": _clean_ip(ctx.ip_address),
         "user_agent": ctx.user_agent[:300],
         "request_id": ctx.request_id[:64],
         "via": ctx.via,
@@ -140,6 +142,18 @@ def _tenant_of(
     if trust_id is None and actor is not None:
         trust_id = actor.trust_id
     return school_id, trust_id
+
+
+def _clean_ip(value: str | None) -> str | None:
+    """The address as the database will store it (so the payload matches the column), or None
+    for something that is not an IP address."""
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    return clean_ipv6_address(str(address)) if address.version == 6 else str(address)
 
 
 def _actor_label(actor: Actor | None) -> str:

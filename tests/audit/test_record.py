@@ -140,3 +140,22 @@ def test_a_missing_head_is_rebuilt_from_the_last_row() -> None:
     tamper("DELETE FROM audit_auditchainhead", table="audit_auditchainhead")
     following = record("audit.viewed", actor=None)
     assert (following.seq, following.prev_hash) == (last.seq + 1, last.hash)
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2001:0DB8:0000::0001", "2001:db8::1"),
+        ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),
+        ("192.0.2.1", "192.0.2.1"),
+        ("not an address", None),
+    ],
+)
+def test_ip_addresses_are_stored_as_the_payload_says(given: str, stored: str | None) -> None:
+    from chaperone.audit.services import audit_chain_verify
+
+    with use_context(RequestContext(ip_address=given)):
+        event = record("audit.viewed", actor=None)
+    assert AuditEvent.objects.get(pk=event.pk).ip_address == stored
+    assert json.loads(event.payload)["ip_address"] == stored
+    assert audit_chain_verify(deep=True).ok
