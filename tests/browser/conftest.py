@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
 # alongside one unless told it is safe (it is: the loop only talks to the browser).
@@ -29,6 +29,8 @@ CHROMIUM_ARGS = [
 ]
 #: How long a step may wait for the page (ms). Local pages answer in well under a second.
 STEP_TIMEOUT_MS = 10_000
+# Assertions wait as long as steps do: a busy machine (parallel suites) can be slow to answer.
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
 def _require_chromium() -> None:
