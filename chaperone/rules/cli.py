@@ -15,14 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from pydantic import ValidationError
-
+from .bulk import decide_jsonl
 from .decision import Decision
 from .diff import diff_protocols
 from .document import build_document, render_html, render_pdf, render_text
 from .loading import load_protocol_file, resolve_protocol, template_ids
 from .protocol import Protocol, ProtocolError
-from .request import ContactRequest, RequestError, parse_request, request_error_from
+from .request import RequestError, parse_request
 from .schema import json_schema
 
 EXIT_OK = 0
@@ -60,28 +59,6 @@ def _protocol_error(exc: ProtocolError) -> str:
 # --- check ---------------------------------------------------------------------------------
 
 
-def _decide_lines(protocol: Protocol, data: bytes) -> tuple[list[str], bool]:
-    """One output line per input line; identical lines are decided once."""
-    compiled = protocol.compiled
-    validate = ContactRequest.model_validate_json
-    seen: dict[bytes, str] = {}
-    out: list[str] = []
-    malformed = False
-    for line in data.splitlines():
-        cached = seen.get(line)
-        if cached is None:
-            try:
-                cached = compiled.decide(validate(line)).to_json()
-            except ValidationError as exc:
-                cached = json.dumps(request_error_from(exc).to_dict())
-            if len(seen) < 65536:
-                seen[line] = cached
-        if cached.startswith('{"error"'):
-            malformed = True
-        out.append(cached)
-    return out, malformed
-
-
 def _check(args: argparse.Namespace) -> int:
     try:
         protocol = resolve_protocol(args.protocol)
@@ -98,8 +75,8 @@ def _check(args: argparse.Namespace) -> int:
         _write(_error_line("unreadable_request", f"{source}: {exc.strerror}", "request") + "\n")
         return EXIT_ERROR
     if args.jsonl is not None:
-        lines, malformed = _decide_lines(protocol, data)
-        _write("".join(line + "\n" for line in lines))
+        text, malformed = decide_jsonl(protocol, data)
+        _write(text)
         return EXIT_ERROR if malformed else EXIT_OK
     try:
         decision: Decision = protocol.compiled.decide(parse_request(data))

@@ -1,55 +1,130 @@
-"""A protocol compiled for deciding: rules as closures, decisions memoised by the rules that fired.
+"""A protocol compiled for deciding: conditions as bits, rules as bit masks, decisions memoised.
 
-Built once per loaded :class:`~chaperone.rules.protocol.Protocol`. Deciding a request then means
-building one :class:`~chaperone.rules.conditions.Facts`, running each rule's closures and looking up
-the (immutable, shared) :class:`~chaperone.rules.decision.Decision` for the set of rules that fired.
+Built once per loaded :class:`~chaperone.rules.protocol.Protocol` (see
+:mod:`chaperone.rules.conditions` for atoms and sources). Deciding a request means:
+
+1. OR together the atom bits each request field sets (precomputed tables over each field's
+   closed vocabulary; staff, pupils and timing through small caches keyed by what they read);
+2. look the combined bits up in the decision cache; on a miss, test each rule's three masks
+   (``when`` all set, no ``unless`` bit set, not every ``require`` bit set -> the rule fires);
+3. return the shared, immutable :class:`~chaperone.rules.decision.Decision` for the rules fired.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from .conditions import Check, CompiledWindow, Facts, compile_table
+from .conditions import (
+    CompiledWindow,
+    Conditions,
+    KeyFn,
+    Predicate,
+    atom_id,
+    atom_predicate,
+    key_fn,
+    source_of,
+)
 from .decision import Decision, Finding
 from .request import ContactRequest
-from .vocab import EFFECT_RANK, OUTCOME_FOR_EFFECT
+from .vocab import (
+    CONSENTS,
+    EFFECT_RANK,
+    HOLDERS,
+    KINDS,
+    OUTCOME_FOR_EFFECT,
+    PLATFORMS,
+    PUPIL_LOCATIONS,
+    PURPOSES,
+    STAFF_LOCATIONS,
+    WEEKDAYS,
+)
 
 if TYPE_CHECKING:
     from .protocol import Protocol, Rule
 
+#: Entries kept per cache (source keys, bit patterns, fired sets); beyond it, results are not kept.
+_MAX_CACHED = 1 << 16
 
-#: Distinct sets of fired rules remembered per protocol (a handful in practice).
-_MAX_CACHED = 4096
 
-
-def _minutes(hhmm: str) -> int:
+def _seconds(hhmm: str) -> int:
     hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
+    return int(hours) * 3600 + int(minutes) * 60
 
 
-class CompiledRule:
-    __slots__ = ("index", "require", "unless", "when")
+class _Source:
+    """A derived source (staff, pupils, timing) whose keys are too varied to enumerate."""
 
-    def __init__(
-        self, index: int, when: Sequence[Check], unless: Sequence[Check], require: Sequence[Check]
-    ) -> None:
-        self.index = index
-        self.when = tuple(when)
-        self.unless = tuple(unless)
-        self.require = tuple(require)
+    __slots__ = ("atoms", "cache", "key")
 
-    def fires(self, f: Facts) -> bool:
-        for check in self.when:
-            if not check(f):
-                return False
-        for check in self.unless:
-            if check(f):
-                return False
-        if not self.require:
-            return True
-        return not all(check(f) for check in self.require)
+    def __init__(self, key: KeyFn) -> None:
+        self.key = key
+        self.atoms: list[tuple[int, Predicate]] = []
+        self.cache: dict[Any, int] = {}
+
+    def __call__(self, request: ContactRequest) -> int:
+        key = self.key(request)
+        bits = self.cache.get(key)
+        if bits is None:
+            bits = 0
+            for bit, predicate in self.atoms:
+                if predicate(key):
+                    bits |= bit
+            if len(self.cache) < _MAX_CACHED:
+                self.cache[key] = bits
+        return bits
+
+
+def _none(request: ContactRequest) -> int:
+    return 0
+
+
+class _Tables:
+    """For every enumerable source, the atom bits each possible value sets.
+
+    Fields a protocol never mentions get all-zero tables, so :meth:`CompiledProtocol.bits` can
+    read every field unconditionally in one expression.
+    """
+
+    def __init__(self, atoms: dict[str, list[tuple[int, Predicate]]]) -> None:
+        def table(source: str, domain: tuple[Any, ...]) -> dict[Any, int]:
+            out = {}
+            for value in domain:
+                bits = 0
+                for bit, predicate in atoms.get(source, ()):
+                    if predicate(value):
+                        bits |= bit
+                out[value] = bits
+            return out
+
+        def flag(source: str) -> tuple[int, int]:
+            t = table(source, (False, True))
+            return (t[False], t[True])
+
+        self.kind = table("kind", KINDS)
+        self.purpose = table("purpose", PURPOSES)
+        self.platform = table("platform", PLATFORMS)
+        self.account = table("account", HOLDERS)
+        self.device = table("device", HOLDERS)
+        self.staff_location = table("staff_location", STAFF_LOCATIONS)
+        self.pupil_location = table("pupil_location", PUPIL_LOCATIONS)
+        self.parental_consent = table("parental_consent", CONSENTS)
+        self.parent_present = flag("parent_present")
+        self.chaperone_present = flag("chaperone_present")
+        self.pupil_home_alone = flag("pupil_home_alone")
+        self.second_staff_invited = flag("second_staff_invited")
+        self.dsl_invited = flag("dsl_invited")
+        self.recording = flag("recording")
+        self.slt_approved = flag("slt_approved")
+        self.risk_assessed = flag("risk_assessed")
+        self.on_dsl_timetable = flag("on_dsl_timetable")
+        self.linked_to_plan = flag("linked_to_plan")
+        self.waiting_room = flag("waiting_room")
+        self.parents_informed = flag("parents_informed")
+        self.emergency = flag("emergency")
+        self.second_adult = flag("second_adult")
+        self.home_adult = flag("home_adult")
 
 
 class CompiledProtocol:
@@ -59,44 +134,117 @@ class CompiledProtocol:
         self.id = protocol.id
         self.version = protocol.version
         self.tz = ZoneInfo(protocol.time_zone)
-        self.approved = frozenset(protocol.platforms)
+        approved = frozenset(protocol.platforms)
         windows = {
-            name: CompiledWindow(_minutes(w.start) * 60, _minutes(w.end) * 60, frozenset(w.days))
+            name: CompiledWindow(
+                _seconds(w.start), _seconds(w.end), frozenset(WEEKDAYS.index(d) for d in w.days)
+            )
             for name, w in protocol.windows.items()
         }
         rules: list[Rule] = list(protocol.rules)
-        # Evaluate in output order (refuse, pending, info; then file order) so the indices that
-        # fire are already sorted and need no per-call sort.
+        # Evaluate in output order (refuse, pending, info; then file order) so the rules that
+        # fire come out already sorted.
         order = sorted(range(len(rules)), key=lambda i: (-EFFECT_RANK[rules[i].effect], i))
         self.findings = tuple(_finding(rules[i]) for i in order)
-        self.rules = tuple(
-            CompiledRule(
-                position,
-                compile_table(rules[i].when, windows),
-                compile_table(rules[i].unless, windows),
-                compile_table(rules[i].require, windows),
-            )
-            for position, i in enumerate(order)
-        )
-        self._decisions: dict[tuple[int, ...], Decision] = {}
+        self.atoms: dict[tuple[str, Any], int] = {}
+        by_source: dict[str, list[tuple[int, Predicate]]] = {}
 
-    def facts(self, request: ContactRequest) -> Facts:
-        return Facts(request, self.tz, self.approved)
+        def mask(table: Conditions) -> int:
+            bits = 0
+            for name, value in table.given().items():
+                ident = atom_id(name, value)
+                bit = self.atoms.get(ident)
+                if bit is None:
+                    bit = self.atoms[ident] = 1 << len(self.atoms)
+                    predicate = atom_predicate(name, value, windows, approved)
+                    by_source.setdefault(source_of(name), []).append((bit, predicate))
+                bits |= bit
+            return bits
+
+        self.masks = tuple(
+            (mask(rules[i].when), mask(rules[i].unless), mask(rules[i].require)) for i in order
+        )
+        # Rules sharing a ``when`` mask are tested together, after one applicability check.
+        groups: dict[int, list[tuple[int, int, int]]] = {}
+        for position, (when, unless, require) in enumerate(self.masks):
+            groups.setdefault(when, []).append((position, unless, require))
+        self._groups = tuple((when, tuple(members)) for when, members in groups.items())
+        self._tables = _Tables(by_source)
+
+        def derived(source: str) -> Callable[[ContactRequest], int]:
+            if source not in by_source:
+                return _none
+            found = _Source(key_fn(source, self.tz))
+            found.atoms.extend(by_source[source])
+            return found
+
+        self._staff = derived("staff")
+        self._pupils = derived("pupils")
+        self._time = derived("time")
+        self._by_bits: dict[int, Decision] = {}
+        self._by_fired: dict[tuple[int, ...], Decision] = {}
+
+    def bits(self, r: ContactRequest) -> int:
+        """The atoms (conditions) that hold for request ``r``, as an integer bit set."""
+        t = self._tables
+        return (
+            t.kind[r.kind]
+            | t.purpose[r.purpose]
+            | t.platform[r.platform]
+            | t.account[r.account]
+            | t.device[r.device]
+            | t.staff_location[r.staff_location]
+            | t.pupil_location[r.pupil_location]
+            | t.parental_consent[r.parental_consent]
+            | t.parent_present[r.parent_present]
+            | t.chaperone_present[r.chaperone_present]
+            | t.pupil_home_alone[r.pupil_home_alone]
+            | t.second_staff_invited[r.second_staff_invited]
+            | t.dsl_invited[r.dsl_invited]
+            | t.recording[r.recording]
+            | t.slt_approved[r.slt_approved]
+            | t.risk_assessed[r.risk_assessed]
+            | t.on_dsl_timetable[r.on_dsl_timetable]
+            | t.linked_to_plan[r.linked_to_plan]
+            | t.waiting_room[r.waiting_room]
+            | t.parents_informed[r.parents_informed]
+            | t.emergency[r.emergency]
+            | t.second_adult[r.parent_present or r.second_staff_invited or len(r.staff) > 1]
+            | t.home_adult[r.parent_present or r.chaperone_present]
+            | self._staff(r)
+            | self._pupils(r)
+            | self._time(r)
+        )
+
+    def fired(self, bits: int) -> tuple[int, ...]:
+        """Positions (in output order) of the rules that fire for ``bits``."""
+        out = []
+        for when, members in self._groups:
+            if bits & when == when:
+                for position, unless, require in members:
+                    if not bits & unless and (not require or bits & require != require):
+                        out.append(position)
+        out.sort()
+        return tuple(out)
 
     def decide(self, request: ContactRequest) -> Decision:
-        f = Facts(request, self.tz, self.approved)
-        fired = tuple([rule.index for rule in self.rules if rule.fires(f)])
-        decision = self._decisions.get(fired)
+        bits = self.bits(request)
+        decision = self._by_bits.get(bits)
         if decision is None:
-            decision = self._build(fired)
-            if len(self._decisions) < _MAX_CACHED:
-                self._decisions[fired] = decision
+            fired = self.fired(bits)
+            decision = self._by_fired.get(fired)
+            if decision is None:
+                decision = self._build(fired)
+                if len(self._by_fired) < _MAX_CACHED:
+                    self._by_fired[fired] = decision
+            if len(self._by_bits) < _MAX_CACHED:
+                self._by_bits[bits] = decision
         return decision
 
     def _build(self, fired: tuple[int, ...]) -> Decision:
         findings = tuple(self.findings[i] for i in fired)
-        worst = max((EFFECT_RANK[f.effect] for f in findings), default=0)
-        outcome = next(o for e, o in OUTCOME_FOR_EFFECT.items() if EFFECT_RANK[e] == worst)
+        # Findings are in severity order, so the first one carries the outcome.
+        outcome = OUTCOME_FOR_EFFECT[findings[0].effect] if findings else "allowed"
         return Decision(outcome, self.id, self.version, findings)
 
 

@@ -8,15 +8,14 @@ A rule has up to three condition tables, each a TOML inline table of *named cond
              unwaived rule always fires (use that for prohibitions and checklist reminders).
 
 Each condition name is one field of :class:`Conditions`; unknown names are rejected at load time.
-Conditions are compiled once, when the protocol is loaded, into closures over :class:`Facts`, the
-flat per-request view the engine builds, so deciding a request does no parsing or validation.
+Conditions are compiled once, when the protocol is loaded (see the second half of this module and
+:mod:`chaperone.rules.compiled`), so deciding a request does no parsing or validation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
-from operator import attrgetter
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -134,159 +133,185 @@ class Conditions(BaseModel):
 CONDITION_NAMES: tuple[str, ...] = tuple(Conditions.model_fields)
 
 
-class Facts:
-    """A flat, precomputed view of one request as one protocol sees it (time zone, platforms)."""
+# --- compilation ---------------------------------------------------------------------------
+#
+# Every distinct condition in a protocol becomes one *atom*, a bit in an integer. Each atom is a
+# predicate over one *source*: a request field (whose closed vocabulary lets the engine tabulate
+# the bits of every possible value at load time), or a derived key (the staff on the call, a
+# summary of the pupils, the call's local timing) looked up in a small cache. Deciding a request
+# is then a few table lookups ORed together; each rule is three bit masks.
 
-    __slots__ = (
-        "account",
-        "any_pupil_has_ehcp",
-        "any_pupil_vulnerable",
-        "chaperone_present",
-        "consent_rank",
-        "device",
-        "dsl_invited",
-        "emergency",
-        "end_s",
-        "home_adult",
-        "kind",
-        "linked_to_plan",
-        "on_dsl_timetable",
-        "parent_present",
-        "parental_consent",
-        "parents_informed",
-        "platform",
-        "platform_approved",
-        "pupil_count",
-        "pupil_home_alone",
-        "pupil_location",
-        "purpose",
-        "recording",
-        "risk_assessed",
-        "same_day",
-        "second_adult",
-        "second_staff_invited",
-        "second_staff_role",
-        "slt_approved",
-        "staff_count",
-        "staff_location",
-        "staff_roles",
-        "start_s",
-        "waiting_room",
-        "weekday",
-        "youngest",
+Key = Any
+KeyFn = Callable[[ContactRequest], Key]
+Predicate = Callable[[Key], bool]
+
+#: Conditions that compare one request field with a list of values.
+_ONE_OF = frozenset(
+    {"kind", "purpose", "platform", "account", "device", "staff_location"}
+    | {"pupil_location", "parental_consent"}
+)
+#: Conditions that compare one boolean request field with true/false.
+_FLAGS = frozenset(
+    {"parent_present", "chaperone_present", "pupil_home_alone", "second_staff_invited"}
+    | {"dsl_invited", "recording", "slt_approved", "risk_assessed", "on_dsl_timetable"}
+    | {"linked_to_plan", "waiting_room", "parents_informed", "emergency"}
+)
+#: The source each derived condition reads.
+_DERIVED_SOURCE = {
+    "platform_approved": "platform",
+    "consent_at_least": "parental_consent",
+    "second_adult": "second_adult",
+    "home_adult": "home_adult",
+    "staff_role": "staff",
+    "second_staff_role": "staff",
+    "youngest_under": "pupils",
+    "pupils_at_least": "pupils",
+    "any_pupil_vulnerable": "pupils",
+    "any_pupil_has_ehcp": "pupils",
+    "weekday": "time",
+    "within_window": "time",
+}
+
+
+def source_of(name: str) -> str:
+    return name if name in _ONE_OF or name in _FLAGS else _DERIVED_SOURCE[name]
+
+
+def _staff_key(r: ContactRequest) -> Key:
+    """(sorted roles on the call, role of the invited second staff member or None)."""
+    invited = r.second_staff_role if r.second_staff_invited else None
+    staff = r.staff
+    if len(staff) == 1:
+        return ((staff[0].role,), invited)
+    return (tuple(sorted([s.role for s in staff])), invited)
+
+
+def _pupils_key(r: ContactRequest) -> Key:
+    """(youngest age, number of pupils, any vulnerable, any with an EHC plan)."""
+    pupils = r.pupils
+    if len(pupils) == 1:
+        p = pupils[0]
+        return (p.age, 1, p.vulnerable, p.has_ehcp)
+    return (
+        min([p.age for p in pupils]),
+        len(pupils),
+        any(p.vulnerable for p in pupils),
+        any(p.has_ehcp for p in pupils),
     )
 
-    def __init__(self, r: ContactRequest, tz: ZoneInfo, approved: frozenset[str]) -> None:
-        self.kind = r.kind
-        self.purpose = r.purpose
-        self.platform = r.platform
-        self.platform_approved = r.platform in approved
-        self.account = r.account
-        self.device = r.device
-        self.staff_location = r.staff_location
-        self.emergency = r.emergency
-        self.pupil_location = r.pupil_location
-        self.parental_consent = r.parental_consent
-        self.consent_rank = CONSENT_RANK[r.parental_consent]
-        self.parent_present = r.parent_present
-        self.chaperone_present = r.chaperone_present
-        self.pupil_home_alone = r.pupil_home_alone
-        self.second_staff_invited = r.second_staff_invited
-        self.second_staff_role = r.second_staff_role if r.second_staff_invited else None
-        self.dsl_invited = r.dsl_invited
-        self.recording = r.recording
-        self.slt_approved = r.slt_approved
-        self.risk_assessed = r.risk_assessed
-        self.on_dsl_timetable = r.on_dsl_timetable
-        self.linked_to_plan = r.linked_to_plan
-        self.waiting_room = r.waiting_room
-        self.parents_informed = r.parents_informed
-        self.staff_roles = frozenset(s.role for s in r.staff)
-        self.staff_count = len(r.staff)
-        self.second_adult = r.parent_present or r.second_staff_invited or self.staff_count >= 2
-        self.home_adult = r.parent_present or r.chaperone_present
-        pupils = r.pupils
-        self.pupil_count = len(pupils)
-        self.youngest = min(p.age for p in pupils)
-        self.any_pupil_vulnerable = any(p.vulnerable for p in pupils)
-        self.any_pupil_has_ehcp = any(p.has_ehcp for p in pupils)
-        start = r.at.astimezone(tz)
-        end = (r.at + timedelta(minutes=r.duration_minutes)).astimezone(tz)
-        self.weekday = WEEKDAYS[start.weekday()]
-        self.start_s = start.hour * 3600 + start.minute * 60 + start.second
-        self.end_s = end.hour * 3600 + end.minute * 60 + end.second
-        self.same_day = start.date() == end.date()
+
+_DAY = 86_400
+_BUCKET = 900  # time-zone offsets are looked up per quarter hour of UTC time
 
 
-Check = Callable[[Facts], bool]
+def time_key_fn(tz: ZoneInfo) -> KeyFn:
+    """Key of the call's local timing: (weekday 0-6, start second, end second, same day).
+
+    Local times come from the zone's UTC offset at the start and at the end of the call, so a call
+    spanning a summer-time change is judged correctly. Offsets are memoised per quarter hour of
+    UTC time, and only where the offset is the same at both ends of the quarter hour.
+    """
+    offsets: dict[int, int] = {}
+
+    def offset(ts: int) -> int:
+        bucket = ts // _BUCKET
+        found = offsets.get(bucket)
+        if found is not None:
+            return found
+        first = _utcoffset(tz, bucket * _BUCKET)
+        if first == _utcoffset(tz, bucket * _BUCKET + _BUCKET - 1):
+            if len(offsets) < 1 << 16:
+                offsets[bucket] = first
+            return first
+        return _utcoffset(tz, ts)
+
+    def key(r: ContactRequest) -> Key:
+        start = int(r.at.timestamp())
+        end = start + r.duration_minutes * 60
+        local_start = start + offset(start)
+        local_end = end + offset(end)
+        day = local_start // _DAY
+        return (
+            (day + 3) % 7,  # 1970-01-01 was a Thursday; Monday is 0
+            local_start - day * _DAY,
+            local_end % _DAY,
+            local_end // _DAY == day,
+        )
+
+    return key
+
+
+def _utcoffset(tz: ZoneInfo, ts: int) -> int:
+    delta = datetime.fromtimestamp(ts, tz).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
+
+
+def key_fn(source: str, tz: ZoneInfo) -> KeyFn:
+    """The key function of a derived source (``staff``, ``pupils`` or ``time``)."""
+    return {
+        "staff": _staff_key,
+        "pupils": _pupils_key,
+        "time": time_key_fn(tz),
+    }[source]
 
 
 class CompiledWindow:
-    """A named window as seconds of the day and a set of weekdays."""
+    """A named window as seconds of the day and a set of weekday numbers (Monday = 0)."""
 
     __slots__ = ("days", "end_s", "start_s")
 
-    def __init__(self, start_s: int, end_s: int, days: frozenset[str]) -> None:
+    def __init__(self, start_s: int, end_s: int, days: frozenset[int]) -> None:
         self.start_s = start_s
         self.end_s = end_s
         self.days = days
 
-    def contains(self, f: Facts) -> bool:
-        return (
-            f.same_day
-            and f.weekday in self.days
-            and self.start_s <= f.start_s
-            and f.end_s <= self.end_s
+    def contains(self, key: Key) -> bool:
+        weekday, start_s, end_s, same_day = key
+        return bool(
+            same_day and weekday in self.days and self.start_s <= start_s and end_s <= self.end_s
         )
 
 
-_ONE_OF = frozenset(
-    {"kind", "purpose", "platform", "account", "device", "staff_location"}
-    | {"pupil_location", "parental_consent", "weekday"}
-)
-_BOOLEAN = frozenset(
-    {"parent_present", "chaperone_present", "pupil_home_alone", "second_staff_invited"}
-    | {"dsl_invited", "recording", "slt_approved", "risk_assessed", "on_dsl_timetable"}
-    | {"linked_to_plan", "waiting_room", "parents_informed", "emergency", "second_adult"}
-    | {"home_adult", "platform_approved", "any_pupil_vulnerable", "any_pupil_has_ehcp"}
-)
-
-
-def compile_condition(name: str, value: Any, windows: Mapping[str, CompiledWindow]) -> Check:
-    """One named condition as a closure ``Facts -> bool``."""
-    if name in _BOOLEAN:
-        get = attrgetter(name)
+def atom_predicate(
+    name: str, value: Any, windows: Mapping[str, CompiledWindow], approved: frozenset[str]
+) -> Predicate:
+    """The predicate of condition ``name = value`` over its source's key."""
+    if name in _FLAGS or name in ("second_adult", "home_adult"):
         expected = bool(value)
-        return lambda f: get(f) is expected
+        return lambda k: bool(k) is expected
     if name in _ONE_OF:
-        get = attrgetter(name)
         allowed = frozenset(value)
-        return lambda f: get(f) in allowed
-    if name == "staff_role":
-        roles = frozenset(value)
-        return lambda f: not roles.isdisjoint(f.staff_roles)
-    if name == "second_staff_role":
-        roles = frozenset(value)
-        return lambda f: (
-            f.second_staff_role in roles
-            or (f.staff_count >= 2 and not roles.isdisjoint(f.staff_roles))
-        )
+        return lambda k: k in allowed
+    if name == "platform_approved":
+        expected = bool(value)
+        return lambda k: (k in approved) is expected
     if name == "consent_at_least":
         rank = CONSENT_RANK[value]
-        return lambda f: f.consent_rank >= rank
-    if name == "within_window":
-        spans = tuple(windows[w] for w in value)
-        if len(spans) == 1:
-            return spans[0].contains
-        return lambda f: any(w.contains(f) for w in spans)
+        return lambda k: CONSENT_RANK[k] >= rank
+    if name == "staff_role":
+        roles = frozenset(value)
+        return lambda k: not roles.isdisjoint(k[0])
+    if name == "second_staff_role":
+        roles = frozenset(value)
+        return lambda k: k[1] in roles or (len(k[0]) >= 2 and not roles.isdisjoint(k[0]))
     if name == "youngest_under":
         limit = int(value)
-        return lambda f: f.youngest < limit
+        return lambda k: k[0] < limit
     if name == "pupils_at_least":
         least = int(value)
-        return lambda f: f.pupil_count >= least
+        return lambda k: k[1] >= least
+    if name in ("any_pupil_vulnerable", "any_pupil_has_ehcp"):
+        index, expected = (2 if name == "any_pupil_vulnerable" else 3), bool(value)
+        return lambda k: k[index] is expected
+    if name == "weekday":
+        days = frozenset(WEEKDAYS.index(d) for d in value)
+        return lambda k: k[0] in days
+    if name == "within_window":
+        spans = tuple(windows[w] for w in value)
+        return lambda k: any(w.contains(k) for w in spans)
     raise KeyError(name)  # pragma: no cover - Conditions forbids unknown names
 
 
-def compile_table(table: Conditions, windows: Mapping[str, CompiledWindow]) -> tuple[Check, ...]:
-    return tuple(compile_condition(k, v, windows) for k, v in table.given().items())
+def atom_id(name: str, value: Any) -> tuple[str, Any]:
+    """A hashable identity for a condition, so equal conditions share one bit."""
+    return (name, tuple(value) if isinstance(value, list) else value)

@@ -44,6 +44,10 @@ PURPOSES: tuple[str, ...] = get_args(Purpose)
 PLATFORMS: tuple[str, ...] = get_args(Platform)
 ROLES: tuple[str, ...] = get_args(Role)
 WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+HOLDERS: tuple[str, ...] = get_args(Holder)
+STAFF_LOCATIONS: tuple[str, ...] = get_args(StaffLocation)
+PUPIL_LOCATIONS: tuple[str, ...] = get_args(PupilLocation)
+CONSENTS: tuple[str, ...] = get_args(Consent)
 
 #: Ordering of consent strength: ``written`` satisfies a demand for ``implied``.
 CONSENT_RANK: dict[str, int] = {"none": 0, "implied": 1, "written": 2}
