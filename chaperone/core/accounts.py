@@ -9,6 +9,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -54,9 +55,25 @@ def _safe_next(request: HttpRequest) -> str:
     return "/"
 
 
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form with messages that name the field, and no autofocus."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "The username or password is not right. Check them and try again.",
+    }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["username"].error_messages["required"] = "Enter your username."
+        self.fields["password"].error_messages["required"] = "Enter your password."
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    form_class = SignInForm
 
 
 def _allowed(device: TOTPDevice, form: TokenForm) -> bool:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chaperone.audit.log import record
 from chaperone.core.schools import active_school, set_active_school, visible_schools
+from chaperone.people.models import Role
 from chaperone.people.selectors import school_counts
 from chaperone.tenancy.policies import Actor
 
@@ -39,7 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "school": school,
             "counts": counts,
             "trust_rows": trust_rows,
-            "roles": sorted(roles | actor.trust_roles),
+            "roles": sorted(Role(r).label for r in roles | actor.trust_roles),
             "is_safeguarding": bool(roles & {"dsl", "deputy_dsl"}),
             "is_leader": bool(roles & {"headteacher", "slt"}) or actor.is_trust_admin,
         },

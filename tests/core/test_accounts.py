@@ -166,3 +166,16 @@ def test_navigation_offers_only_what_the_role_may_use(tenant_a, login_as) -> Non
     assert reverse("people:import_start") in admin
     dsl = login_as(tenant_a.school, Role.DSL).get(reverse("dashboard")).content.decode()
     assert reverse("audit:event_list") in dsl
+
+
+@pytest.mark.django_db
+def test_empty_sign_in_names_each_missing_field(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    body = Client().post(reverse("login"), {"username": "", "password": ""}).content.decode()
+    assert "Enter your username." in body and "Enter your password." in body
+    assert "autofocus" not in body
+
+
+@pytest.mark.django_db
+def test_dashboard_names_roles_in_plain_words(tenant_a, login_as) -> None:  # type: ignore[no-untyped-def]
+    body = login_as(tenant_a.school, Role.DEPUTY_DSL).get(reverse("dashboard")).content.decode()
+    assert "Deputy DSL" in body
