@@ -1,13 +1,20 @@
 """In a real browser: the try-it answer updates live through htmx, and protocol pages load
-without Content Security Policy violations."""
+without Content Security Policy violations or script errors.
+
+Playwright's sync API allows one running instance per thread, and tests/browser keeps a
+session-wide one; so these tests drive their own Chromium from a separate thread.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, expect, sync_playwright
 
 from chaperone.people.models import Role
-from tests.browser.conftest import browser, page  # noqa: F401  (Playwright fixtures)
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT_MS
 from tests.browser.helpers import sign_in
 from tests.factories import make_staff
 from tests.protocols.factories import school_overlay_version, trust_version
@@ -15,31 +22,73 @@ from tests.protocols.factories import school_overlay_version, trust_version
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
+def in_browser(base_url: str, steps: Callable[[Page], None]) -> None:
+    """Run ``steps`` in a fresh headless Chromium (own thread); fail on CSP or script errors."""
+
+    def run() -> list[str]:
+        problems: list[str] = []
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                context = chromium.new_context(base_url=base_url, locale="en-GB")
+                context.set_default_timeout(STEP_TIMEOUT_MS)
+                page = context.new_page()
+                page.on(
+                    "console",
+                    lambda m: (
+                        problems.append(m.text)
+                        if m.type == "error" and "Content Security Policy" in m.text
+                        else None
+                    ),
+                )
+                page.on("pageerror", lambda error: problems.append(str(error)))
+                steps(page)
+            finally:
+                chromium.close()
+        return problems
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        problems = pool.submit(run).result()
+    assert problems == [], problems
+
+
 @pytest.fixture
-def teacher(tenant_a):  # type: ignore[no-untyped-def]
+def teacher(tenant_a, transactional_db):  # type: ignore[no-untyped-def]
     trust_version(tenant_a.trust, "npat-one-to-one")
     school_overlay_version(tenant_a.school)
     return make_staff(tenant_a.school, Role.TEACHER)
 
 
-def test_try_it_updates_live(page: Page, teacher) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    sign_in(page, teacher.user.username, path="/protocols/try/")
-    result = page.locator("#decision")
-    expect(result.locator(".app-decision--refused")).to_be_visible()
-    expect(result).to_contain_text("CHAPERONE_REQUIRED")
-    page.get_by_label("A parent or carer stays in the room throughout").check()
-    expect(result.locator(".app-decision--allowed")).to_be_visible()
-    page.get_by_label("Platform").select_option("meet")
-    expect(result).to_contain_text("PLATFORM_NOT_APPROVED")
-    assert page.url.endswith("/protocols/try/")  # no page load: htmx swapped the panel
+def test_try_it_updates_live(live_server, teacher) -> None:  # type: ignore[no-untyped-def]
+    username = teacher.user.username
+
+    def steps(page: Page) -> None:
+        sign_in(page, username, path="/protocols/try/")
+        result = page.locator("#decision")
+        expect(result.locator(".app-decision--refused")).to_be_visible()
+        expect(result).to_contain_text("CHAPERONE_REQUIRED")
+        page.get_by_label("A parent or carer stays in the room throughout").check()
+        expect(result.locator(".app-decision--allowed")).to_be_visible()
+        page.get_by_label("Platform").select_option("meet")
+        expect(result).to_contain_text("PLATFORM_NOT_APPROVED")
+        assert page.url.endswith("/protocols/try/")  # no page load: htmx swapped the panel
+
+    in_browser(live_server.url, steps)
 
 
-def test_protocol_pages_load_cleanly(page: Page, teacher) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    sign_in(page, teacher.user.username, path="/protocols/")
-    expect(page.locator("h1")).to_have_text("Alpha Primary: remote contact with pupils")
-    expect(page.get_by_text("Added by the school").first).to_be_visible()
-    page.get_by_role("button", name="I have read and understood version 2026.1").click()
-    expect(page.get_by_text("You acknowledged this version on")).to_be_visible()
-    for path in ("/protocols/parent/", "/protocols/history/", "/protocols/templates/"):
-        page.goto(path)
-        expect(page.locator("h1")).to_be_visible()
+def test_protocol_pages_load_cleanly(live_server, teacher) -> None:  # type: ignore[no-untyped-def]
+    username = teacher.user.username
+
+    def steps(page: Page) -> None:
+        sign_in(page, username, path="/protocols/")
+        expect(page.locator("h1")).to_have_text("Alpha Primary: remote contact with pupils")
+        expect(page.get_by_text("Added by the school").first).to_be_visible()
+        page.get_by_role("button", name="I have read and understood version 2026.1").click()
+        expect(page.get_by_text("You acknowledged this version on")).to_be_visible()
+        for path in ("/protocols/parent/", "/protocols/history/", "/protocols/templates/"):
+            page.goto(path)
+            expect(page.locator("h1")).to_be_visible()
+
+    in_browser(live_server.url, steps)
