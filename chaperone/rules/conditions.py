@@ -130,9 +130,6 @@ class Conditions(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
-CONDITION_NAMES: tuple[str, ...] = tuple(Conditions.model_fields)
-
-
 # --- compilation ---------------------------------------------------------------------------
 #
 # Every distinct condition in a protocol becomes one *atom*, a bit in an integer. Each atom is a

@@ -123,7 +123,9 @@ def _parent_sections(p: Protocol) -> list[Section]:
         if note.text not in seen:
             seen.add(note.text)
             unique.append(note)
-    expect = [Item(f"Calls take place on {_platforms(p)}, set up by the school.")]
+    covered = any(r.parent for r in p.rules if r.code == "PLATFORM_NOT_APPROVED")
+    platforms = Item(f"Calls take place on {_platforms(p)}, set up by the school.")
+    expect = [] if covered else [platforms]
     return [
         Section("What to expect and what we ask of you", tuple(expect + unique)),
         Section(
