@@ -7,6 +7,7 @@ must show nothing of tenant B.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,7 +57,33 @@ def _protocol_school(t):  # type: ignore[no-untyped-def]
     return {"school_id": t.school.pk, "audience": "staff"}
 
 
+def _audit_event(t):  # type: ignore[no-untyped-def]
+    from chaperone.audit.log import record
+
+    pupil = PupilFactory(school=t.school)
+    return {"pk": record("pupil.viewed", actor=None, target=pupil).pk}
+
+
+def _import_batch(t):  # type: ignore[no-untyped-def]
+    """Tenant B's school admin uploads a pupils CSV; the batch id is theirs alone."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import make_staff
+    from tests.people.test_import_support import pupils_csv
+
+    client = Client()
+    client.force_login(make_staff(t.school, "school_admin").user)
+    response = client.post(
+        reverse("people:import_start"),
+        {"kind": "pupils", "file": SimpleUploadedFile("p.csv", pupils_csv())},
+    )
+    return {"batch": uuid.UUID(response["Location"].rstrip("/").rsplit("/", 1)[-1])}
+
+
 MISSING_PK = {"pk": 987654321}
+MISSING_BATCH = {"batch": uuid.UUID(int=0)}
 
 URL_CASES: dict[str, Case] = {
     "healthz": Case("public"),
@@ -71,6 +98,13 @@ URL_CASES: dict[str, Case] = {
     "people:household_detail": Case("object", make=_household, missing=MISSING_PK),
     "people:staff_list": Case("collection"),
     "people:staff_detail": Case("object", make=_staff, missing=MISSING_PK),
+    "people:import_start": Case("collection"),
+    "people:import_preview": Case("object", make=_import_batch, missing=MISSING_BATCH),
+    "people:import_confirm": Case(
+        "object", make=_import_batch, missing=MISSING_BATCH, method="post"
+    ),
+    "audit:event_list": Case("collection"),
+    "audit:event_detail": Case("object", make=_audit_event, missing=MISSING_PK),
     "protocols:current": Case("collection"),
     "protocols:parent": Case("collection"),
     "protocols:school_pdf": Case(
