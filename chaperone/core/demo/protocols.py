@@ -13,9 +13,9 @@ def load_demo_protocols(trust_and_schools: Sequence[tuple[Trust, Sequence[School
     Called by :func:`chaperone.core.demo.services.demo_load` inside its transaction, after every
     trust, school and staff member exists, with ``[(trust, [school, ...]), ...]``.
     """
-    # TODO(#4): store the three shipped protocol versions for each demo trust once the protocols
-    # app has its models; until then the demo has no protocols loaded.
-    return None
+    from chaperone.protocols.demo import load_for_demo_tenants
+
+    load_for_demo_tenants(trust_and_schools)
 
 
 def delete_demo_protocols(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
@@ -24,6 +24,6 @@ def delete_demo_protocols(trust_and_schools: Sequence[tuple[Trust, Sequence[Scho
     Called first by the reset, inside its transaction: protocol rows point at trusts and schools
     with PROTECT, so they must go before the schools and trusts do.
     """
-    # TODO(#4): delete the demo tenants' protocols, versions, decisions and acknowledgements here
-    # once load_demo_protocols stores them.
-    return None
+    from chaperone.protocols.demo import delete_for_demo_tenants
+
+    delete_for_demo_tenants(trust_and_schools)
