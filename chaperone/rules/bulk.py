@@ -1,9 +1,9 @@
 """Deciding many requests at once (``chaperone check --jsonl``), used by the CLI only.
 
 One output line per input line, in order: the decision's JSON, or ``{"error": ...}`` for a
-malformed line. Identical lines are decided once. Large inputs are split across forked worker
-processes (the loaded, compiled protocol is inherited, so workers start instantly); each worker
-writes its lines to an anonymous temporary file that the parent concatenates in order.
+malformed line. Large inputs are split at line boundaries across forked worker processes (the
+loaded, compiled protocol is inherited, so workers start at once); each worker decides its share
+and writes it to an anonymous temporary file, which the parent copies out after its own share.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
+from itertools import pairwise
+from typing import BinaryIO
 
 from pydantic import ValidationError
 
@@ -22,36 +25,32 @@ from .request import ContactRequest, request_error_from
 
 #: Below this many lines a single process is faster than forking.
 PARALLEL_THRESHOLD = 20_000
-_SEEN_LIMIT = 1 << 16
+#: Output is written this many lines at a time, keeping memory flat on large inputs.
+_BATCH = 4096
 
 
-def decide_lines(protocol: Protocol, lines: Sequence[bytes]) -> tuple[str, bool]:
-    """Output text for ``lines`` and whether any line was malformed."""
-    compiled = protocol.compiled
+def decide_lines(protocol: Protocol, lines: Sequence[bytes], out: BinaryIO) -> bool:
+    """Write one output line per input line to ``out``; True if any line was malformed."""
+    decide = protocol.compiled.decide
     validate = ContactRequest.model_validate_json
-    seen: dict[bytes, str] = {}
-    out: list[str] = []
     malformed = False
     enabled = gc.isenabled()
     gc.disable()  # nothing here creates reference cycles; the collector would only cost time
     try:
-        for line in lines:
-            text = seen.get(line)
-            if text is None:
+        for first in range(0, len(lines), _BATCH):
+            batch: list[bytes] = []
+            for line in lines[first : first + _BATCH]:
                 try:
-                    text = compiled.decide(validate(line)).to_json()
+                    batch.append(decide(validate(line)).json_line())
                 except ValidationError as exc:
-                    text = json.dumps(request_error_from(exc).to_dict())
-                if len(seen) < _SEEN_LIMIT:
-                    seen[line] = text
-            if text[:9] == '{"error":':
-                malformed = True
-            out.append(text)
+                    error = json.dumps(request_error_from(exc).to_dict())
+                    batch.append(error.encode("utf-8") + b"\n")
+                    malformed = True
+            out.write(b"".join(batch))
     finally:
         if enabled:
             gc.enable()
-    out.append("")
-    return "\n".join(out), malformed
+    return malformed
 
 
 def _workers() -> int:
@@ -62,49 +61,61 @@ def _workers() -> int:
     return max(1, min(cpus, 8))
 
 
+def _cuts(data: bytes, n: int) -> list[tuple[int, int]]:
+    """``n`` (or fewer) byte ranges of ``data`` that start and end at line boundaries."""
+    cuts = [0]
+    for i in range(1, n):
+        pos = data.find(b"\n", max(cuts[-1], i * len(data) // n))
+        if pos < 0:
+            break
+        cuts.append(pos + 1)
+    cuts.append(len(data))
+    return [(a, b) for a, b in pairwise(cuts) if b > a]
+
+
 def decide_jsonl(
     protocol: Protocol,
     data: bytes,
+    out: BinaryIO,
     *,
     workers: int | None = None,
     threshold: int = PARALLEL_THRESHOLD,
-) -> tuple[str, bool]:
-    """Decide every line of ``data``; fork workers for large inputs where the OS allows it."""
-    lines = data.splitlines()
+) -> bool:
+    """Write one output line per line of ``data`` to ``out``; True if any line was malformed."""
     n = workers or _workers()
-    if n == 1 or len(lines) < threshold or not hasattr(os, "fork"):
-        return decide_lines(protocol, lines)
-    size = -(-len(lines) // n)
-    chunks = [lines[i : i + size] for i in range(0, len(lines), size)]
+    if n == 1 or not hasattr(os, "fork") or data.count(b"\n") < threshold:
+        return decide_lines(protocol, data.splitlines(), out)
+    ranges = _cuts(data, n)
     sys.stdout.flush()
     sys.stderr.flush()
-    children: list[tuple[int, int, Sequence[bytes]]] = []
-    for chunk in chunks[1:]:
+    children: list[tuple[int, int, tuple[int, int]]] = []
+    for start, end in ranges[1:]:
         fd, path = tempfile.mkstemp(prefix="chaperone-jsonl-")
         os.unlink(path)
         pid = os.fork()
-        if pid == 0:  # worker: decide its chunk, write flag + text, leave without cleanup
+        if pid == 0:  # worker: decide its share, write flag + text, leave without cleanup
             status = 1
             try:
-                text, bad = decide_lines(protocol, chunk)
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(b"1" if bad else b"0")
-                    fh.write(text.encode("utf-8"))
+                    fh.write(b"0")
+                    if decide_lines(protocol, data[start:end].splitlines(), fh):
+                        fh.seek(0)
+                        fh.write(b"1")
                 status = 0
             finally:
                 os._exit(status)
-        children.append((pid, fd, chunk))
-    text, malformed = decide_lines(protocol, chunks[0])
-    parts = [text]
-    for pid, fd, share in children:
+        children.append((pid, fd, (start, end)))
+    first, last = ranges[0]
+    malformed = decide_lines(protocol, data[first:last].splitlines(), out)
+    for pid, fd, (start, end) in children:
         _, status = os.waitpid(pid, 0)
         with os.fdopen(fd, "rb") as fh:
             fh.seek(0)
-            payload = fh.read()
-        if status != 0 or not payload:  # the worker failed: do its share here
-            part, bad = decide_lines(protocol, share)
-        else:
-            part, bad = payload[1:].decode("utf-8"), payload[:1] == b"1"
-        parts.append(part)
-        malformed = malformed or bad
-    return "".join(parts), malformed
+            flag = fh.read(1)
+            if status == 0 and flag:
+                malformed = malformed or flag == b"1"
+                shutil.copyfileobj(fh, out)
+                continue
+        # The worker failed: decide its share here.
+        malformed = decide_lines(protocol, data[start:end].splitlines(), out) or malformed
+    return malformed

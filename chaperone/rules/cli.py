@@ -75,8 +75,9 @@ def _check(args: argparse.Namespace) -> int:
         _write(_error_line("unreadable_request", f"{source}: {exc.strerror}", "request") + "\n")
         return EXIT_ERROR
     if args.jsonl is not None:
-        text, malformed = decide_jsonl(protocol, data)
-        _write(text)
+        sys.stdout.flush()
+        malformed = decide_jsonl(protocol, data, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
         return EXIT_ERROR if malformed else EXIT_OK
     try:
         decision: Decision = protocol.compiled.decide(parse_request(data))

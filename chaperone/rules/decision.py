@@ -43,6 +43,7 @@ class Decision:
     protocol_version: str
     findings: tuple[Finding, ...]
     _json: str = field(default="", repr=False, compare=False)
+    _line: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -60,3 +61,9 @@ class Decision:
         if not self._json:
             object.__setattr__(self, "_json", json.dumps(self.to_dict(), ensure_ascii=False))
         return self._json
+
+    def json_line(self) -> bytes:
+        """:meth:`to_json` as UTF-8 with a trailing newline (for JSON Lines output)."""
+        if not self._line:
+            object.__setattr__(self, "_line", self.to_json().encode("utf-8") + b"\n")
+        return self._line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 
@@ -23,9 +24,12 @@ def test_parallel_equals_serial_with_malformed_lines():
         lines.append(json.dumps(request).encode())
     data = b"\n".join(lines) + b"\n"
     protocol = load_template("habs-monmouth")
-    serial, bad_serial = decide_lines(protocol, data.splitlines())
-    parallel, bad_parallel = decide_jsonl(protocol, data, workers=3, threshold=10)
-    assert parallel == serial
+    serial_out = io.BytesIO()
+    bad_serial = decide_lines(protocol, data.splitlines(), serial_out)
+    serial = serial_out.getvalue().decode()
+    buffer = io.BytesIO()
+    bad_parallel = decide_jsonl(protocol, data, buffer, workers=3, threshold=10)
+    assert buffer.getvalue().decode() == serial
     assert bad_serial and bad_parallel
     out = serial.splitlines()
     assert len(out) == len(lines)
@@ -35,6 +39,14 @@ def test_parallel_equals_serial_with_malformed_lines():
 def test_no_malformed_lines():
     protocol = load_template("werrington-primary")
     data = (json.dumps(BASE["werrington-primary"]) + "\n").encode() * 40
-    text, bad = decide_jsonl(protocol, data, workers=2, threshold=10)
-    assert not bad
-    assert [json.loads(x)["outcome"] for x in text.splitlines()] == ["allowed"] * 40
+    buffer = io.BytesIO()
+    assert not decide_jsonl(protocol, data, buffer, workers=2, threshold=10)
+    lines = buffer.getvalue().decode().splitlines()
+    assert [json.loads(x)["outcome"] for x in lines] == ["allowed"] * 40
+
+
+def test_serial_path_for_small_inputs():
+    protocol = load_template("werrington-primary")
+    buffer = io.BytesIO()
+    assert decide_jsonl(protocol, b"{}\n", buffer)
+    assert json.loads(buffer.getvalue())["error"]["code"] == "missing_field"
