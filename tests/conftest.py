@@ -55,8 +55,13 @@ def verified_client(staff: StaffMember) -> Client:
 def login_as(db) -> Callable[..., Client]:
     """``login_as(school, role)`` -> a client signed in (and 2FA-verified where required)."""
 
-    def _login(school: School | None, role: str = Role.TEACHER, *, trust: Trust | None = None,
-               verified: bool = True) -> Client:
+    def _login(
+        school: School | None,
+        role: str = Role.TEACHER,
+        *,
+        trust: Trust | None = None,
+        verified: bool = True,
+    ) -> Client:
         staff = make_staff(school, role, trust=trust)
         if verified and role in TWO_FACTOR_ROLES:
             return verified_client(staff)

@@ -49,7 +49,7 @@ class UserFactory(DjangoModelFactory[User]):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -101,9 +101,7 @@ class PupilFactory(DjangoModelFactory[Pupil]):
         model = Pupil
 
     school = factory.SubFactory(SchoolFactory)
-    household = factory.SubFactory(
-        HouseholdFactory, trust=factory.SelfAttribute("..school.trust")
-    )
+    household = factory.SubFactory(HouseholdFactory, trust=factory.SelfAttribute("..school.trust"))
     upn = factory.Sequence(lambda n: make_upn("873", "2001", 20, n))
     first_name = factory.Sequence(lambda n: f"Pupil{n}")
     last_name = "Example"
@@ -111,7 +109,9 @@ class PupilFactory(DjangoModelFactory[Pupil]):
     year_group = 4
 
 
-def make_staff(school: School | None, role: str, *, trust: Trust | None = None, **kw) -> StaffMember:
+def make_staff(
+    school: School | None, role: str, *, trust: Trust | None = None, **kw
+) -> StaffMember:
     """A staff member with a login holding ``role`` at ``school`` (or across ``trust``)."""
     trust = trust or (school.trust if school else None)
     staff = StaffFactory(trust=trust, **kw)

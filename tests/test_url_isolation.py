@@ -51,7 +51,9 @@ def _kwargs_for(name: str, case) -> dict:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind != "public"])
+@pytest.mark.parametrize(
+    "name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind != "public"]
+)
 def test_anonymous_is_sent_to_sign_in(client, name: str) -> None:
     case = URL_CASES[name]
     url = reverse(name, kwargs=_kwargs_for(name, case))
@@ -61,7 +63,9 @@ def test_anonymous_is_sent_to_sign_in(client, name: str) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind == "public"])
+@pytest.mark.parametrize(
+    "name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind == "public"]
+)
 def test_public_pages_answer(client, name: str) -> None:
     assert client.get(reverse(name)).status_code == 200
 
@@ -74,8 +78,17 @@ def _normalise(body: bytes) -> str:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [Role.TRUST_ADMIN, Role.HEADTEACHER, Role.DSL, Role.TEACHER])
-@pytest.mark.parametrize("name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind in {"object", "action"} and URL_CASES[n].make])
-def test_other_tenants_object_is_a_404_like_a_missing_one(tenant_a, tenant_b, login_as, name, role) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "name",
+    [
+        n
+        for n in NAMES
+        if URL_CASES.get(n) and URL_CASES[n].kind in {"object", "action"} and URL_CASES[n].make
+    ],
+)
+def test_other_tenants_object_is_a_404_like_a_missing_one(
+    tenant_a, tenant_b, login_as, name, role
+) -> None:  # type: ignore[no-untyped-def]
     case = URL_CASES[name]
     client = login_as(tenant_a.school, role, trust=tenant_a.trust)
     theirs = reverse(name, kwargs=case.make(tenant_b))
@@ -89,8 +102,12 @@ def test_other_tenants_object_is_a_404_like_a_missing_one(tenant_a, tenant_b, lo
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [Role.TRUST_ADMIN, Role.HEADTEACHER, Role.DSL])
-@pytest.mark.parametrize("name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind == "collection"])
-def test_collections_show_nothing_of_another_tenant(tenant_a, tenant_b, login_as, name, role) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind == "collection"]
+)
+def test_collections_show_nothing_of_another_tenant(
+    tenant_a, tenant_b, login_as, name, role
+) -> None:  # type: ignore[no-untyped-def]
     client = login_as(tenant_a.school, role, trust=tenant_a.trust)
     response = client.get(reverse(name))
     assert response.status_code in {200, 403}, (name, response.status_code)

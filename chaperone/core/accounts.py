@@ -9,8 +9,8 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -78,7 +78,7 @@ class LoginView(auth_views.LoginView):
 
 def _allowed(device: TOTPDevice, form: TokenForm) -> bool:
     """After a wrong code django-otp makes the next try wait a little longer each time."""
-    allowed, info = device.verify_is_allowed()
+    allowed, _info = device.verify_is_allowed()
     if not allowed:
         form.add_error(
             "token", "Too many wrong codes in a row. Wait a few seconds, then try the new code."
@@ -111,7 +111,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                 otp_login(request, device)
                 record("auth.two_factor_enrolled", actor=request.actor, target=None)  # type: ignore[attr-defined]
             return redirect(_safe_next(request))
-        form.add_error("token", "That code did not match. Check the time on your phone and try again.")
+        form.add_error(
+            "token", "That code did not match. Check the time on your phone and try again."
+        )
     base32 = base64.b32encode(device.bin_key).decode().rstrip("=")
     return render(
         request,

@@ -18,7 +18,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "chaperone_request_context", default=RequestContext(via="cli")
+    "chaperone_request_context",
+    default=RequestContext(via="cli"),  # noqa: B039 - a frozen dataclass cannot be mutated
 )
 
 

@@ -29,9 +29,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     counts = school_counts(actor=actor, school=school) if school else None
     trust_rows = []
     if actor.is_trust_admin:
-        trust_rows = [
-            (s, school_counts(actor=actor, school=s)) for s in visible_schools(actor)
-        ]
+        trust_rows = [(s, school_counts(actor=actor, school=s)) for s in visible_schools(actor)]
     roles = actor.roles_in(school.id) if school else frozenset()
     return render(
         request,

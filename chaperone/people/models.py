@@ -138,7 +138,9 @@ class Household(models.Model):
 
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="households")
     reference = models.CharField(max_length=40, help_text="The MIS family/address reference.")
-    name = models.CharField(max_length=200, help_text="How staff refer to it, e.g. 'Okafor family'.")
+    name = models.CharField(
+        max_length=200, help_text="How staff refer to it, e.g. 'Okafor family'."
+    )
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -169,8 +171,12 @@ class Contact(models.Model):
     relationship = models.CharField(max_length=40, default="parent")
     has_parental_responsibility = models.BooleanField(default=True)
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=20, blank=True, help_text="E.164 format, e.g. +447700900123.")
-    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    phone = models.CharField(
+        max_length=20, blank=True, help_text="E.164 format, e.g. +447700900123."
+    )
+    preferred_channel = models.CharField(
+        max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
     language = models.CharField(max_length=40, default="English")
     priority = models.PositiveSmallIntegerField(default=1, help_text="1 is the first to contact.")
 
@@ -208,7 +214,9 @@ class Pupil(models.Model):
     date_of_birth = models.DateField()
     year_group = models.SmallIntegerField(help_text="0 is Reception; 1 to 13 are Years 1 to 13.")
     is_vulnerable = models.BooleanField(
-        "vulnerable", default=False, help_text="Includes pupils known to be at risk without a status."
+        "vulnerable",
+        default=False,
+        help_text="Includes pupils known to be at risk without a status.",
     )
     has_ehcp = models.BooleanField("EHCP", default=False)
     has_sen = models.BooleanField("SEN support", default=False)

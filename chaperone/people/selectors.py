@@ -59,7 +59,11 @@ def school_counts(*, actor: Actor, school: School) -> SchoolCounts | None:
 
 
 def pupil_list(
-    *, actor: Actor, school: School, search: str = "", year_group: int | None = None,
+    *,
+    actor: Actor,
+    school: School,
+    search: str = "",
+    year_group: int | None = None,
     flag: str = "",
 ) -> QuerySet[Pupil]:
     qs = Pupil.objects.for_actor(actor, "pupil.view").filter(school=school, is_active=True)

@@ -32,8 +32,14 @@ def pupil_list(request: HttpRequest) -> HttpResponse:
     year = int(year_raw) if year_raw.lstrip("-").isdigit() else None
     qs = selectors.pupil_list(actor=actor, school=school, search=search, year_group=year, flag=flag)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "school": school, "q": search, "flag": flag, "year": year_raw,
-               "years": range(-1, 14)}
+    context = {
+        "page": page,
+        "school": school,
+        "q": search,
+        "flag": flag,
+        "year": year_raw,
+        "years": range(-1, 14),
+    }
     template = "people/_pupil_rows.html" if request.htmx else "people/pupil_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -65,14 +71,22 @@ def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     household = selectors.household_get(actor=actor, household_id=pk)
-    record("household.viewed", actor=actor, target=household)
+    pupils = list(selectors.household_pupils(actor=actor, household=household))
+    # Households belong to the trust; file the read under the school the viewer reached it from,
+    # so that school's DSL sees it in their audit log.
+    school = active_school(request)
+    pupil_schools = {p.school_id for p in pupils}
+    school_id = (
+        school.id if school and school.id in pupil_schools else min(pupil_schools, default=None)
+    )
+    record("household.viewed", actor=actor, target=household, school_id=school_id)
     return render(
         request,
         "people/household_detail.html",
         {
             "household": household,
             "contacts": selectors.household_contacts(actor=actor, household=household),
-            "pupils": selectors.household_pupils(actor=actor, household=household),
+            "pupils": pupils,
         },
     )
 

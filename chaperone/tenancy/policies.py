@@ -15,8 +15,14 @@ EVERY_SCHOOL_ROLE = frozenset(Role) - {Role.TRUST_ADMIN}
 LEADERS = frozenset({Role.HEADTEACHER, Role.SLT})
 SAFEGUARDING = frozenset({Role.DSL, Role.DEPUTY_DSL})
 PASTORAL = frozenset(
-    {Role.TUTOR, Role.HEAD_OF_YEAR, Role.HOUSEMASTER, Role.PASTORAL_LEAD, Role.COUNSELLOR,
-     Role.SEN_STAFF}
+    {
+        Role.TUTOR,
+        Role.HEAD_OF_YEAR,
+        Role.HOUSEMASTER,
+        Role.PASTORAL_LEAD,
+        Role.COUNSELLOR,
+        Role.SEN_STAFF,
+    }
 )
 
 #: action -> roles that may perform it within a school. Trust admins may do every action in

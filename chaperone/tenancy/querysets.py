@@ -19,7 +19,8 @@ M = TypeVar("M", bound=models.Model)
 
 
 class ScopedQuerySet(models.QuerySet[M]):
-    #: lookup path from the model to its school's id, e.g. "school_id" or "household__pupils__school_id"
+    #: lookup path from the model to its school's id,
+    #: e.g. "school_id" or "household__pupils__school_id"
     school_path: str = "school_id"
     #: whether the path crosses a to-many relation (then results are de-duplicated)
     school_path_is_multi: bool = False

@@ -42,7 +42,9 @@ def test_wrong_password_shows_error_and_no_session(tenant_a) -> None:  # type: i
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", [Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.SLT, Role.TRUST_ADMIN])
+@pytest.mark.parametrize(
+    "role", [Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.SLT, Role.TRUST_ADMIN]
+)
 def test_safeguarding_roles_must_enrol_a_second_factor(tenant_a, role) -> None:  # type: ignore[no-untyped-def]
     staff = make_staff(tenant_a.school, role)
     client = Client()
@@ -55,7 +57,9 @@ def test_safeguarding_roles_must_enrol_a_second_factor(tenant_a, role) -> None: 
     assert page.status_code == 200
     device = TOTPDevice.objects.get(user=staff.user, confirmed=False)
     assert "<svg" in page.content.decode()
-    bad = client.post(reverse("two_factor_setup"), {"token": "000000" if totp(device.bin_key) != 0 else "111111"})
+    bad = client.post(
+        reverse("two_factor_setup"), {"token": "000000" if totp(device.bin_key) != 0 else "111111"}
+    )
     assert "did not match" in bad.content.decode()
     throttled = client.post(reverse("two_factor_setup"), {"token": f"{totp(device.bin_key):06d}"})
     assert "Too many wrong codes" in throttled.content.decode()
@@ -124,7 +128,9 @@ def test_trust_admin_switches_school(tenant_a, login_as) -> None:  # type: ignor
     page = client.get(reverse("dashboard")).content.decode()
     assert "Across the trust" in page
     assert re.search(r"Alpha Primary.*Alpha Secondary", page, re.S)
-    client.post(reverse("school_switch"), {"school": tenant_a.other_school.pk, "next": "/people/pupils/"})
+    client.post(
+        reverse("school_switch"), {"school": tenant_a.other_school.pk, "next": "/people/pupils/"}
+    )
     body = client.get(reverse("people:pupil_list")).content.decode()
     assert "Alphatwo" in body and "Alphaone" not in body
 
@@ -144,8 +150,12 @@ def test_pupil_page_shows_siblings_and_household_by_role(tenant_a, login_as) -> 
     from tests.factories import ContactFactory, PupilFactory
 
     older = PupilFactory(school=tenant_a.other_school, first_name="Olu", last_name="Sibling")
-    younger = PupilFactory(school=tenant_a.school, household=older.household, first_name="Yaa", last_name="Sibling")
-    ContactFactory(household=older.household, first_name="Parent", last_name="Sibling", phone="+447700900555")
+    younger = PupilFactory(
+        school=tenant_a.school, household=older.household, first_name="Yaa", last_name="Sibling"
+    )
+    ContactFactory(
+        household=older.household, first_name="Parent", last_name="Sibling", phone="+447700900555"
+    )
     dsl = login_as(tenant_a.school, Role.DSL)
     page = dsl.get(reverse("people:pupil_detail", args=[younger.pk])).content.decode()
     assert "+447700900555" in page
@@ -179,3 +189,15 @@ def test_empty_sign_in_names_each_missing_field(tenant_a) -> None:  # type: igno
 def test_dashboard_names_roles_in_plain_words(tenant_a, login_as) -> None:  # type: ignore[no-untyped-def]
     body = login_as(tenant_a.school, Role.DEPUTY_DSL).get(reverse("dashboard")).content.decode()
     assert "Deputy DSL" in body
+
+
+@pytest.mark.django_db
+def test_household_reads_are_filed_under_the_school(tenant_a, login_as) -> None:  # type: ignore[no-untyped-def]
+    from chaperone.audit.models import AuditEvent
+    from tests.factories import PupilFactory
+
+    pupil = PupilFactory(school=tenant_a.school)
+    dsl = login_as(tenant_a.school, Role.DSL)
+    assert dsl.get(reverse("people:household_detail", args=[pupil.household_id])).status_code == 200
+    event = AuditEvent.objects.filter(action="household.viewed").latest("seq")
+    assert event.school_id == tenant_a.school.id

@@ -124,8 +124,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -192,7 +194,9 @@ EMAIL_HOST_USER = os.environ.get("CHAPERONE_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("CHAPERONE_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("CHAPERONE_EMAIL_TLS")
 EMAIL_TIMEOUT = 10
-DEFAULT_FROM_EMAIL = os.environ.get("CHAPERONE_FROM_EMAIL", "Chaperone <no-reply@chaperone.invalid>")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "CHAPERONE_FROM_EMAIL", "Chaperone <no-reply@chaperone.invalid>"
+)
 
 LOGGING = logging_config(
     fmt=os.environ.get("CHAPERONE_LOG_FORMAT", "console"),

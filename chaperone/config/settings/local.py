@@ -1,4 +1,4 @@
-"""Local and demo use: SQLite under var/, e-mail printed to the console unless SMTP is configured."""
+"""Local and demo use: SQLite under var/; e-mail goes to the console unless SMTP is set."""
 
 import os
 
