@@ -12,7 +12,9 @@ from chaperone.rules import Decision, decide, load_template, parse_request
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
-EXAMPLES = SHARED / "contracts" / "examples.jsonl"
+#: A copy of ``shared/contracts/examples.jsonl`` so the tests run without the shared folder.
+EXAMPLES = Path(__file__).with_name("contract_examples.jsonl")
+SHARED_EXAMPLES = SHARED / "contracts" / "examples.jsonl"
 PUPIL = {"age": 10, "vulnerable": False, "has_ehcp": False}
 
 BASE: dict[str, dict[str, Any]] = {
