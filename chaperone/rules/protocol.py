@@ -8,7 +8,7 @@ reported together in one :class:`ProtocolError`, each naming the rule id and fie
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, model_validator
@@ -98,7 +98,7 @@ class Protocol(_Frozen):
     based_on: BasedOn | None = Field(None, description="Set when built from a trust overlay.")
     rules: list[Rule] = Field(min_length=1)
 
-    _compiled: CompiledProtocol = PrivateAttr()
+    _compiled: CompiledProtocol | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _semantics(self) -> Protocol:
@@ -115,7 +115,28 @@ class Protocol(_Frozen):
 
     @property
     def compiled(self) -> CompiledProtocol:
+        """The executable form, built at validation (and again after unpickling)."""
+        if self._compiled is None:
+            self._compiled = CompiledProtocol(self)
         return self._compiled
+
+    def __eq__(self, other: object) -> bool:
+        # Equal content means equal protocols, whether or not either is compiled yet.
+        if not isinstance(other, Protocol):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.version, self.owner))
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # The compiled form holds closures, which cannot be pickled; it is rebuilt on first use.
+        state = super().__getstate__()
+        state["__pydantic_private__"] = {
+            **(state.get("__pydantic_private__") or {}),
+            "_compiled": None,
+        }
+        return state
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:

@@ -174,3 +174,16 @@ def test_json_schema_describes_conditions():
     assert conditions["additionalProperties"] is False
     assert json_schema("request")["additionalProperties"] is False
     assert "extends" in json_schema("overlay")["properties"]
+
+
+def test_protocols_survive_pickling_for_caches():
+    import pickle
+
+    from chaperone.rules import decide, parse_request
+    from tests.rules.helpers import BASE
+
+    original = load_template("habs-monmouth")
+    copy = pickle.loads(pickle.dumps(original))
+    assert copy == original
+    request = parse_request({**BASE["habs-monmouth"], "account": "personal"})
+    assert decide(copy, request).to_json() == decide(original, request).to_json()
