@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chaperone.audit.log import record
 from chaperone.core.schools import active_school, set_active_school, visible_schools
-from chaperone.people.models import Role
+from chaperone.people.models import Role, StaffMember
 from chaperone.people.selectors import school_counts
 from chaperone.tenancy.policies import Actor
 
@@ -41,6 +41,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "roles": sorted(Role(r).label for r in roles | actor.trust_roles),
             "is_safeguarding": bool(roles & {"dsl", "deputy_dsl"}),
             "is_leader": bool(roles & {"headteacher", "slt"}) or actor.is_trust_admin,
+            "needs_conduct_ack": actor.staff_id is not None
+            and StaffMember.objects.filter(
+                pk=actor.staff_id, code_of_conduct_acknowledged_at__isnull=True
+            ).exists(),
         },
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from chaperone.people.models import (
     Contact,
@@ -136,6 +137,11 @@ def staff_list(*, actor: Actor, school: School, search: str = "") -> QuerySet[St
 
 def staff_get(*, actor: Actor, staff_id: int) -> StaffMember:
     return get_for_actor_or_404(StaffMember.objects.all(), actor, "staff.view", pk=staff_id)
+
+
+def staff_self(*, actor: Actor) -> StaffMember:
+    """The signed-in person's own staff record (trust staff may hold no school role)."""
+    return get_object_or_404(StaffMember, pk=actor.staff_id, is_active=True)
 
 
 def staff_roles_by_school(*, actor: Actor, staff: StaffMember) -> QuerySet[StaffAssignment]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from chaperone.audit.log import record
 from chaperone.people.importers import FileProblem, ImportPreview
 from chaperone.people.importers.engine import prepare_import
+from chaperone.people.models import StaffMember
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
 
@@ -104,3 +106,16 @@ def people_import(
             details={**preview.counts(), "skip_invalid": skip_invalid},
         )
     return preview
+
+
+def staff_acknowledge_code_of_conduct(*, actor: Actor) -> StaffMember:
+    """The signed-in staff member confirms they have read the staff code of conduct."""
+    if actor.staff_id is None:
+        raise PermissionDenied("Only staff acknowledge the code of conduct.")
+    with transaction.atomic():
+        staff = StaffMember.objects.select_for_update().get(pk=actor.staff_id)
+        if staff.code_of_conduct_acknowledged_at is None:
+            staff.code_of_conduct_acknowledged_at = timezone.now()
+            staff.save(update_fields=["code_of_conduct_acknowledged_at", "updated_at"])
+            record("staff.code_of_conduct_acknowledged", actor=actor, target=staff)
+    return staff

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from chaperone.audit.log import record
 from chaperone.core.schools import active_school
-from chaperone.people import selectors
+from chaperone.people import selectors, services
 from chaperone.tenancy.policies import Actor
 
 PAGE_SIZE = 50
@@ -113,3 +114,17 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "people/staff_detail.html",
         {"staff": staff, "assignments": selectors.staff_roles_by_school(actor=actor, staff=staff)},
     )
+
+
+@require_http_methods(["GET", "POST"])
+def code_of_conduct(request: HttpRequest) -> HttpResponse:
+    """Staff confirm they have read the staff code of conduct (recorded once, with the date)."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    if actor.staff_id is None:
+        raise Http404("No staff record.")
+    if request.method == "POST":
+        services.staff_acknowledge_code_of_conduct(actor=actor)
+        messages.success(request, "Thank you. We have recorded that you read the code of conduct.")
+        return redirect("people:code_of_conduct")
+    staff = selectors.staff_self(actor=actor)
+    return render(request, "people/code_of_conduct.html", {"staff": staff})

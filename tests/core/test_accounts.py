@@ -201,3 +201,21 @@ def test_household_reads_are_filed_under_the_school(tenant_a, login_as) -> None:
     assert dsl.get(reverse("people:household_detail", args=[pupil.household_id])).status_code == 200
     event = AuditEvent.objects.filter(action="household.viewed").latest("seq")
     assert event.school_id == tenant_a.school.id
+
+
+@pytest.mark.django_db
+def test_staff_acknowledge_the_code_of_conduct_once(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    from chaperone.audit.models import AuditEvent
+    from tests.conftest import verified_client
+
+    staff = make_staff(tenant_a.school, Role.TEACHER)
+    staff.code_of_conduct_acknowledged_at = None
+    staff.save()
+    client = verified_client(staff)
+    assert "not yet confirmed" in client.get(reverse("dashboard")).content.decode()
+    client.post(reverse("people:code_of_conduct"))
+    client.post(reverse("people:code_of_conduct"))
+    staff.refresh_from_db()
+    assert staff.code_of_conduct_acknowledged_at is not None
+    assert "not yet confirmed" not in client.get(reverse("dashboard")).content.decode()
+    assert AuditEvent.objects.filter(action="staff.code_of_conduct_acknowledged").count() == 1
