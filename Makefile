@@ -18,14 +18,16 @@ install: system-deps $(VENV)/.installed ## virtualenv + package; puts `chaperone
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v '^WARNING: Location' || true
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . > $(VENV)/install.log 2>&1 \
+	  || { cat $(VENV)/install.log; echo "pip install failed (log: $(VENV)/install.log)"; exit 1; }
 	@$(BIN)/python -c "import chaperone, django, weasyprint" && echo "installed: $$($(BIN)/chaperone --version 2>/dev/null || echo chaperone)"
 	@touch $@
 
 install-dev: install $(VENV)/.installed-dev
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' > $(VENV)/install-dev.log 2>&1 \
+	  || { cat $(VENV)/install-dev.log; echo "pip install failed (log: $(VENV)/install-dev.log)"; exit 1; }
 	@$(BIN)/python -c "import pytest, playwright, hypothesis"
 	@touch $@
 
