@@ -18,32 +18,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
+from benchmarks._support import BACKENDS, emit, run_per_backend
+
 SEED = 20250901
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 ACTIONS = ("pupil.viewed", "audit.viewed", "auth.login", "household.viewed", "school.switched")
-
-
-def emit(name: str, value: float, unit: str, target: str | None) -> None:
-    line = {
-        "bench": name,
-        "value": round(value, 1),
-        "unit": unit,
-        "target": target,
-        "baseline": None,
-        "ratio": None,
-    }
-    print(json.dumps(line), flush=True)
 
 
 def _seed_chain(rows: int) -> None:
@@ -193,68 +178,23 @@ def worker(args: argparse.Namespace) -> None:
     )
 
 
-def _postgres_reachable() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
-def _run_child(backend: str, args: argparse.Namespace, env: dict[str, str]) -> int:
-    cmd = [
-        sys.executable,
-        "-m",
-        "benchmarks.audit",
-        "--worker",
-        backend,
-        "--rows",
-        str(args.rows),
-        "--durable",
-        str(args.durable),
-        "--batched",
-        str(args.batched),
-    ]
-    return subprocess.run(cmd, env=env, check=False).returncode
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--durable", type=int, default=1_000)
     parser.add_argument("--batched", type=int, default=5_000)
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--worker", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args)
         return 0
 
-    failures = 0
-    with tempfile.TemporaryDirectory(prefix="chaperone-bench-audit-") as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "chaperone.config.settings.test",
-            "CHAPERONE_VAR_DIR": tmp,
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'audit.sqlite3'}",
-        }
-        failures += _run_child("sqlite", args, env) != 0
-        if not args.no_postgres and _postgres_reachable():
-            import psycopg
-
-            name = f"chaperone_bench_audit_{os.getpid()}"
-            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
-                pg_env = {**env, "DATABASE_URL": f"{PG_SERVER}/{name}"}
-                failures += _run_child("postgresql", args, pg_env) != 0
-            finally:
-                with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        else:
-            print("postgresql: not reachable or skipped", file=sys.stderr)
+    failures = run_per_backend(
+        "benchmarks.audit",
+        ["--rows", str(args.rows), "--durable", str(args.durable), "--batched", str(args.batched)],
+        postgres=not args.no_postgres,
+    )
     return 1 if failures else 0
 
 

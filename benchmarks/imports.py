@@ -20,18 +20,13 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
-import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
+
+from benchmarks._support import BACKENDS, emit, run_per_backend
 
 SEED = 20250903
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 SURNAMES = [
     "Okafor",
     "Smith",
@@ -90,18 +85,6 @@ FORENAMES = [
 ]
 UNIT = "ABDEFGHJLNPQRSTUWXYZ"
 MOBILE_PREFIXES = ("07400", "07800", "07912", "07722", "07811")
-
-
-def emit(name: str, value: float, unit: str, target: str | None) -> None:
-    line = {
-        "bench": name,
-        "value": round(value, 2),
-        "unit": unit,
-        "target": target,
-        "baseline": None,
-        "ratio": None,
-    }
-    print(json.dumps(line), flush=True)
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
@@ -261,63 +244,19 @@ def worker(args: argparse.Namespace) -> None:
     )
 
 
-def _postgres_reachable() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
-def _run_child(backend: str, args: argparse.Namespace, env: dict[str, str]) -> int:
-    cmd = [
-        sys.executable,
-        "-m",
-        "benchmarks.imports",
-        "--worker",
-        backend,
-        "--pupils",
-        str(args.pupils),
-    ]
-    return subprocess.run(cmd, env=env, check=False).returncode
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pupils", type=int, default=30_000)
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--worker", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args)
         return 0
 
-    status = 0
-    with tempfile.TemporaryDirectory(prefix="chaperone-bench-imports-") as tmp:
-        base = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "chaperone.config.settings.test",
-            "CHAPERONE_VAR_DIR": tmp,
-        }
-        sqlite_env = {**base, "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"}
-        status |= _run_child("sqlite", args, sqlite_env)
-        if not args.no_postgres and _postgres_reachable():
-            import psycopg
-
-            name = f"chaperone_bench_imports_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
-                status |= _run_child(
-                    "postgres", args, {**base, "DATABASE_URL": f"{PG_SERVER}/{name}"}
-                )
-            finally:
-                with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        elif not args.no_postgres:
-            print("PostgreSQL is not reachable on 127.0.0.1:5432; skipped.", file=sys.stderr)
+    status = run_per_backend(
+        "benchmarks.imports", ["--pupils", str(args.pupils)], postgres=not args.no_postgres
+    )
     return status
 
 

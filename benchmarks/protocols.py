@@ -28,25 +28,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from benchmarks._support import emit
 from chaperone.rules import Protocol, decide, load_template, parse_request, template_ids
 from chaperone.rules.compiled import _seconds
 from chaperone.rules.conditions import CompiledWindow, atom_predicate, key_fn, source_of
 from chaperone.rules.vocab import KINDS, PLATFORMS, PURPOSES, ROLES, WEEKDAYS
 
 SEED = 20261124
-
-
-def emit(name: str, value: float, unit: str, target: str, baseline: float | None = None) -> None:
-    ratio = round(value / baseline, 3) if baseline else None
-    line = {
-        "bench": name,
-        "value": round(value, 3),
-        "unit": unit,
-        "target": target,
-        "baseline": None if baseline is None else round(baseline, 3),
-        "ratio": ratio,
-    }
-    print(json.dumps(line), flush=True)
 
 
 def random_request(rng: random.Random) -> dict[str, Any]:
