@@ -169,5 +169,9 @@ def _actor_label(actor: Actor | None) -> str:
         )
         if name is not None:
             return f"{name[0]} {name[1]}"[:200]
-    username = User.objects.filter(pk=actor.user_id).values_list("username", flat=True).first()
+    username = (
+        User.objects.filter(pk=actor.user_id).values_list("username", flat=True).first()
+        if actor.user_id is not None
+        else None
+    )
     return (username or f"user {actor.user_id}")[:200]

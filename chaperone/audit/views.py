@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from chaperone.audit.forms import AuditFilterForm
 from chaperone.audit.log import record
 from chaperone.audit.selectors import VIEW, audit_event_get, audit_events_for
+from chaperone.core.http import ChaperoneRequest
 from chaperone.core.schools import active_school
-from chaperone.tenancy.policies import Actor
 
 PAGE_SIZE = 50
 
 
 @require_GET
-def event_list(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def event_list(request: ChaperoneRequest) -> HttpResponse:
+    actor = request.actor
     school = active_school(request)
     if school is None or not actor.can(VIEW, school.pk):
         raise PermissionDenied("You cannot see this school's audit log.")
@@ -39,8 +39,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def event_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
+    actor = request.actor
     event = audit_event_get(actor, event_id=pk)
     record("audit.viewed", actor=actor, target=event)
     return render(request, "audit/event_detail.html", {"event": event})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from io import BytesIO
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -12,7 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -21,6 +22,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chaperone.audit.log import record
+from chaperone.core.http import ChaperoneRequest
 
 
 class TokenForm(forms.Form):
@@ -46,7 +48,7 @@ class TokenForm(forms.Form):
         return token
 
 
-def _safe_next(request: HttpRequest) -> str:
+def _safe_next(request: ChaperoneRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -63,8 +65,8 @@ class SignInForm(AuthenticationForm):
         "invalid_login": "The username or password is not right. Check them and try again.",
     }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["username"].error_messages["required"] = "Enter your username."
         self.fields["password"].error_messages["required"] = "Enter your password."
         self.fields["username"].widget.attrs.pop("autofocus", None)
@@ -94,7 +96,7 @@ def _qr_svg(uri: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: ChaperoneRequest) -> HttpResponse:
     """Enrol an authenticator app: show the secret as a QR code, confirm with one code."""
     user = request.user
     if any(True for _ in devices_for_user(user, confirmed=True)):
@@ -109,7 +111,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 otp_login(request, device)
-                record("auth.two_factor_enrolled", actor=request.actor, target=None)  # type: ignore[attr-defined]
+                record("auth.two_factor_enrolled", actor=request.actor, target=None)
             return redirect(_safe_next(request))
         form.add_error(
             "token", "That code did not match. Check the time on your phone and try again."
@@ -128,7 +130,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def two_factor_verify(request: HttpRequest) -> HttpResponse:
+def two_factor_verify(request: ChaperoneRequest) -> HttpResponse:
     """Ask for the current code from the user's confirmed authenticator."""
     devices = list(devices_for_user(request.user, confirmed=True))
     if not devices:
@@ -139,7 +141,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         device = next((d for d in devices if d.verify_token(token)), None)
         if device is not None:
             otp_login(request, device)
-            record("auth.two_factor_verified", actor=request.actor)  # type: ignore[attr-defined]
+            record("auth.two_factor_verified", actor=request.actor)
             return redirect(_safe_next(request))
         form.add_error("token", "That code did not match. Codes change every 30 seconds.")
     return render(

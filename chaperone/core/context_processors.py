@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.urls import reverse
 
+from chaperone.core.http import AnyRequest
 from chaperone.core.schools import active_school, visible_schools
 
 #: Extra navigation entries, each shown only to people allowed the action in the active school.
@@ -14,10 +14,10 @@ NAV_ITEMS = (
 )
 
 
-def chaperone(request: HttpRequest) -> dict[str, Any]:
+def chaperone(request: AnyRequest) -> dict[str, Any]:
     if not request.user.is_authenticated:
         return {}
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     school = active_school(request)
     nav_items = [
         {"url": reverse(url_name), "label": label}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +13,11 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from chaperone.core.context import RequestContext, use_context
+from chaperone.core.http import AnyRequest
 from chaperone.tenancy.policies import actor_for_user
+
+if TYPE_CHECKING:
+    from chaperone.tenancy.policies import Actor
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -25,8 +30,9 @@ class RequestContextMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.actor = SimpleLazyObject(lambda: actor_for_user(request.user))  # type: ignore[attr-defined]
+    def __call__(self, request: AnyRequest) -> HttpResponse:
+        # A lazy proxy: the two queries run only if something asks who is acting.
+        request.actor = cast("Actor", SimpleLazyObject(lambda: actor_for_user(request.user)))
         request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
         ctx = RequestContext(
             request_id=request_id,
@@ -58,16 +64,22 @@ class TwoFactorRequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):  # type: ignore[no-untyped-def]
+    def process_view(
+        self,
+        request: AnyRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+        if not user.is_authenticated or user.is_verified():
             return None
         match = request.resolver_match
         if match is not None and match.url_name in TWO_FACTOR_EXEMPT:
             return None
         if getattr(view_func, "login_required", True) is False:
             return None
-        if not request.actor.requires_two_factor:  # type: ignore[attr-defined]
+        if not request.actor.requires_two_factor:
             return None
         from django_otp import devices_for_user
 

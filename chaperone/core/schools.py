@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
 
+from chaperone.core.http import AnyRequest
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
 
@@ -15,23 +15,22 @@ def visible_schools(actor: Actor) -> QuerySet[School]:
     return School.objects.filter(id__in=actor.visible_school_ids).select_related("trust")
 
 
-def active_school(request: HttpRequest) -> School | None:
+def active_school(request: AnyRequest) -> School | None:
     """The chosen school if the actor may still see it, else their first school."""
-    cached = getattr(request, "_active_school", False)
-    if cached is not False:
-        return cached  # type: ignore[return-value]
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    if hasattr(request, "_active_school"):
+        return request._active_school
+    actor = request.actor
     schools = visible_schools(actor)
     chosen = request.session.get(SESSION_KEY)
     school = schools.filter(id=chosen).first() if chosen else None
     if school is None:
         school = schools.first()
-    request._active_school = school  # type: ignore[attr-defined]
+    request._active_school = school
     return school
 
 
-def set_active_school(request: HttpRequest, school_id: int) -> bool:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def set_active_school(request: AnyRequest, school_id: int) -> bool:
+    actor = request.actor
     if school_id not in actor.visible_school_ids:
         return False
     request.session[SESSION_KEY] = school_id

@@ -10,10 +10,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from chaperone.audit.log import record
+from chaperone.core.http import ChaperoneRequest
 from chaperone.core.schools import active_school, set_active_school, visible_schools
 from chaperone.people.models import Role, StaffMember
 from chaperone.people.selectors import school_counts
-from chaperone.tenancy.policies import Actor
 
 
 @login_not_required
@@ -23,8 +23,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def dashboard(request: ChaperoneRequest) -> HttpResponse:
+    actor = request.actor
     school = active_school(request)
     counts = school_counts(actor=actor, school=school) if school else None
     trust_rows = []
@@ -50,7 +50,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def school_switch(request: HttpRequest) -> HttpResponse:
+def school_switch(request: ChaperoneRequest) -> HttpResponse:
     """Trust staff choose which school they are working in."""
     raw = request.POST.get("school", "")
     target = request.POST.get("next") or "/"
@@ -60,6 +60,6 @@ def school_switch(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose one of your schools.")
         return redirect(target)
     school = active_school(request)
-    record("school.switched", actor=request.actor, school_id=school.id if school else None)  # type: ignore[attr-defined]
+    record("school.switched", actor=request.actor, school_id=school.id if school else None)
     messages.success(request, f"You are now working in {school}.")
     return redirect(target)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chaperone.audit.log import record
+from chaperone.core.http import ChaperoneRequest
 from chaperone.core.schools import active_school
 from chaperone.people import selectors, services
-from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.models import School
 
 PAGE_SIZE = 50
 
 
-def _school_or_404(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _school_or_404(request: ChaperoneRequest) -> School:
     school = active_school(request)
     if school is None:
         raise Http404("No school.")
@@ -24,8 +25,8 @@ def _school_or_404(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 
 @require_GET
-def pupil_list(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def pupil_list(request: ChaperoneRequest) -> HttpResponse:
+    actor = request.actor
     school = _school_or_404(request)
     search = request.GET.get("q", "").strip()[:100]
     flag = request.GET.get("flag", "")
@@ -41,13 +42,13 @@ def pupil_list(request: HttpRequest) -> HttpResponse:
         "year": year_raw,
         "years": range(-1, 14),
     }
-    template = "people/_pupil_rows.html" if request.htmx else "people/pupil_list.html"  # type: ignore[attr-defined]
+    template = "people/_pupil_rows.html" if request.htmx else "people/pupil_list.html"
     return render(request, template, context)
 
 
 @require_GET
-def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def pupil_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
+    actor = request.actor
     pupil = selectors.pupil_get(actor=actor, pupil_id=pk)
     record("pupil.viewed", actor=actor, target=pupil)
     can_see_household = actor.can("household.view", pupil.school_id)
@@ -69,8 +70,8 @@ def pupil_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def household_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
+    actor = request.actor
     household = selectors.household_get(actor=actor, household_id=pk)
     pupils = list(selectors.household_pupils(actor=actor, household=household))
     # Households belong to the trust; file the read under the school the viewer reached it from,
@@ -93,8 +94,8 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def staff_list(request: HttpRequest) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def staff_list(request: ChaperoneRequest) -> HttpResponse:
+    actor = request.actor
     school = _school_or_404(request)
     search = request.GET.get("q", "").strip()[:100]
     qs = selectors.staff_list(actor=actor, school=school, search=search).prefetch_related(
@@ -105,8 +106,8 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+def staff_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
+    actor = request.actor
     staff = selectors.staff_get(actor=actor, staff_id=pk)
     record("staff.viewed", actor=actor, target=staff)
     return render(
@@ -117,9 +118,9 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def code_of_conduct(request: HttpRequest) -> HttpResponse:
+def code_of_conduct(request: ChaperoneRequest) -> HttpResponse:
     """Staff confirm they have read the staff code of conduct (recorded once, with the date)."""
-    actor: Actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     if actor.staff_id is None:
         raise Http404("No staff record.")
     if request.method == "POST":

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from chaperone.core.http import ChaperoneRequest
 from chaperone.core.schools import active_school
 from chaperone.people.forms import KIND_HINTS, ImportConfirmForm, ImportUploadForm
 from chaperone.people.importers import COLUMNS_BY_KIND, KINDS, FileProblem, ImportPreview
@@ -46,22 +47,22 @@ def _path(batch: uuid.UUID) -> Path:
     return _upload_dir() / f"{batch}.csv"
 
 
-def _school(request: HttpRequest) -> School:
+def _school(request: ChaperoneRequest) -> School:
     school = active_school(request)
-    if school is None or not request.actor.can("people.import", school.id):  # type: ignore[attr-defined]
+    if school is None or not request.actor.can("people.import", school.id):
         raise PermissionDenied("You may not import records into this school.")
     return school
 
 
-def _entries(request: HttpRequest) -> dict[str, dict[str, Any]]:
+def _entries(request: ChaperoneRequest) -> dict[str, dict[str, Any]]:
     return dict(request.session.get(SESSION_KEY, {}))
 
 
-def _save_entries(request: HttpRequest, entries: dict[str, dict[str, Any]]) -> None:
+def _save_entries(request: ChaperoneRequest, entries: dict[str, dict[str, Any]]) -> None:
     request.session[SESSION_KEY] = entries
 
 
-def _batch(request: HttpRequest, batch: uuid.UUID) -> tuple[School, dict[str, Any]]:
+def _batch(request: ChaperoneRequest, batch: uuid.UUID) -> tuple[School, dict[str, Any]]:
     """The school and session entry of an upload. Anything not uploaded in this session, for the
     school being worked in, is a 404 like a missing upload (checked before any permission, so
     nobody can tell whether someone else's upload exists)."""
@@ -88,7 +89,7 @@ def _remove_stale_uploads() -> None:
 
 
 @require_http_methods(["GET", "POST"])
-def import_start(request: HttpRequest) -> HttpResponse:
+def import_start(request: ChaperoneRequest) -> HttpResponse:
     school = _school(request)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -99,7 +100,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
                 actor=request.actor,
                 school=school,
                 kind=kind,
-                data=data,  # type: ignore[attr-defined]
+                data=data,
             )
         except FileProblem as exc:
             form.add_error("file", exc.message)
@@ -135,7 +136,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
 
 
 def _render_preview(
-    request: HttpRequest,
+    request: ChaperoneRequest,
     school: School,
     batch: uuid.UUID,
     entry: dict[str, Any],
@@ -164,7 +165,7 @@ def _render_preview(
 
 
 @require_http_methods(["GET"])
-def import_preview(request: HttpRequest, batch: uuid.UUID) -> HttpResponse:
+def import_preview(request: ChaperoneRequest, batch: uuid.UUID) -> HttpResponse:
     school, entry = _batch(request, batch)
     if "result" in entry:
         return render(
@@ -182,7 +183,7 @@ def import_preview(request: HttpRequest, batch: uuid.UUID) -> HttpResponse:
 
 
 def _fresh_preview(
-    request: HttpRequest, school: School, batch: uuid.UUID, entry: dict[str, Any]
+    request: ChaperoneRequest, school: School, batch: uuid.UUID, entry: dict[str, Any]
 ) -> ImportPreview:
     try:
         data = _path(batch).read_bytes()
@@ -193,7 +194,7 @@ def _fresh_preview(
             actor=request.actor,
             school=school,
             kind=entry["kind"],
-            data=data,  # type: ignore[attr-defined]
+            data=data,
         )
     except FileProblem as exc:  # the stored file was read once already; only if replaced
         raise Http404(exc.message) from exc
@@ -204,7 +205,7 @@ def _fresh_preview(
 
 
 @require_POST
-def import_confirm(request: HttpRequest, batch: uuid.UUID) -> HttpResponse:
+def import_confirm(request: ChaperoneRequest, batch: uuid.UUID) -> HttpResponse:
     school, entry = _batch(request, batch)
     if "result" in entry:
         return redirect("people:import_preview", batch=batch)
@@ -216,7 +217,7 @@ def import_confirm(request: HttpRequest, batch: uuid.UUID) -> HttpResponse:
         raise Http404("This upload has expired; upload the file again.") from exc
     try:
         preview = people_import(
-            actor=request.actor,  # type: ignore[attr-defined]
+            actor=request.actor,
             school=school,
             kind=entry["kind"],
             data=data,

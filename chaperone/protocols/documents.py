@@ -7,14 +7,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
 from chaperone import rules
+from chaperone.rules.document import Audience
 
-AUDIENCES = ("staff", "parent")
+AUDIENCES: tuple[Audience, ...] = ("staff", "parent")
 PDF_STYLESHEET = "protocols/print.css"
 
 ORIGIN_LABELS = {
@@ -63,15 +64,20 @@ class ShownDocument:
         return getattr(self.document, name)
 
 
+def is_audience(value: str) -> TypeGuard[Audience]:
+    """Whether ``value`` (from a URL, say) names one of the documents' readers."""
+    return value in AUDIENCES
+
+
 def show_document(
     protocol: rules.Protocol,
-    audience: str = "staff",
+    audience: Audience = "staff",
     origin: Callable[[str], str] | None = None,
 ) -> ShownDocument:
     """The engine's document for ``audience``; with ``origin`` (rule id -> 'trust' | 'school' |
     'tightened'), every item that states a rule carries its origin."""
-    document = rules.build_document(protocol, audience)  # type: ignore[arg-type]
-    by_text = {(r.code, r.text): r.id for r in protocol.rules}
+    document = rules.build_document(protocol, audience)
+    by_text: dict[tuple[str | None, str], str] = {(r.code, r.text): r.id for r in protocol.rules}
     sections = []
     for section in document.sections:
         items = []

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.http import QueryDict
 
 from chaperone.protocols.services import MAX_SOURCE_CHARS
 
@@ -35,7 +36,8 @@ class UploadForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         upload = data.get("source_file")
         if upload:
             if upload.size > MAX_UPLOAD_BYTES:
@@ -54,8 +56,10 @@ class UploadForm(forms.Form):
 
     def keep_text(self, text: str) -> None:
         """Show ``text`` in the text box when the form is shown again (nothing is lost)."""
-        self.data = self.data.copy()
-        self.data["source_text"] = text
+        # request.POST (a QueryDict) is immutable; its copy() is not.
+        data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+        data["source_text"] = text
+        self.data = data
 
 
 ROLE_CHOICES = [

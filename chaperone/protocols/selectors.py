@@ -100,6 +100,7 @@ def acknowledgement_rows(
     for s in staff:
         dates = acks.get(s.pk, [])
         done = max(dates) if len(dates) == len(versions) else None
+        # ``here`` is set by Prefetch(to_attr=...) above; the stubs cannot know run-time names.
         roles = tuple(a.get_role_display() for a in s.here)  # type: ignore[attr-defined]
         rows.append(AcknowledgementRow(s, roles, done))
     return rows

@@ -325,6 +325,7 @@ def protocol_version_upload(
         raise ProtocolUploadError([f"file: not valid TOML: {exc}"]) from None
 
     base_version: ProtocolVersion | None = None
+    parsed: rules.Protocol | rules.ProtocolOverlay
     if owner_trust is not None:
         if upload_kind(source_text) == "school":
             raise ProtocolUploadError(

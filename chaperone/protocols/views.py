@@ -8,25 +8,26 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chaperone import rules
+from chaperone.core.http import ChaperoneRequest
 from chaperone.core.schools import active_school
 from chaperone.protocols import selectors, services
-from chaperone.protocols.documents import AUDIENCES, pdf_filename, render_pdf, show_document
+from chaperone.protocols.documents import is_audience, pdf_filename, render_pdf, show_document
 from chaperone.protocols.forms import TryForm, UploadForm, initial_try_data
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
+def _actor(request: ChaperoneRequest) -> Actor:
+    return request.actor
 
 
-def _school(request: HttpRequest, action: str = "protocol.view") -> School:
+def _school(request: ChaperoneRequest, action: str = "protocol.view") -> School:
     school = active_school(request)
     if school is None:
         raise Http404("No school.")
@@ -45,7 +46,7 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
 
 
 @require_GET
-def current(request: HttpRequest) -> HttpResponse:
+def current(request: ChaperoneRequest) -> HttpResponse:
     actor = _actor(request)
     school = _school(request)
     effective = services.effective_protocol_for_school(school)
@@ -64,7 +65,7 @@ def current(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def parent_version(request: HttpRequest) -> HttpResponse:
+def parent_version(request: ChaperoneRequest) -> HttpResponse:
     school = _school(request)
     effective = services.effective_protocol_for_school(school)
     doc = show_document(effective.protocol, "parent") if effective else None
@@ -74,11 +75,11 @@ def parent_version(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def school_pdf(request: HttpRequest, school_id: int, audience: str) -> HttpResponse:
+def school_pdf(request: ChaperoneRequest, school_id: int, audience: str) -> HttpResponse:
     actor = _actor(request)
     school = selectors.school_for_protocol(actor=actor, school_id=school_id)
     effective = services.effective_protocol_for_school(school)
-    if effective is None or audience not in AUDIENCES:
+    if effective is None or not is_audience(audience):
         raise Http404("No such record.")
     origin = effective.origin if audience == "staff" else None
     doc = show_document(effective.protocol, audience, origin)
@@ -90,7 +91,7 @@ def school_pdf(request: HttpRequest, school_id: int, audience: str) -> HttpRespo
 
 
 @require_GET
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: ChaperoneRequest) -> HttpResponse:
     actor = _actor(request)
     school = _school(request)
     return render(
@@ -105,7 +106,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def version_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     version = selectors.version_get(actor=actor, version_id=pk)
     protocol = services.protocol_for_version(version)
@@ -117,7 +118,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def version_source(request: HttpRequest, pk: int) -> HttpResponse:
+def version_source(request: ChaperoneRequest, pk: int) -> HttpResponse:
     version = selectors.version_get(actor=_actor(request), version_id=pk)
     response = HttpResponse(version.source_text, content_type="text/plain; charset=utf-8")
     filename = f"{version.protocol.slug}-{version.version_label}.toml".replace('"', "")
@@ -126,7 +127,7 @@ def version_source(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: ChaperoneRequest) -> HttpResponse:
     actor = _actor(request)
     school = _school(request)
     owners = selectors.upload_owners(actor=actor, school=school)
@@ -191,7 +192,7 @@ def _owner_refusal(owner: str) -> str:
 
 
 @require_POST
-def acknowledge(request: HttpRequest) -> HttpResponse:
+def acknowledge(request: ChaperoneRequest) -> HttpResponse:
     actor = _actor(request)
     school = _school(request)
     ids = [int(v) for v in request.POST.getlist("version") if v.isdigit()]
@@ -208,7 +209,7 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def acknowledgements(request: HttpRequest) -> HttpResponse:
+def acknowledgements(request: ChaperoneRequest) -> HttpResponse:
     actor = _actor(request)
     school = _school(request, "protocol.acknowledgements")
     effective = services.effective_protocol_for_school(school)
@@ -234,7 +235,7 @@ def acknowledgements(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def template_list(request: HttpRequest) -> HttpResponse:
+def template_list(request: ChaperoneRequest) -> HttpResponse:
     templates = [rules.load_template(t) for t in rules.template_ids()]
     return render(request, "protocols/template_list.html", {"templates": templates})
 
@@ -246,12 +247,12 @@ def _template_or_404(template_id: str) -> rules.Protocol:
 
 
 @require_GET
-def template_detail(request: HttpRequest, template_id: str) -> HttpResponse:
+def template_detail(request: ChaperoneRequest, template_id: str) -> HttpResponse:
     from chaperone.protocols.demo import template_source
 
     protocol = _template_or_404(template_id)
-    audience = request.GET.get("for", "staff")
-    audience = audience if audience in AUDIENCES else "staff"
+    wanted = request.GET.get("for", "staff")
+    audience = wanted if is_audience(wanted) else "staff"
     school = active_school(request)
     can_upload = bool(school and selectors.upload_owners(actor=_actor(request), school=school))
     return render(
@@ -268,9 +269,9 @@ def template_detail(request: HttpRequest, template_id: str) -> HttpResponse:
 
 
 @require_GET
-def template_pdf(request: HttpRequest, template_id: str, audience: str) -> HttpResponse:
+def template_pdf(request: ChaperoneRequest, template_id: str, audience: str) -> HttpResponse:
     protocol = _template_or_404(template_id)
-    if audience not in AUDIENCES:
+    if not is_audience(audience):
         raise Http404("No such document.")
     doc = show_document(protocol, audience)
     return _pdf_response(render_pdf(doc), pdf_filename(doc.document))
@@ -279,7 +280,9 @@ def template_pdf(request: HttpRequest, template_id: str, audience: str) -> HttpR
 # --- try it -----------------------------------------------------------------------------------
 
 
-def _judge(request: HttpRequest, form: TryForm, school: School, *, save: bool) -> dict[str, Any]:
+def _judge(
+    request: ChaperoneRequest, form: TryForm, school: School, *, save: bool
+) -> dict[str, Any]:
     """Validate the form, ask the engine, and (on "Save this check") record the decision."""
     context: dict[str, Any] = {"form": form, "school": school, "decision": None, "saved": None}
     if not form.is_valid():
@@ -319,7 +322,7 @@ def _finding_groups(decision: rules.Decision) -> list[tuple[str, str, list[rules
 
 
 @require_http_methods(["GET", "POST"])
-def try_it(request: HttpRequest) -> HttpResponse:
+def try_it(request: ChaperoneRequest) -> HttpResponse:
     school = _school(request)
     if request.method == "POST":
         form = TryForm(request.POST)
@@ -331,13 +334,13 @@ def try_it(request: HttpRequest) -> HttpResponse:
     context["effective"] = services.effective_protocol_for_school(school)
     if context["saved"] is not None:
         messages.success(request, f"Check saved (reference {context['saved'].pk}).")
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "protocols/_decision.html", context)
     return render(request, "protocols/try.html", context)
 
 
 @require_POST
-def try_result(request: HttpRequest) -> HttpResponse:
+def try_result(request: ChaperoneRequest) -> HttpResponse:
     """The result panel alone, for htmx: judged on every change, never recorded."""
     school = _school(request)
     context = _judge(request, TryForm(request.POST), school, save=False)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from chaperone.people.models import Role
+from chaperone.people.models import Role, User
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 EVERY_SCHOOL_ROLE = frozenset(Role) - {Role.TRUST_ADMIN}
 LEADERS = frozenset({Role.HEADTEACHER, Role.SLT})
@@ -111,16 +115,16 @@ class Actor:
 ANONYMOUS = Actor(user_id=None)
 
 
-def actor_for_user(user: object) -> Actor:
+def actor_for_user(user: User | AnonymousUser | None) -> Actor:
     """Build the actor of a user in two queries."""
     from chaperone.people.models import StaffAssignment, StaffMember
     from chaperone.tenancy.models import School
 
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return ANONYMOUS
     staff = StaffMember.objects.filter(user=user, is_active=True).only("id", "trust_id").first()
     if staff is None:
-        return Actor(user_id=user.pk, is_superuser=user.is_superuser)  # type: ignore[attr-defined]
+        return Actor(user_id=user.pk, is_superuser=user.is_superuser)
     school_roles: dict[int, set[str]] = {}
     trust_roles: set[str] = set()
     for school_id, role in StaffAssignment.objects.filter(staff=staff).values_list(
@@ -136,13 +140,13 @@ def actor_for_user(user: object) -> Actor:
             School.objects.filter(trust_id=staff.trust_id).values_list("id", flat=True)
         )
     return Actor(
-        user_id=user.pk,  # type: ignore[attr-defined]
+        user_id=user.pk,
         staff_id=staff.pk,
         trust_id=staff.trust_id,
         school_roles={k: frozenset(v) for k, v in school_roles.items()},
         trust_roles=frozenset(trust_roles),
         trust_school_ids=trust_school_ids,
-        is_superuser=user.is_superuser,  # type: ignore[attr-defined]
+        is_superuser=user.is_superuser,
     )
 
 

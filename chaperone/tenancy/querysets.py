@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -43,5 +44,6 @@ def get_for_actor_or_404(
     """Fetch one object within the actor's scope; anything else is a 404 like a missing one."""
     try:
         return queryset.for_actor(actor, action).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    # Every model's DoesNotExist subclasses ObjectDoesNotExist (the only one .get() raises here).
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such record.") from exc

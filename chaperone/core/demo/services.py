@@ -333,7 +333,9 @@ def demo_logins() -> tuple[DemoLogin, ...]:
     )
     by_username: dict[str, list[StaffAssignment]] = {}
     for row in rows:
-        by_username.setdefault(row.staff.user.username, []).append(row)  # type: ignore[union-attr]
+        user = row.staff.user
+        assert user is not None  # the filter above is on the user's name
+        by_username.setdefault(user.username, []).append(row)
     logins = []
     for username in login_usernames():
         held = by_username.get(username)

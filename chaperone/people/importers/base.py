@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,10 +51,10 @@ def show(value: Any) -> str:
 
 
 def changes_between(
-    old: dict[str, Any],
-    new: dict[str, Any],
-    labels: dict[str, str],
-    shown: dict[str, Callable[[Any], str]] | None = None,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    labels: Mapping[str, str],
+    shown: Mapping[str, Callable[[Any], str]] | None = None,
 ) -> tuple[Change, ...]:
     shown = shown or {}
     out = []

@@ -9,6 +9,7 @@ the preview as an update).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +73,7 @@ def _address_of(row: ContactRow, has_parts: bool) -> str | None:
     return None
 
 
-def _household_value(group: _Group, name: str, old: dict[str, Any] | None) -> str:
+def _household_value(group: _Group, name: str, old: Mapping[str, Any] | None) -> str:
     """The file's value; blank if the file's column is blank on every row; else as stored."""
     if name in group.household:
         return str(group.household[name])
@@ -215,7 +216,7 @@ def plan_households(ctx: PlanContext, rows: list[tuple[int, ContactRow]]) -> Pla
         else:
             h_changes = changes_between(old_h, want_h, HOUSEHOLD_LABELS)
             if h_changes:
-                household_fields |= {k for k in want_h if want_h[k] != old_h[k]}
+                household_fields |= {k for k, v in want_h.items() if v != old_h.get(k)}
                 household_updates.append(Household(id=old_h["id"], reference=ref, **want_h))
                 households.updates.append(
                     PlannedRecord(line=group.line, key=ref, label=want_h["name"], changes=h_changes)

@@ -52,8 +52,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "head":
-            head = AuditChainHead.objects.filter(pk=1).values("seq", "hash").first()
-            head = head or {"seq": 0, "hash": ""}
+            row = AuditChainHead.objects.filter(pk=1).values("seq", "hash").first()
+            head: dict[str, object] = dict(row) if row else {"seq": 0, "hash": ""}
             head["at"] = timezone.now().isoformat(timespec="seconds")
             self.stdout.write(json.dumps(head, sort_keys=True))
             return

@@ -1,0 +1,50 @@
+"""Request types for type checking: what our middleware adds to Django's ``HttpRequest``.
+
+Nothing here changes a request at run time; these classes only tell mypy which attributes
+exist (the pattern django-htmx and django-stubs document). ``RequestContextMiddleware`` sets
+``actor``, django-htmx's ``HtmxMiddleware`` sets ``htmx``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django_htmx.middleware import HtmxDetails
+
+    from chaperone.people.models import User
+    from chaperone.tenancy.models import School
+    from chaperone.tenancy.policies import Actor
+
+
+if TYPE_CHECKING:
+
+    class VerifiableUser(User):
+        """A signed-in user as ``request.user``: django-otp's ``OTPMiddleware`` adds
+        ``is_verified()`` (true once a second factor was given this session). django-otp
+        ships no type hints, so we say so here."""
+
+        def is_verified(self) -> bool: ...
+
+
+class AnyRequest(HttpRequest):
+    """Any request once the middleware has run: the visitor may not be signed in yet.
+
+    For middleware, context processors and views marked ``login_not_required``.
+    """
+
+    user: VerifiableUser | AnonymousUser
+    actor: Actor
+    htmx: HtmxDetails
+    #: Set on first use by ``chaperone.core.schools.active_school``.
+    _active_school: School | None
+
+
+class ChaperoneRequest(AnyRequest):
+    """What every other view receives: ``LoginRequiredMiddleware`` lets only signed-in users
+    through to a view not marked ``login_not_required``, so ``user`` is a ``User``."""
+
+    user: VerifiableUser
