@@ -45,9 +45,6 @@ def test_retention_is_twenty_days():
         ({"platform": "other"}, "PLATFORM_NOT_APPROVED", "refused"),
         ({"platform": "phone"}, "PLATFORM_NOT_APPROVED", "refused"),
         ({"staff_location": "off_site"}, "STAFF_OFF_SITE", "refused"),
-        ({"purpose": "teaching"}, "PURPOSE_NOT_PERMITTED", "refused"),
-        ({"purpose": "academic_tuition"}, "PURPOSE_NOT_PERMITTED", "refused"),
-        ({"purpose": "music_tuition"}, "PURPOSE_NOT_PERMITTED", "refused"),
     ],
 )
 def test_each_one_to_one_rule_fails_alone(change, code, outcome):
@@ -56,6 +53,17 @@ def test_each_one_to_one_rule_fails_alone(change, code, outcome):
     assert blocking(d) == {code}
     finding = next(f for f in d.findings if f.code == code)
     assert finding.remedy and finding.rule_id
+
+
+@pytest.mark.parametrize("purpose", ["teaching", "academic_tuition", "music_tuition"])
+def test_teaching_one_to_ones_refused_and_name_the_missing_second_adult(purpose):
+    alone = run(P, ONE, purpose=purpose)
+    assert alone.outcome == "refused"
+    assert blocking(alone) == {"PURPOSE_NOT_PERMITTED", "SECOND_ADULT_REQUIRED"}
+    assert "SECOND_ADULT_ADVISED" not in codes(alone)
+    # A second adult answers the local authority's rule, not NPAT's: still not a one-to-one use.
+    with_parent = run(P, ONE, purpose=purpose, parent_present=True)
+    assert blocking(with_parent) == {"PURPOSE_NOT_PERMITTED"}
 
 
 @pytest.mark.parametrize("purpose", ["pastoral", "welfare_check", "counselling", "sen_support"])

@@ -75,6 +75,14 @@ def test_one_to_one_without_parent_recorded_is_allowed_and_dsl_told():
     assert {"DSL_MUST_BE_NOTIFIED", "RECORDING_EXPLAINED", "RECORDING_STORAGE"} <= codes(d, "info")
 
 
+def test_one_to_one_with_nobody_at_home_refused_even_when_recorded():
+    alone = {**ONE, "parent_present": False, "recording": True}
+    d = run(P, alone, pupil_home_alone=True)
+    assert d.outcome == "refused"
+    assert blocking(d) == {"CHAPERONE_REQUIRED"}
+    assert run(P, alone, pupil_home_alone=False).outcome == "allowed"
+
+
 def test_second_staff_counts_as_second_adult():
     d = run(P, ONE, parent_present=False, second_staff_invited=True)
     assert blocking(d) == set()
