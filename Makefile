@@ -51,7 +51,9 @@ serve:
 	    --env DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) --access-logfile - & \
 	  wait
 
-test: install-dev test-system-deps ## the whole suite on SQLite and PostgreSQL, browser tests included
+test: install-dev test-system-deps ## lint, then the whole suite on SQLite and PostgreSQL, browser tests included
+	@echo "== lint (ruff, mypy)"
+	@$(BIN)/ruff check -q . && $(BIN)/ruff format --check -q . && $(BIN)/mypy --no-error-summary
 	@scripts/run-tests
 
 lint: install-dev
