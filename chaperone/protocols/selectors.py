@@ -13,6 +13,7 @@ from chaperone import rules
 from chaperone.people.models import StaffAssignment, StaffMember
 from chaperone.protocols.models import Protocol, ProtocolAcknowledgement, ProtocolVersion
 from chaperone.protocols.services import (
+    current_version,
     may_manage_school_overlay,
     may_manage_trust_protocol,
     protocol_for_version,
@@ -135,9 +136,11 @@ def version_histories(*, actor: Actor, school: School) -> list[VersionHistory]:
                 "uploaded_at", "id"
             )
         )
+        in_force = current_version(protocol)
+        current_pk = in_force.pk if in_force else None
         entries = []
         previous: rules.Protocol | None = None
-        for i, version in enumerate(versions):
+        for version in versions:
             try:
                 parsed = protocol_for_version(version)
             except rules.ProtocolError:
@@ -147,7 +150,7 @@ def version_histories(*, actor: Actor, school: School) -> list[VersionHistory]:
                 if previous is not None and parsed is not None
                 else None
             )
-            entries.append(VersionEntry(version, diff, is_current=i == len(versions) - 1))
+            entries.append(VersionEntry(version, diff, is_current=version.pk == current_pk))
             previous = parsed
         out.append(VersionHistory(protocol, list(reversed(entries))))
     return out

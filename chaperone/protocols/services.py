@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from chaperone import rules
@@ -185,30 +185,37 @@ def _compile_pair(
     return hit
 
 
+def in_force_first(versions: QuerySet[ProtocolVersion]) -> QuerySet[ProtocolVersion]:
+    """Order versions so the one in force comes first: the latest uploaded among those whose
+    effective date has come; if none has come yet, the latest uploaded (so a new school is never
+    without its protocol)."""
+    today = timezone.localdate()
+    return versions.annotate(
+        in_force=Case(When(effective_on__lte=today, then=Value(1)), default=Value(0))
+    ).order_by("-in_force", "-uploaded_at", "-id")
+
+
 def current_version(protocol: Protocol | None) -> ProtocolVersion | None:
-    """The latest version uploaded (versions are listed newest first)."""
+    """The version of ``protocol`` in force today (see :func:`in_force_first`)."""
     if protocol is None:
         return None
-    return (
+    return in_force_first(
         ProtocolVersion.objects.filter(protocol=protocol)
         .select_related("protocol")
         .defer("source_text")
-        .order_by("-uploaded_at", "-id")
-        .first()
-    )
+    ).first()
 
 
 def _current_versions_for_school(
     school: School,
 ) -> tuple[ProtocolVersion | None, ProtocolVersion | None]:
     """The current trust version and school overlay version, in one query."""
-    rows = (
+    rows = in_force_first(
         ProtocolVersion.objects.filter(
             Q(protocol__owner_trust_id=school.trust_id) | Q(protocol__owner_school_id=school.pk)
         )
         .select_related("protocol")
         .defer("source_text")
-        .order_by("-uploaded_at", "-id")
     )
     trust_version = school_version = None
     for v in rows:

@@ -127,3 +127,18 @@ def test_effective_protocol_is_compiled_once_per_version_pair(tenant_a, overlay)
     assert "meet" not in first.protocol.platforms
     other = effective_protocol_for_school(tenant_a.other_school)
     assert [v.pk for v in other.versions] == [overlay.base_version_id]
+
+
+def test_a_version_applies_from_its_effective_date(tenant_a, npat) -> None:  # type: ignore[no-untyped-def]
+    """A version uploaded now for next term is shown in the history but not followed yet."""
+    from chaperone.protocols.selectors import version_histories
+
+    text = ProtocolVersion.objects.get(pk=npat.pk).source_text
+    later = bump(text, "2027.1", review="2100-09-01")
+    later = later.replace("effective = 2026-09-01", "effective = 2099-09-01", 1)
+    future = trust_version(tenant_a.trust, text=later)
+    assert effective_protocol_for_school(tenant_a.school).trust_version.pk == npat.pk
+    admin = actor_for_user(make_staff(None, Role.TRUST_ADMIN, trust=tenant_a.trust).user)
+    history = version_histories(actor=admin, school=tenant_a.school)[0]
+    current = [e.version.pk for e in history.entries if e.is_current]
+    assert current == [npat.pk] and future.pk in [e.version.pk for e in history.entries]
