@@ -6,13 +6,14 @@ Called from the demo loader (``chaperone demo``), never at import time.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from importlib import resources
 
 from django.utils.text import slugify
 
-from chaperone.people.models import Role
+from chaperone.people.models import Role, StaffMember
 from chaperone.protocols.models import (
     Protocol,
     ProtocolAcknowledgement,
@@ -20,7 +21,7 @@ from chaperone.protocols.models import (
     ProtocolReviewReminder,
     ProtocolVersion,
 )
-from chaperone.protocols.services import protocol_version_upload
+from chaperone.protocols.services import effective_protocol_for_school, protocol_version_upload
 from chaperone.tenancy.models import Phase, School, Trust
 from chaperone.tenancy.policies import Actor
 
@@ -197,6 +198,35 @@ def load_for_demo_tenants(trust_and_schools: Sequence[tuple[Trust, Sequence[Scho
     schools = next(list(s) for t, s in groups if t.pk == trust.pk)
     primary = next((s for s in schools if s.phase == Phase.PRIMARY), schools[0])
     load_demo_protocols(trust=trust, primary_school=primary, independent_trust=independent)
+    for _, group_schools in groups:
+        for school in group_schools:
+            _seed_acknowledgements(school)
+
+
+def _seed_acknowledgements(school: School) -> None:
+    """Most staff without a demo login have read the protocol in force (four in five, in a
+    fixed order), so the head's "who has read it" page has both lists. Demo logins are left to
+    acknowledge it themselves."""
+    effective = effective_protocol_for_school(school)
+    if effective is None:
+        return
+    staff = list(
+        StaffMember.objects.filter(assignments__school=school, user__isnull=True, is_active=True)
+        .distinct()
+        .order_by("staff_ref")
+    )
+    start = dt.datetime(2026, 9, 2, 8, 0, tzinfo=dt.UTC)
+    ProtocolAcknowledgement.objects.bulk_create(
+        [
+            ProtocolAcknowledgement(
+                staff=member, version=version, acknowledged_at=start + dt.timedelta(hours=5 * n)
+            )
+            for n, member in enumerate(staff)
+            if n % 5 != 4
+            for version in effective.versions
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def delete_for_demo_tenants(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
