@@ -35,33 +35,22 @@ def _seed_chain(rows: int) -> None:
     """Insert ``rows`` valid chain rows in bulk (no per-row locking) and set the chain head."""
     from django.db import connection, transaction
 
-    from chaperone.audit.chain import GENESIS_HASH, build_payload, canonical_json, link_hash
+    from chaperone.audit.chain import (
+        GENESIS_HASH,
+        PAYLOAD_FIELDS,
+        build_payload,
+        canonical_json,
+        link_hash,
+    )
     from chaperone.audit.models import AuditChainHead
 
     rnd = random.Random(SEED)
     start = dt.datetime(2025, 9, 1, 7, 30, tzinfo=dt.UTC)
     prev = GENESIS_HASH
-    columns = (
-        "seq",
-        "occurred_at",
-        "action",
-        "actor_user_id",
-        "actor_staff_id",
-        "actor_label",
-        "trust_id",
-        "school_id",
-        "target_type",
-        "target_id",
-        "target_label",
-        "ip_address",
-        "user_agent",
-        "request_id",
-        "via",
-        "details",
-        "payload",
-        "prev_hash",
-        "hash",
-    )
+    # The row's columns are the payload's fields (ending with details, prev_hash) plus the
+    # payload itself and its hash.
+    assert PAYLOAD_FIELDS[-2:] == ("details", "prev_hash")
+    columns = (*PAYLOAD_FIELDS[:-1], "payload", "prev_hash", "hash")
     sql = (
         f"INSERT INTO audit_auditevent ({', '.join(columns)}) "
         f"VALUES ({', '.join(['%s'] * len(columns))})"
