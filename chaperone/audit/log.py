@@ -137,6 +137,8 @@ def _tenant_of(
             )
         if trust_id is None:
             trust_id = target.pk if isinstance(target, Trust) else getattr(target, "trust_id", None)
+    if trust_id is None and actor is not None and school_id in actor.visible_school_ids:
+        trust_id = actor.trust_id  # the actor's own schools are all in the actor's trust
     if trust_id is None and school_id is not None:
         trust_id = School.objects.filter(pk=school_id).values_list("trust_id", flat=True).first()
     if trust_id is None and actor is not None:
@@ -161,6 +163,8 @@ def _actor_label(actor: Actor | None) -> str:
 
     if actor is None or (actor.user_id is None and actor.staff_id is None):
         return SYSTEM_LABEL
+    if actor.label:
+        return actor.label[:200]
     if actor.staff_id is not None:
         name = (
             StaffMember.objects.filter(pk=actor.staff_id)

@@ -33,6 +33,8 @@ PASTORAL = frozenset(
 #: every school of their trust.
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     "dashboard.view": EVERY_SCHOOL_ROLE,
+    "dashboard.safeguarding_figures": SAFEGUARDING,
+    "dashboard.staff_compliance": LEADERS | SAFEGUARDING,
     "pupil.view": EVERY_SCHOOL_ROLE,
     "household.view": LEADERS | SAFEGUARDING | PASTORAL | {Role.SCHOOL_ADMIN},
     "staff.view": EVERY_SCHOOL_ROLE,
@@ -64,6 +66,8 @@ class Actor:
     trust_roles: frozenset[str] = frozenset()
     trust_school_ids: frozenset[int] = frozenset()
     is_superuser: bool = False
+    #: the staff member's name, as the audit log shows who acted
+    label: str = ""
 
     @property
     def is_trust_admin(self) -> bool:
@@ -122,7 +126,11 @@ def actor_for_user(user: User | AnonymousUser | None) -> Actor:
 
     if user is None or not user.is_authenticated:
         return ANONYMOUS
-    staff = StaffMember.objects.filter(user=user, is_active=True).only("id", "trust_id").first()
+    staff = (
+        StaffMember.objects.filter(user=user, is_active=True)
+        .only("id", "trust_id", "first_name", "last_name")
+        .first()
+    )
     if staff is None:
         return Actor(user_id=user.pk, is_superuser=user.is_superuser)
     school_roles: dict[int, set[str]] = {}
@@ -147,6 +155,7 @@ def actor_for_user(user: User | AnonymousUser | None) -> Actor:
         trust_roles=frozenset(trust_roles),
         trust_school_ids=trust_school_ids,
         is_superuser=user.is_superuser,
+        label=staff.full_name,
     )
 
 
