@@ -5,7 +5,7 @@ from typing import Any
 from django.urls import reverse
 
 from chaperone.core.http import AnyRequest
-from chaperone.core.schools import active_school, visible_schools
+from chaperone.core.schools import active_school, request_schools
 
 #: Extra navigation entries, each shown only to people allowed the action in the active school.
 NAV_ITEMS = (
@@ -27,6 +27,6 @@ def chaperone(request: AnyRequest) -> dict[str, Any]:
     return {
         "actor": actor,
         "active_school": school,
-        "visible_schools": visible_schools(actor),
+        "visible_schools": request_schools(request),
         "nav_items": nav_items,
     }

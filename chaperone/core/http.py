@@ -41,6 +41,8 @@ class AnyRequest(HttpRequest):
     htmx: HtmxDetails
     #: Set on first use by ``chaperone.core.schools.active_school``.
     _active_school: School | None
+    #: Set on first use by ``chaperone.core.schools.request_schools``.
+    _schools: list[School]
 
 
 class ChaperoneRequest(AnyRequest):

@@ -15,16 +15,21 @@ def visible_schools(actor: Actor) -> QuerySet[School]:
     return School.objects.filter(id__in=actor.visible_school_ids).select_related("trust")
 
 
+def request_schools(request: AnyRequest) -> list[School]:
+    """The schools the signed-in person may see, fetched once per request (the header's switcher
+    and the active school both read it)."""
+    if not hasattr(request, "_schools"):
+        request._schools = list(visible_schools(request.actor))
+    return request._schools
+
+
 def active_school(request: AnyRequest) -> School | None:
     """The chosen school if the actor may still see it, else their first school."""
     if hasattr(request, "_active_school"):
         return request._active_school
-    actor = request.actor
-    schools = visible_schools(actor)
+    schools = request_schools(request)
     chosen = request.session.get(SESSION_KEY)
-    school = schools.filter(id=chosen).first() if chosen else None
-    if school is None:
-        school = schools.first()
+    school = next((s for s in schools if s.pk == chosen), schools[0] if schools else None)
     request._active_school = school
     return school
 

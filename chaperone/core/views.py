@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chaperone.audit.log import record
 from chaperone.core.http import ChaperoneRequest
-from chaperone.core.schools import active_school, set_active_school, visible_schools
+from chaperone.core.schools import active_school, request_schools, set_active_school
 from chaperone.people.models import Role, StaffMember
 from chaperone.people.selectors import school_counts
 
@@ -29,7 +29,7 @@ def dashboard(request: ChaperoneRequest) -> HttpResponse:
     counts = school_counts(actor=actor, school=school) if school else None
     trust_rows = []
     if actor.is_trust_admin:
-        trust_rows = [(s, school_counts(actor=actor, school=s)) for s in visible_schools(actor)]
+        trust_rows = [(s, school_counts(actor=actor, school=s)) for s in request_schools(request)]
     roles = actor.roles_in(school.id) if school else frozenset()
     return render(
         request,
@@ -39,8 +39,10 @@ def dashboard(request: ChaperoneRequest) -> HttpResponse:
             "counts": counts,
             "trust_rows": trust_rows,
             "roles": sorted(Role(r).label for r in roles | actor.trust_roles),
-            "is_safeguarding": bool(roles & {"dsl", "deputy_dsl"}),
-            "is_leader": bool(roles & {"headteacher", "slt"}) or actor.is_trust_admin,
+            "emphasise_safeguarding": school is not None
+            and actor.can("dashboard.safeguarding_figures", school.id),
+            "show_staff_compliance": school is not None
+            and actor.can("dashboard.staff_compliance", school.id),
             "needs_conduct_ack": actor.staff_id is not None
             and StaffMember.objects.filter(
                 pk=actor.staff_id, code_of_conduct_acknowledged_at__isnull=True
