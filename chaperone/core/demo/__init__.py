@@ -1,6 +1,5 @@
 """Demo data: made-up tenants, pupils, families, staff and logins (``chaperone demo ...``)."""
 
-from chaperone.core.demo.protocols import delete_demo_protocols, load_demo_protocols
 from chaperone.core.demo.services import (
     DEFAULT_SEED,
     DEMO_PASSWORD,
@@ -26,7 +25,6 @@ __all__ = [
     "DemoLogin",
     "DemoSummary",
     "SchoolCounts",
-    "delete_demo_protocols",
     "demo_code",
     "demo_delete",
     "demo_is_loaded",
@@ -34,5 +32,4 @@ __all__ = [
     "demo_logins",
     "demo_summary",
     "demo_totp_key",
-    "load_demo_protocols",
 ]

@@ -26,7 +26,6 @@ from chaperone.core.demo.generate import (
     generate_demo,
     login_usernames,
 )
-from chaperone.core.demo.protocols import delete_demo_protocols, load_demo_protocols
 from chaperone.people.models import (
     Contact,
     Household,
@@ -35,6 +34,7 @@ from chaperone.people.models import (
     StaffMember,
     User,
 )
+from chaperone.protocols.demo import delete_for_demo_tenants, load_for_demo_tenants
 from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.policies import TWO_FACTOR_ROLES
 
@@ -115,7 +115,7 @@ def _delete_demo() -> None:
         )
     )
     try:
-        delete_demo_protocols(
+        delete_for_demo_tenants(
             [(trust, list(trust.schools.all())) for trust in trusts.prefetch_related("schools")]
         )
         Pupil.objects.filter(school__trust__in=trusts).delete()
@@ -257,7 +257,7 @@ def demo_load(
         for s in data.staff
         if s.username and any(role in TWO_FACTOR_ROLES for _, role in s.assignments)
     )
-    load_demo_protocols(
+    load_for_demo_tenants(
         [(trusts[plan.key], [schools[school.key] for school in plan.schools]) for plan in TRUSTS]
     )
     return demo_summary()
