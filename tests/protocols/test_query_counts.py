@@ -1,0 +1,70 @@
+"""Query-count guards: protocol pages cost the same number of queries however many staff the
+school has, however many of them have read the protocol and however many versions are stored."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from chaperone.people.models import Role, StaffAssignment
+from chaperone.protocols.demo import template_source
+from chaperone.protocols.services import (
+    effective_protocol_for_school,
+    protocol_acknowledge_for_school,
+)
+from chaperone.tenancy.policies import Actor
+from tests.factories import StaffFactory
+from tests.protocols.factories import bump, school_overlay_version, trust_version
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _more_versions(tenant, overlay) -> None:  # type: ignore[no-untyped-def]
+    trust_text = template_source("npat-one-to-one")
+    for n in range(2, 5):
+        trust_version(tenant.trust, text=bump(trust_text, f"2026.{n}"))
+    school_overlay_version(tenant.school, text=bump(overlay.source_text, "2026.2"))
+
+
+def _more_staff(tenant, count: int) -> None:  # type: ignore[no-untyped-def]
+    """``count`` more teachers at the school; every other one has read the protocol in force."""
+    effective = effective_protocol_for_school(tenant.school)
+    assert effective is not None
+    for n in range(count):
+        staff = StaffFactory(trust=tenant.trust)
+        StaffAssignment.objects.create(staff=staff, school=tenant.school, role=Role.TEACHER)
+        if n % 2:
+            reader = Actor(
+                user_id=None,
+                staff_id=staff.pk,
+                trust_id=tenant.trust.pk,
+                school_roles={tenant.school.pk: frozenset({Role.TEACHER})},
+            )
+            protocol_acknowledge_for_school(
+                actor=reader,
+                school=tenant.school,
+                version_ids=[v.pk for v in effective.versions],
+            )
+
+
+@pytest.mark.parametrize("url_name", ["current", "acknowledgements", "history", "try", "parent"])
+def test_protocol_pages_do_not_query_per_member_of_staff_or_version(
+    tenant_a, overlay, login_as, url_name
+) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_a.school, Role.HEADTEACHER)
+    url = reverse(f"protocols:{url_name}")
+    _queries(client, url)  # warm the session, the actor and the compiled protocol
+    few = _queries(client, url)
+    _more_versions(tenant_a, overlay)
+    _more_staff(tenant_a, 20)
+    _queries(client, url)  # the new versions are compiled once per process
+    many = _queries(client, url)
+    assert many == few, f"{url_name}: {few} queries with few rows, {many} with many"
