@@ -43,20 +43,31 @@ HOUSEHOLD_REF_ALIASES = (
     "Address ID",
 )
 
+#: Spellings of a person's own names in any kind of file.
+FORENAME_ALIASES = ("Legal Forename", "Forename", "First Name")
+SURNAME_ALIASES = ("Legal Surname", "Surname", "Last Name")
+#: Pupils and staff files may also use these; a households file may not ("Family Name" there
+#: could be the household's name rather than the contact's surname).
+FORENAME = Column(
+    "first_name",
+    "Forename",
+    (*FORENAME_ALIASES, "Legal First Name", "Given Name"),
+    required=True,
+)
+SURNAME = Column(
+    "last_name",
+    "Surname",
+    (*SURNAME_ALIASES, "Legal Last Name", "Family Name"),
+    required=True,
+)
+#: Contact details; each kind adds the spellings of its own exports after these.
+EMAIL_ALIASES = ("Email", "Email Address")
+PHONE_ALIASES = ("Phone", "Mobile", "Mobile Phone", "Phone Number")
+
 PUPIL_COLUMNS: tuple[Column, ...] = (
     Column("upn", "UPN", ("UPN", "Unique Pupil Number", "Pupil UPN"), required=True),
-    Column(
-        "last_name",
-        "Surname",
-        ("Legal Surname", "Surname", "Last Name", "Legal Last Name", "Family Name"),
-        required=True,
-    ),
-    Column(
-        "first_name",
-        "Forename",
-        ("Legal Forename", "Forename", "First Name", "Legal First Name", "Given Name"),
-        required=True,
-    ),
+    SURNAME,
+    FORENAME,
     Column(
         "preferred_name",
         "Preferred forename",
@@ -100,24 +111,10 @@ STAFF_COLUMNS: tuple[Column, ...] = (
         required=True,
     ),
     Column("title", "Title", ("Title",)),
-    Column(
-        "first_name",
-        "Forename",
-        ("Legal Forename", "Forename", "First Name", "Legal First Name", "Given Name"),
-        required=True,
-    ),
-    Column(
-        "last_name",
-        "Surname",
-        ("Legal Surname", "Surname", "Last Name", "Legal Last Name", "Family Name"),
-        required=True,
-    ),
-    Column("email", "Email", ("Email", "Email Address", "Work Email", "School Email")),
-    Column(
-        "phone",
-        "Phone",
-        ("Phone", "Mobile", "Mobile Phone", "Phone Number", "Telephone", "Work Phone", "Tel"),
-    ),
+    FORENAME,
+    SURNAME,
+    Column("email", "Email", (*EMAIL_ALIASES, "Work Email", "School Email")),
+    Column("phone", "Phone", (*PHONE_ALIASES, "Telephone", "Work Phone", "Tel")),
     Column("roles", "Roles", ("Roles", "Role", "Staff Roles", "Staff Role", "Role at School")),
     Column(
         "dbs_checked_on",
@@ -149,27 +146,13 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
     Column(
         "first_name",
         "Contact forename",
-        (
-            "Contact Forename",
-            "Contact First Name",
-            "Parent Forename",
-            "Legal Forename",
-            "Forename",
-            "First Name",
-        ),
+        ("Contact Forename", "Contact First Name", "Parent Forename", *FORENAME_ALIASES),
         required=True,
     ),
     Column(
         "last_name",
         "Contact surname",
-        (
-            "Contact Surname",
-            "Contact Last Name",
-            "Parent Surname",
-            "Legal Surname",
-            "Surname",
-            "Last Name",
-        ),
+        ("Contact Surname", "Contact Last Name", "Parent Surname", *SURNAME_ALIASES),
         required=True,
     ),
     Column(
@@ -182,21 +165,11 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
         "Parental responsibility",
         ("Parental Responsibility", "Has Parental Responsibility", "Parental Resp", "PR"),
     ),
-    Column("email", "Email", ("Email", "Email Address", "Contact Email", "Primary Email")),
+    Column("email", "Email", (*EMAIL_ALIASES, "Contact Email", "Primary Email")),
     Column(
         "phone",
         "Phone",
-        (
-            "Phone",
-            "Mobile",
-            "Mobile Phone",
-            "Phone Number",
-            "Contact Phone",
-            "Primary Phone",
-            "Telephone",
-            "Home Phone",
-            "Tel",
-        ),
+        (*PHONE_ALIASES, "Contact Phone", "Primary Phone", "Telephone", "Home Phone", "Tel"),
     ),
     Column(
         "preferred_channel",
