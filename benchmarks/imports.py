@@ -23,6 +23,7 @@ import io
 import random
 import sys
 import time
+from collections.abc import Sequence
 
 from benchmarks._support import BACKENDS, emit, run_per_backend
 
@@ -87,7 +88,7 @@ UNIT = "ABDEFGHJLNPQRSTUWXYZ"
 MOBILE_PREFIXES = ("07400", "07800", "07912", "07722", "07811")
 
 
-def _csv(header: list[str], rows: list[list[str]]) -> bytes:
+def _csv(header: Sequence[str], rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -97,6 +98,7 @@ def _csv(header: list[str], rows: list[list[str]]) -> bytes:
 
 def generate(pupils: int) -> tuple[bytes, bytes, bytes]:
     """(households CSV, pupils CSV, pupils CSV with one in ten a year older)."""
+    from chaperone.people.importers.columns import HOUSEHOLD_HEADER
     from chaperone.people.upn import make_upn
 
     rnd = random.Random(SEED)
@@ -151,24 +153,7 @@ def generate(pupils: int) -> tuple[bytes, bytes, bytes]:
                     ref,
                 ]
             )
-    households = _csv(
-        [
-            "Household Ref",
-            "Household Name",
-            "Address",
-            "Postcode",
-            "Contact Forename",
-            "Contact Surname",
-            "Relationship",
-            "Parental Responsibility",
-            "Email",
-            "Phone",
-            "Preferred Channel",
-            "Language",
-            "Priority",
-        ],
-        household_rows,
-    )
+    households = _csv(HOUSEHOLD_HEADER, household_rows)
     header = [
         "UPN",
         "Legal Surname",

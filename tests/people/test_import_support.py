@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from chaperone.people.importers.columns import HOUSEHOLD_HEADER
 from chaperone.people.upn import make_upn
 
 PUPIL_HEADER = (
@@ -78,23 +79,6 @@ def staff_rows() -> list[list[object]]:
 
 def staff_csv(rows: list[list[object]] | None = None) -> bytes:
     return to_csv(STAFF_HEADER, staff_rows() if rows is None else rows)
-
-
-HOUSEHOLD_HEADER = (
-    "Household Ref",
-    "Household Name",
-    "Address",
-    "Postcode",
-    "Contact Forename",
-    "Contact Surname",
-    "Relationship",
-    "Parental Responsibility",
-    "Email",
-    "Phone",
-    "Preferred Channel",
-    "Language",
-    "Priority",
-)
 
 
 def household_rows() -> list[list[object]]:

@@ -180,6 +180,14 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
     Column("priority", "Priority", ("Priority", "Contact Priority", "Contact Order", "Order")),
 )
 
+#: Household column keys that together give an address, when a file has no one "Address" cell.
+ADDRESS_PARTS = ("address_1", "address_2", "address_3", "town", "county")
+
+#: A households header in each column's first spelling, with the address in one cell.
+HOUSEHOLD_HEADER: tuple[str, ...] = tuple(
+    c.aliases[0] for c in HOUSEHOLD_COLUMNS if c.key not in ADDRESS_PARTS
+)
+
 COLUMNS_BY_KIND: dict[str, tuple[Column, ...]] = {
     "pupils": PUPIL_COLUMNS,
     "staff": STAFF_COLUMNS,

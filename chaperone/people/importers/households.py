@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from chaperone.people.importers.base import BATCH, UPDATE_BATCH, Plan, PlanContext, changes_between
+from chaperone.people.importers.columns import ADDRESS_PARTS
 from chaperone.people.importers.preview import PlannedRecord, Section
 from chaperone.people.importers.rows import ContactRow
 from chaperone.people.models import Channel, Contact, Household
@@ -51,7 +52,6 @@ CONTACT_DEFAULTS: dict[str, Any] = {
     "preferred_channel": Channel.EMAIL.value,
     "language": "English",
 }
-ADDRESS_PARTS = ("address_1", "address_2", "address_3", "town", "county")
 #: added to a priority while contacts swap places, so the unique constraint holds at every step
 PRIORITY_PARKING = 1000
 
