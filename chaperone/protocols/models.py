@@ -3,12 +3,13 @@ decision the app made under them.
 
 A trust owns the protocol all its schools follow; a school may own an overlay that tightens it.
 Each upload is a new :class:`ProtocolVersion` holding the TOML text exactly as it arrived; a version
-is never rewritten (``save()`` and ``QuerySet.update()`` refuse to change one).
+is never rewritten, nor is a decision record (:class:`WrittenOnce`: ``save()`` and
+``QuerySet.update()`` refuse to change one).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -32,6 +33,30 @@ def _owner_scope(prefix: str, school_ids: frozenset[int]) -> Q:
     return Q(**{f"{prefix}owner_school_id__in": school_ids}) | Q(
         **{f"{prefix}owner_trust_id__in": trust_ids}
     )
+
+
+class WrittenOnce(models.Model):
+    """A row stored once and never rewritten: saving it again raises
+    :class:`ImmutableVersionError`, and so does ``update()`` on its :class:`RefusesUpdate`."""
+
+    rewrite_refusal: ClassVar[str] = "This record is never changed."
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableVersionError(self.rewrite_refusal)
+        super().save(*args, **kwargs)
+
+
+class RefusesUpdate:
+    """Queryset mixin for :class:`WrittenOnce` models: bulk ``update()`` is refused too."""
+
+    model: Any  # the queryset's model, a WrittenOnce
+
+    def update(self, **kwargs: Any) -> int:
+        raise ImmutableVersionError(self.model.rewrite_refusal)
 
 
 M = TypeVar("M", bound=models.Model)
@@ -58,11 +83,8 @@ class ProtocolQuerySet(OwnedScopedQuerySet["Protocol"]):
     owner_prefix = ""
 
 
-class VersionQuerySet(OwnedScopedQuerySet["ProtocolVersion"]):
+class VersionQuerySet(RefusesUpdate, OwnedScopedQuerySet["ProtocolVersion"]):
     owner_prefix = "protocol__"
-
-    def update(self, **kwargs: Any) -> int:
-        raise ImmutableVersionError("Protocol versions are never changed; upload a new version.")
 
 
 class Protocol(models.Model):
@@ -132,8 +154,10 @@ class Protocol(models.Model):
         return self.owner_school_id
 
 
-class ProtocolVersion(models.Model):
+class ProtocolVersion(WrittenOnce):
     """One uploaded version: the TOML text exactly as received, and when it applies."""
+
+    rewrite_refusal = "Protocol versions are never changed; upload a new version instead."
 
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="versions")
     version_label = models.CharField("version", max_length=60)
@@ -182,13 +206,6 @@ class ProtocolVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.protocol.slug} {self.version_label}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise ImmutableVersionError(
-                "Protocol versions are never changed; upload a new version instead."
-            )
-        super().save(*args, **kwargs)
-
     @property
     def school_id(self) -> int | None:
         return self.protocol.owner_school_id
@@ -235,15 +252,14 @@ class Outcome(models.TextChoices):
     REFUSED = "refused", "Refused"
 
 
-class DecisionQuerySet(ScopedQuerySet["ProtocolDecision"]):
+class DecisionQuerySet(RefusesUpdate, ScopedQuerySet["ProtocolDecision"]):
     school_path = "school_id"
 
-    def update(self, **kwargs: Any) -> int:
-        raise ImmutableVersionError("Decision records are never changed.")
 
-
-class ProtocolDecision(models.Model):
+class ProtocolDecision(WrittenOnce):
     """A decision the app made: the request, the versions judged against and the answer."""
+
+    rewrite_refusal = "Decision records are never changed."
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="protocol_decisions")
     version = models.ForeignKey(
@@ -285,11 +301,6 @@ class ProtocolDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} under {self.version_id} at {self.decided_at}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise ImmutableVersionError("Decision records are never changed.")
-        super().save(*args, **kwargs)
 
 
 class ReminderWindow(models.TextChoices):
