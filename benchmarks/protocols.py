@@ -30,9 +30,8 @@ from zoneinfo import ZoneInfo
 
 from benchmarks._support import emit
 from chaperone.rules import Protocol, decide, load_template, parse_request, template_ids
-from chaperone.rules.compiled import _seconds
-from chaperone.rules.conditions import CompiledWindow, atom_predicate, key_fn, source_of
-from chaperone.rules.vocab import KINDS, PLATFORMS, PURPOSES, ROLES, WEEKDAYS
+from chaperone.rules.conditions import atom_predicate, compile_windows, key_fn, source_of
+from chaperone.rules.vocab import KINDS, PLATFORMS, PURPOSES, ROLES
 
 SEED = 20261124
 
@@ -82,27 +81,12 @@ def random_request(rng: random.Random) -> dict[str, Any]:
 
 def naive_rule_ids(protocol: Protocol, request: Any) -> list[str]:
     """The rules that fire, found by interpreting every condition afresh (the reference)."""
-    windows = {
-        name: CompiledWindow(
-            _seconds(w.start), _seconds(w.end), frozenset(WEEKDAYS.index(d) for d in w.days)
-        )
-        for name, w in protocol.windows.items()
-    }
+    windows = compile_windows(protocol.windows)
     approved = frozenset(protocol.platforms)
     tz = ZoneInfo(protocol.time_zone)
 
     def holds(name: str, value: Any) -> bool:
-        source = source_of(name)
-        if source == "second_adult":
-            key: Any = (
-                request.parent_present or request.second_staff_invited or len(request.staff) > 1
-            )
-        elif source == "home_adult":
-            key = request.parent_present or request.chaperone_present
-        elif source in ("staff", "pupils", "time"):
-            key = key_fn(source, tz)(request)
-        else:
-            key = getattr(request, source)
+        key = key_fn(source_of(name), tz)(request)
         return atom_predicate(name, value, windows, approved)(key)
 
     fired = []

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .conditions import (
-    CompiledWindow,
     Conditions,
     KeyFn,
     Predicate,
     atom_id,
     atom_predicate,
+    compile_windows,
+    home_adult,
     key_fn,
+    second_adult,
     source_of,
 )
 from .decision import Decision, Finding
@@ -38,7 +40,6 @@ from .vocab import (
     PUPIL_LOCATIONS,
     PURPOSES,
     STAFF_LOCATIONS,
-    WEEKDAYS,
 )
 
 if TYPE_CHECKING:
@@ -46,11 +47,6 @@ if TYPE_CHECKING:
 
 #: Entries kept per cache (source keys, bit patterns, fired sets); beyond it, results are not kept.
 _MAX_CACHED = 1 << 16
-
-
-def _seconds(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
 
 
 class _Source:
@@ -135,12 +131,7 @@ class CompiledProtocol:
         self.version = protocol.version
         self.tz = ZoneInfo(protocol.time_zone)
         approved = frozenset(protocol.platforms)
-        windows = {
-            name: CompiledWindow(
-                _seconds(w.start), _seconds(w.end), frozenset(WEEKDAYS.index(d) for d in w.days)
-            )
-            for name, w in protocol.windows.items()
-        }
+        windows = compile_windows(protocol.windows)
         rules: list[Rule] = list(protocol.rules)
         # Evaluate in output order (refuse, pending, info; then file order) so the rules that
         # fire come out already sorted.
@@ -209,8 +200,8 @@ class CompiledProtocol:
             | t.waiting_room[r.waiting_room]
             | t.parents_informed[r.parents_informed]
             | t.emergency[r.emergency]
-            | t.second_adult[r.parent_present or r.second_staff_invited or len(r.staff) > 1]
-            | t.home_adult[r.parent_present or r.chaperone_present]
+            | t.second_adult[second_adult(r)]
+            | t.home_adult[home_adult(r)]
             | self._staff(r)
             | self._pupils(r)
             | self._time(r)

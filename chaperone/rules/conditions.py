@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
@@ -35,6 +36,9 @@ from .vocab import (
     StaffLocation,
     Weekday,
 )
+
+if TYPE_CHECKING:
+    from .protocol import Window
 
 
 def _as_list(value: Any) -> Any:
@@ -174,6 +178,16 @@ def source_of(name: str) -> str:
     return name if name in _ONE_OF or name in _FLAGS else _DERIVED_SOURCE[name]
 
 
+def second_adult(r: ContactRequest) -> bool:
+    """A parent in the room, a second staff member invited, or two or more staff on the call."""
+    return r.parent_present or r.second_staff_invited or len(r.staff) > 1
+
+
+def home_adult(r: ContactRequest) -> bool:
+    """A parent in the room or a chaperone at the pupil's home."""
+    return r.parent_present or r.chaperone_present
+
+
 def _staff_key(r: ContactRequest) -> Key:
     """(sorted roles on the call, role of the invited second staff member or None)."""
     invited = r.second_staff_role if r.second_staff_invited else None
@@ -243,13 +257,19 @@ def _utcoffset(tz: ZoneInfo, ts: int) -> int:
     return int(delta.total_seconds()) if delta is not None else 0
 
 
+_DERIVED_KEYS: dict[str, KeyFn] = {
+    "second_adult": second_adult,
+    "home_adult": home_adult,
+    "staff": _staff_key,
+    "pupils": _pupils_key,
+}
+
+
 def key_fn(source: str, tz: ZoneInfo) -> KeyFn:
-    """The key function of a derived source (``staff``, ``pupils`` or ``time``)."""
-    return {
-        "staff": _staff_key,
-        "pupils": _pupils_key,
-        "time": time_key_fn(tz),
-    }[source]
+    """The key function of a source: a request field, or a derived key (see :func:`source_of`)."""
+    if source == "time":
+        return time_key_fn(tz)
+    return _DERIVED_KEYS.get(source) or attrgetter(source)
 
 
 class CompiledWindow:
@@ -267,6 +287,21 @@ class CompiledWindow:
         return bool(
             same_day and weekday in self.days and self.start_s <= start_s and end_s <= self.end_s
         )
+
+
+def _seconds(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 3600 + int(minutes) * 60
+
+
+def compile_windows(windows: Mapping[str, Window]) -> dict[str, CompiledWindow]:
+    """A protocol's named windows, compiled for :meth:`CompiledWindow.contains`."""
+    return {
+        name: CompiledWindow(
+            _seconds(w.start), _seconds(w.end), frozenset(WEEKDAYS.index(d) for d in w.days)
+        )
+        for name, w in windows.items()
+    }
 
 
 def atom_predicate(
