@@ -47,6 +47,13 @@ def _path(batch: uuid.UUID) -> Path:
     return _upload_dir() / f"{batch}.csv"
 
 
+def _stored_upload(batch: uuid.UUID) -> bytes:
+    try:
+        return _path(batch).read_bytes()
+    except OSError as exc:
+        raise Http404("This upload has expired; upload the file again.") from exc
+
+
 def _school(request: ChaperoneRequest) -> School:
     school = active_school(request)
     if school is None or not request.actor.can("people.import", school.id):
@@ -186,15 +193,11 @@ def _fresh_preview(
     request: ChaperoneRequest, school: School, batch: uuid.UUID, entry: dict[str, Any]
 ) -> ImportPreview:
     try:
-        data = _path(batch).read_bytes()
-    except OSError as exc:
-        raise Http404("This upload has expired; upload the file again.") from exc
-    try:
         preview = people_import_preview(
             actor=request.actor,
             school=school,
             kind=entry["kind"],
-            data=data,
+            data=_stored_upload(batch),
         )
     except FileProblem as exc:  # the stored file was read once already; only if replaced
         raise Http404(exc.message) from exc
@@ -212,15 +215,11 @@ def import_confirm(request: ChaperoneRequest, batch: uuid.UUID) -> HttpResponse:
     form = ImportConfirmForm(request.POST)
     form.is_valid()
     try:
-        data = _path(batch).read_bytes()
-    except OSError as exc:
-        raise Http404("This upload has expired; upload the file again.") from exc
-    try:
         preview = people_import(
             actor=request.actor,
             school=school,
             kind=entry["kind"],
-            data=data,
+            data=_stored_upload(batch),
             skip_invalid=bool(form.cleaned_data.get("skip_invalid")),
             expected_fingerprint=entry["fingerprint"],
         )
@@ -239,7 +238,7 @@ def import_confirm(request: ChaperoneRequest, batch: uuid.UUID) -> HttpResponse:
             request,
             school,
             batch,
-            _batch(request, batch)[1],
+            entry,
             preview,
             ImportConfirmForm(),
             notice="Records changed since you opened the preview, so nothing was imported. "
