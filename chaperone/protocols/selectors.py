@@ -53,16 +53,24 @@ def upload_owners(*, actor: Actor, school: School) -> list[str]:
     return owners
 
 
+def _acknowledged_all(
+    staff_ids: Sequence[int], versions: Sequence[ProtocolVersion]
+) -> dict[int, datetime]:
+    """Staff (of ``staff_ids``) who have acknowledged every one of ``versions``, and when: the
+    latest of their dates. One query."""
+    dates: dict[int, list[datetime]] = {}
+    for staff_id, when in ProtocolAcknowledgement.objects.filter(
+        version__in=list(versions), staff_id__in=list(staff_ids)
+    ).values_list("staff_id", "acknowledged_at"):
+        dates.setdefault(staff_id, []).append(when)
+    return {staff_id: max(d) for staff_id, d in dates.items() if len(d) == len(versions)}
+
+
 def my_acknowledgement(*, actor: Actor, versions: Sequence[ProtocolVersion]) -> datetime | None:
     """When the actor acknowledged every one of ``versions`` (the latest date), else None."""
     if actor.staff_id is None:
         return None
-    dates = list(
-        ProtocolAcknowledgement.objects.filter(
-            staff_id=actor.staff_id, version__in=list(versions)
-        ).values_list("acknowledged_at", flat=True)
-    )
-    return max(dates) if len(dates) == len(versions) else None
+    return _acknowledged_all([actor.staff_id], versions).get(actor.staff_id)
 
 
 @dataclass(frozen=True)
@@ -92,19 +100,16 @@ def acknowledgement_rows(
             )
         )
     )
-    acks: dict[int, list[datetime]] = {}
-    for staff_id, when in ProtocolAcknowledgement.objects.filter(
-        version__in=list(versions), staff__in=staff
-    ).values_list("staff_id", "acknowledged_at"):
-        acks.setdefault(staff_id, []).append(when)
-    rows = []
-    for s in staff:
-        dates = acks.get(s.pk, [])
-        done = max(dates) if len(dates) == len(versions) else None
-        # ``here`` is set by Prefetch(to_attr=...) above; the stubs cannot know run-time names.
-        roles = tuple(a.get_role_display() for a in s.here)  # type: ignore[attr-defined]
-        rows.append(AcknowledgementRow(s, roles, done))
-    return rows
+    done = _acknowledged_all([s.pk for s in staff], versions)
+    # ``here`` is set by Prefetch(to_attr=...) above; the stubs cannot know run-time names.
+    return [
+        AcknowledgementRow(
+            s,
+            tuple(a.get_role_display() for a in s.here),  # type: ignore[attr-defined]
+            done.get(s.pk),
+        )
+        for s in staff
+    ]
 
 
 @dataclass(frozen=True)
