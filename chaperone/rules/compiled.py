@@ -54,9 +54,9 @@ class _Source:
 
     __slots__ = ("atoms", "cache", "key")
 
-    def __init__(self, key: KeyFn) -> None:
+    def __init__(self, key: KeyFn, atoms: list[tuple[int, Predicate]]) -> None:
         self.key = key
-        self.atoms: list[tuple[int, Predicate]] = []
+        self.atoms = atoms
         self.cache: dict[Any, int] = {}
 
     def __call__(self, request: ContactRequest) -> int:
@@ -129,7 +129,7 @@ class CompiledProtocol:
     def __init__(self, protocol: Protocol) -> None:
         self.id = protocol.id
         self.version = protocol.version
-        self.tz = ZoneInfo(protocol.time_zone)
+        tz = ZoneInfo(protocol.time_zone)
         approved = frozenset(protocol.platforms)
         windows = compile_windows(protocol.windows)
         rules: list[Rule] = list(protocol.rules)
@@ -137,37 +137,35 @@ class CompiledProtocol:
         # fire come out already sorted.
         order = sorted(range(len(rules)), key=lambda i: (-EFFECT_RANK[rules[i].effect], i))
         self.findings = tuple(_finding(rules[i]) for i in order)
-        self.atoms: dict[tuple[str, Any], int] = {}
+        atoms: dict[tuple[str, Any], int] = {}
         by_source: dict[str, list[tuple[int, Predicate]]] = {}
 
         def mask(table: Conditions) -> int:
             bits = 0
             for name, value in table.given().items():
                 ident = atom_id(name, value)
-                bit = self.atoms.get(ident)
+                bit = atoms.get(ident)
                 if bit is None:
-                    bit = self.atoms[ident] = 1 << len(self.atoms)
+                    bit = atoms[ident] = 1 << len(atoms)
                     predicate = atom_predicate(name, value, windows, approved)
                     by_source.setdefault(source_of(name), []).append((bit, predicate))
                 bits |= bit
             return bits
 
-        self.masks = tuple(
-            (mask(rules[i].when), mask(rules[i].unless), mask(rules[i].require)) for i in order
-        )
         # Rules sharing a ``when`` mask are tested together, after one applicability check.
         groups: dict[int, list[tuple[int, int, int]]] = {}
-        for position, (when, unless, require) in enumerate(self.masks):
-            groups.setdefault(when, []).append((position, unless, require))
+        for position, i in enumerate(order):
+            rule = rules[i]
+            groups.setdefault(mask(rule.when), []).append(
+                (position, mask(rule.unless), mask(rule.require))
+            )
         self._groups = tuple((when, tuple(members)) for when, members in groups.items())
         self._tables = _Tables(by_source)
 
         def derived(source: str) -> Callable[[ContactRequest], int]:
             if source not in by_source:
                 return _none
-            found = _Source(key_fn(source, self.tz))
-            found.atoms.extend(by_source[source])
-            return found
+            return _Source(key_fn(source, tz), by_source[source])
 
         self._staff = derived("staff")
         self._pupils = derived("pupils")
