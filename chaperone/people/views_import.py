@@ -252,7 +252,7 @@ def import_confirm(request: ChaperoneRequest, batch: uuid.UUID) -> HttpResponse:
         "result": {
             "summary": preview.summary_lines(),
             "skipped": [[p.line, p.column, p.message] for p in preview.problems[:1000]],
-            "skipped_rows": preview.skipped_rows if preview.problems else 0,
+            "skipped_rows": preview.skipped_rows,
             "rows": preview.rows,
         },
     }

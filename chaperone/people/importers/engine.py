@@ -45,7 +45,6 @@ class Prepared:
         preview.problems = list(self.row_problems)
         plan = PLANNERS[preview.kind](self.ctx, self.valid)
         preview.problems.sort(key=lambda p: p.line)
-        preview.skipped_rows = len(preview.invalid_lines)
         return plan
 
 

@@ -64,8 +64,6 @@ class ImportPreview:
     encoding: str = "utf-8"
     #: True once the changes have been written
     applied: bool = False
-    #: rows left out because they were invalid (only with skip_invalid)
-    skipped_rows: int = 0
 
     @property
     def has_problems(self) -> bool:
@@ -74,6 +72,11 @@ class ImportPreview:
     @property
     def invalid_lines(self) -> list[int]:
         return sorted({p.line for p in self.problems})
+
+    @property
+    def skipped_rows(self) -> int:
+        """Rows left out as invalid (an import goes ahead without them only with skip_invalid)."""
+        return len(self.invalid_lines)
 
     @property
     def has_changes(self) -> bool:
