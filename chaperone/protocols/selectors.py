@@ -13,7 +13,8 @@ from chaperone import rules
 from chaperone.people.models import StaffAssignment, StaffMember
 from chaperone.protocols.models import Protocol, ProtocolAcknowledgement, ProtocolVersion
 from chaperone.protocols.services import (
-    current_version,
+    EffectiveProtocol,
+    effective_protocol_for_school,
     may_manage_school_overlay,
     may_manage_trust_protocol,
     protocol_for_version,
@@ -125,27 +126,38 @@ class VersionHistory:
     entries: list[VersionEntry]
 
 
-def version_histories(*, actor: Actor, school: School) -> list[VersionHistory]:
+def version_histories(
+    *, actor: Actor, school: School, effective: EffectiveProtocol | None = None
+) -> list[VersionHistory]:
     """The trust's protocol and the school's additions, each version with a rule-level diff from
-    the one before it (newest first)."""
+    the one before it (newest first), in two queries. ``effective`` is the school's effective
+    protocol if the caller has it already; its versions are the ones marked current."""
+    if effective is None:
+        effective = effective_protocol_for_school(school)
+    current_ids = (
+        {v.pk for v in (effective.trust_version, effective.school_version) if v is not None}
+        if effective is not None
+        else set()
+    )
     protocols = (
         Protocol.objects.for_actor(actor, "protocol.view")
         .filter(Q(owner_school=school) | Q(owner_trust_id=school.trust_id))
         .select_related("owner_school", "owner_trust")
         .order_by(F("owner_school_id").asc(nulls_first=True), "id")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=ProtocolVersion.objects.select_related(
+                    "base_version", "base_version__protocol"
+                ).order_by("uploaded_at", "id"),
+            )
+        )
     )
     out = []
     for protocol in protocols:
-        versions = list(
-            protocol.versions.select_related("base_version", "protocol").order_by(
-                "uploaded_at", "id"
-            )
-        )
-        in_force = current_version(protocol)
-        current_pk = in_force.pk if in_force else None
         entries = []
         previous: rules.Protocol | None = None
-        for version in versions:
+        for version in protocol.versions.all():
             try:
                 parsed = protocol_for_version(version)
             except rules.ProtocolError:
@@ -155,7 +167,7 @@ def version_histories(*, actor: Actor, school: School) -> list[VersionHistory]:
                 if previous is not None and parsed is not None
                 else None
             )
-            entries.append(VersionEntry(version, diff, is_current=version.pk == current_pk))
+            entries.append(VersionEntry(version, diff, is_current=version.pk in current_ids))
             previous = parsed
         out.append(VersionHistory(protocol, list(reversed(entries))))
     return out

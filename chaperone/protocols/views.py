@@ -94,14 +94,12 @@ def school_pdf(request: ChaperoneRequest, school_id: int, audience: str) -> Http
 def history(request: ChaperoneRequest) -> HttpResponse:
     actor = _actor(request)
     school = _school(request)
+    effective = services.effective_protocol_for_school(school)
+    histories = selectors.version_histories(actor=actor, school=school, effective=effective)
     return render(
         request,
         "protocols/history.html",
-        {
-            "school": school,
-            "histories": selectors.version_histories(actor=actor, school=school),
-            "effective": services.effective_protocol_for_school(school),
-        },
+        {"school": school, "histories": histories, "effective": effective},
     )
 
 
