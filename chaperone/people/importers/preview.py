@@ -112,17 +112,13 @@ class ImportPreview:
         return digest.hexdigest()
 
     def summary_lines(self) -> list[str]:
+        created, updated = ("created", "updated") if self.applied else ("to create", "to update")
         lines = []
         for s in self.sections:
             text = (
-                f"{s.name}: {len(s.creates)} to create, {len(s.updates)} to update, "
+                f"{s.name}: {len(s.creates)} {created}, {len(s.updates)} {updated}, "
                 f"{s.unchanged} unchanged"
             )
-            if self.applied:
-                text = (
-                    f"{s.name}: {len(s.creates)} created, {len(s.updates)} updated, "
-                    f"{s.unchanged} unchanged"
-                )
             if s.not_in_file:
                 text += f" ({s.not_in_file} already stored but not in the file, left as they are)"
             lines.append(text)
