@@ -52,19 +52,11 @@ def _read_input(ref: str) -> bytes:
     return Path(ref).read_bytes()
 
 
-def _protocol_error(exc: ProtocolError) -> str:
-    return _error_line(exc.code, str(exc), "protocol")
-
-
 # --- check ---------------------------------------------------------------------------------
 
 
 def _check(args: argparse.Namespace) -> int:
-    try:
-        protocol = resolve_protocol(args.protocol)
-    except ProtocolError as exc:
-        _write(_protocol_error(exc) + "\n")
-        return EXIT_ERROR
+    protocol = resolve_protocol(args.protocol)  # ProtocolError: reported by main()
     source = args.jsonl if args.jsonl is not None else args.request
     if source is None:
         _write(_error_line("usage", "give a REQUEST.json (or -) or --jsonl FILE", "request") + "\n")
@@ -246,7 +238,7 @@ def main(args: Sequence[str]) -> int:
         result: int = ns.run(ns)
     except ProtocolError as exc:
         if ns.command == "check":
-            _write(_protocol_error(exc) + "\n")
+            _write(_error_line(exc.code, str(exc), "protocol") + "\n")
         else:
             sys.stderr.write(f"error: {exc}\n")
         return EXIT_ERROR
