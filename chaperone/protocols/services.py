@@ -87,6 +87,13 @@ class EffectiveProtocol:
     def base_version(self) -> ProtocolVersion | None:
         return self.trust_version if len(self.versions) > 1 else None
 
+    def is_for(self, school: School) -> bool:
+        """Whether this is what ``school`` follows (its trust's version, and its own overlay)."""
+        school_ok = self.school_version is None or (
+            self.school_version.protocol.owner_school_id == school.pk
+        )
+        return self.trust_version.protocol.owner_trust_id == school.trust_id and school_ok
+
     def origin(self, rule_id: str) -> str:
         """'trust', 'tightened' (a trust rule the school made stricter) or 'school'."""
         if rule_id in self.raised_rule_ids:
@@ -487,17 +494,26 @@ def protocol_acknowledge_for_school(
 
 
 def protocol_decide(
-    *, actor: Actor, school: School, request_data: dict[str, Any] | str, record: bool = True
+    *,
+    actor: Actor,
+    school: School,
+    request_data: dict[str, Any] | str,
+    record: bool = True,
+    effective: EffectiveProtocol | None = None,
 ) -> tuple[rules.Decision, ProtocolDecision | None]:
     """Judge a contact request under the school's effective protocol.
 
     Raises :class:`chaperone.rules.RequestError` (naming the field) for a malformed request and
     :class:`NoProtocolError` when the school has no protocol. With ``record`` the decision is
-    stored with the versions it used.
+    stored with the versions it used. ``effective`` is the school's effective protocol when the
+    caller has already looked it up (so a page asks for it once).
     """
     if not actor.can("protocol.view", school.pk):
         raise PermissionDenied("You cannot use this school's protocol.")
-    effective = effective_protocol_for_school(school)
+    if effective is None:
+        effective = effective_protocol_for_school(school)
+    elif not effective.is_for(school):
+        raise ValueError("The effective protocol given is not this school's.")
     if effective is None:
         raise NoProtocolError(school)
     request = rules.parse_request(request_data)

@@ -279,7 +279,12 @@ def template_pdf(request: ChaperoneRequest, template_id: str, audience: str) -> 
 
 
 def _judge(
-    request: ChaperoneRequest, form: TryForm, school: School, *, save: bool
+    request: ChaperoneRequest,
+    form: TryForm,
+    school: School,
+    *,
+    save: bool,
+    effective: services.EffectiveProtocol | None = None,
 ) -> dict[str, Any]:
     """Validate the form, ask the engine, and (on "Save this check") record the decision."""
     context: dict[str, Any] = {"form": form, "school": school, "decision": None, "saved": None}
@@ -291,6 +296,7 @@ def _judge(
             school=school,
             request_data=form.to_request(school.time_zone),
             record=save,
+            effective=effective,
         )
     except rules.RequestError as exc:
         form.add_request_error(exc.field, exc.message)
@@ -328,8 +334,9 @@ def try_it(request: ChaperoneRequest) -> HttpResponse:
     else:
         form = TryForm(initial_try_data(timezone.localdate().isoformat()))
         save = False
-    context = _judge(request, form, school, save=save)
-    context["effective"] = services.effective_protocol_for_school(school)
+    effective = services.effective_protocol_for_school(school)
+    context = _judge(request, form, school, save=save, effective=effective)
+    context["effective"] = effective
     if context["saved"] is not None:
         messages.success(request, f"Check saved (reference {context['saved'].pk}).")
     if request.htmx:
