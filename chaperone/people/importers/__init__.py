@@ -5,7 +5,7 @@ and plans. See ``docs/imports.md`` for the column mapping.
 """
 
 from chaperone.people.importers.columns import COLUMNS_BY_KIND, Column
-from chaperone.people.importers.engine import KINDS, plan_import
+from chaperone.people.importers.engine import KINDS
 from chaperone.people.importers.preview import (
     Change,
     ImportPreview,
@@ -25,5 +25,4 @@ __all__ = [
     "PlannedRecord",
     "RowProblem",
     "Section",
-    "plan_import",
 ]

@@ -77,8 +77,3 @@ def prepare_import(*, kind: str, school: School, data: bytes) -> Prepared:
             for key, message in error_messages(exc):
                 ctx.problem(row.line, key, message)
     return Prepared(ctx, valid)
-
-
-def plan_import(*, kind: str, school: School, data: bytes) -> Plan:
-    """What importing ``data`` into ``school`` would do. Reads the database, writes nothing."""
-    return prepare_import(kind=kind, school=school, data=data).plan()

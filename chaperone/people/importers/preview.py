@@ -66,10 +66,6 @@ class ImportPreview:
     applied: bool = False
 
     @property
-    def has_problems(self) -> bool:
-        return bool(self.problems)
-
-    @property
     def invalid_lines(self) -> list[int]:
         return sorted({p.line for p in self.problems})
 
