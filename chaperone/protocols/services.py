@@ -436,16 +436,6 @@ def _parse_overlay(text: str, base: rules.Protocol) -> rules.ProtocolOverlay:
     return overlay
 
 
-def overlays_out_of_step(trust: Trust) -> dict[School, tuple[str, ...]]:
-    """Schools whose current overlay no longer applies to the trust's current version."""
-    out: dict[School, tuple[str, ...]] = {}
-    for school in trust.schools.all():
-        effective = effective_protocol_for_school(school)
-        if effective is not None and effective.overlay_problems:
-            out[school] = effective.overlay_problems
-    return out
-
-
 # --- acknowledgements -------------------------------------------------------------------------
 
 
