@@ -21,7 +21,7 @@ from .diff import diff_protocols
 from .document import build_document, render_html, render_pdf, render_text
 from .loading import load_protocol_file, resolve_protocol, template_ids
 from .protocol import Protocol, ProtocolError
-from .request import RequestError, parse_request
+from .request import RequestError, error_body, parse_request
 from .schema import json_schema
 
 EXIT_OK = 0
@@ -38,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _error_line(code: str, message: str, field: str = "") -> str:
-    return json.dumps({"error": {"code": code, "message": message, "field": field}})
+    return json.dumps(error_body(code, message, field))
 
 
 def _write(text: str) -> None:

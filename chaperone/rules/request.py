@@ -34,6 +34,11 @@ from .vocab import (
 )
 
 
+def error_body(code: str, message: str, field: str = "") -> dict[str, Any]:
+    """The contract's error object: ``{"error": {"code": ..., "message": ..., "field": ...}}``."""
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
 class RequestError(ValueError):
     """A request that cannot be decided. ``field`` is dotted (``pupils.0.age``) or empty."""
 
@@ -44,7 +49,7 @@ class RequestError(ValueError):
         self.field = field
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+        return error_body(self.code, self.message, self.field)
 
 
 class _Strict(BaseModel):
