@@ -6,7 +6,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from chaperone.people.importers import KINDS
-from chaperone.people.importers.reading import MAX_BYTES
+from chaperone.people.importers.reading import MAX_BYTES, TOO_LARGE
 
 KIND_HINTS = {
     "pupils": "One row per pupil, with UPN, names, date of birth and year group.",
@@ -36,7 +36,7 @@ class ImportUploadForm(forms.Form):
     def clean_file(self) -> UploadedFile:
         upload: UploadedFile = self.cleaned_data["file"]
         if upload.size is not None and upload.size > MAX_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+            raise forms.ValidationError(TOO_LARGE)
         return upload
 
 

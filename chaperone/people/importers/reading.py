@@ -14,6 +14,7 @@ from chaperone.people.importers.columns import Column, squash
 
 #: A larger upload is refused before it is parsed (30,000 pupils is about 5 MB).
 MAX_BYTES = 50 * 1024 * 1024
+TOO_LARGE = f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB."
 
 _NOT_TEXT = {
     b"PK\x03\x04": "This is an Excel workbook (.xlsx), not a CSV file. "
@@ -114,7 +115,7 @@ def map_headers(
 
 def read_rows(data: bytes, columns: Sequence[Column]) -> SourceFile:
     if len(data) > MAX_BYTES:
-        raise FileProblem(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        raise FileProblem(TOO_LARGE)
     if not data.strip():
         raise FileProblem("The file is empty.")
     text, encoding = decode(data)
