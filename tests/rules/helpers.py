@@ -15,7 +15,6 @@ SHARED = REPO.parent / "shared"
 #: A copy of ``shared/contracts/examples.jsonl`` so the tests run without the shared folder.
 EXAMPLES = Path(__file__).with_name("contract_examples.jsonl")
 SHARED_EXAMPLES = SHARED / "contracts" / "examples.jsonl"
-PUPIL = {"age": 10, "vulnerable": False, "has_ehcp": False}
 
 BASE: dict[str, dict[str, Any]] = {
     # An allowed group lesson.
@@ -67,32 +66,29 @@ BASE: dict[str, dict[str, Any]] = {
     },
 }
 
-# Habs: an allowed pastoral one-to-one by a tutor at lunchtime.
-HABS_PASTORAL: dict[str, Any] = {
+# A tutor's pastoral one-to-one at lunchtime, a head of year invited, an adult at the pupil's home.
+_PASTORAL_ONE_TO_ONE: dict[str, Any] = {
     "at": "2026-11-24T12:40:00+00:00",
-    "duration_minutes": 30,
     "kind": "one_to_one",
     "purpose": "pastoral",
-    "platform": "teams",
     "staff": [{"role": "tutor"}],
     "pupils": [{"age": 14}],
     "second_staff_invited": True,
     "second_staff_role": "head_of_year",
     "chaperone_present": True,
-    "parents_informed": True,
 }
 
-# Recommended: an allowed pastoral one-to-one.
+# Habs: allowed as it stands.
+HABS_PASTORAL: dict[str, Any] = {
+    **BASE["habs-monmouth"],
+    **_PASTORAL_ONE_TO_ONE,
+    "duration_minutes": 30,
+}
+
+# Recommended: allowed once every one-to-one safeguard is in place too.
 RECOMMENDED_ONE_TO_ONE: dict[str, Any] = {
     **BASE["chaperone-recommended"],
-    "at": "2026-11-24T12:40:00+00:00",
-    "kind": "one_to_one",
-    "purpose": "pastoral",
-    "staff": [{"role": "tutor"}],
-    "pupils": [{"age": 14}],
-    "second_staff_invited": True,
-    "second_staff_role": "head_of_year",
-    "chaperone_present": True,
+    **_PASTORAL_ONE_TO_ONE,
     "recording": True,
     "dsl_invited": True,
     "on_dsl_timetable": True,
