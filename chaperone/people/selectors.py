@@ -36,7 +36,7 @@ class SchoolCounts:
 
 
 def school_counts(*, actor: Actor, school: School) -> SchoolCounts | None:
-    """Headline figures for one school, in three queries; None if the actor may not see it."""
+    """Headline figures for one school, in two queries; None if the actor may not see it."""
     if not actor.can("dashboard.view", school.id):
         return None
     p = Pupil.objects.filter(school=school, is_active=True).aggregate(
