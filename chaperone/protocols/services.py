@@ -405,8 +405,6 @@ def protocol_version_upload(
         "protocol.version_uploaded",
         actor=actor,
         target=version,
-        school_id=protocol.owner_school_id,
-        trust_id=protocol.trust_id,
         details={
             "protocol": protocol.slug,
             "version": version.version_label,
@@ -454,8 +452,6 @@ def protocol_acknowledge(*, actor: Actor, version: ProtocolVersion) -> ProtocolA
             "protocol.acknowledged",
             actor=actor,
             target=version,
-            school_id=version.protocol.owner_school_id,
-            trust_id=version.protocol.trust_id,
             details={"version": version.version_label, "protocol": version.protocol.slug},
         )
     return ack
@@ -539,7 +535,6 @@ def _store_decision(
         "protocol.decision_recorded",
         actor=actor,
         target=row,
-        school_id=school.pk,
         details={"outcome": row.outcome, "codes": row.codes, "version_id": row.version_id},
     )
     return row
@@ -677,8 +672,6 @@ def reminder_send(*, version_id: int, today: date | None = None) -> str:
             "protocol.review_reminder_sent",
             actor=None,
             target=version,
-            school_id=version.protocol.owner_school_id,
-            trust_id=version.protocol.trust_id,
             details={"window": window, "recipients": len(recipients), "reminder_id": reminder.pk},
         )
     return "sent"
