@@ -145,16 +145,16 @@ def request_error_from(exc: ValidationError) -> RequestError:
 
 def parse_request(data: dict[str, Any] | str | bytes) -> ContactRequest:
     """Validate a request given as a dict or as JSON text; raise :class:`RequestError`."""
-    try:
-        if isinstance(data, str | bytes):
-            return ContactRequest.model_validate_json(data)
-        if not isinstance(data, dict):
-            raise RequestError("invalid_request", "a request must be a JSON object")
+    if isinstance(data, dict):
         # Round-trip through JSON so dicts and text are judged by exactly the same rules.
-        return ContactRequest.model_validate_json(json.dumps(data))
+        try:
+            data = json.dumps(data)
+        except (TypeError, ValueError) as exc:
+            message = f"request is not JSON-serialisable: {exc}"
+            raise RequestError("invalid_request", message) from None
+    elif not isinstance(data, str | bytes):
+        raise RequestError("invalid_request", "a request must be a JSON object")
+    try:
+        return ContactRequest.model_validate_json(data)
     except ValidationError as exc:
         raise request_error_from(exc) from None
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, RequestError):
-            raise
-        raise RequestError("invalid_request", f"request is not JSON-serialisable: {exc}") from None
