@@ -270,10 +270,10 @@ def protocol_for_version(version: ProtocolVersion) -> rules.Protocol:
 def may_manage_trust_protocol(actor: Actor, trust: Trust) -> bool:
     """Trust administrators manage the trust's protocol; in a standalone school (a trust of one)
     whoever manages the school's protocol does."""
-    school_ids = set(trust.schools.values_list("id", flat=True))
     if actor.is_trust_admin and actor.trust_id == trust.pk:
         return True
     if trust.is_standalone:
+        school_ids = set(trust.schools.values_list("id", flat=True))
         return bool(school_ids & actor.school_ids_for("protocol.manage"))
     return False
 
