@@ -221,7 +221,8 @@ def _current_versions_for_school(
         ProtocolVersion.objects.filter(
             Q(protocol__owner_trust_id=school.trust_id) | Q(protocol__owner_school_id=school.pk)
         )
-        .select_related("protocol")
+        # the owners too: pages and PDFs name them under the protocol
+        .select_related("protocol__owner_trust", "protocol__owner_school")
         .defer("source_text")
     )
     trust_version = school_version = None
