@@ -335,14 +335,14 @@ def protocol_version_upload(
         raise ProtocolUploadError([f"file: longer than {MAX_SOURCE_CHARS:,} characters"])
 
     try:
-        tomllib.loads(source_text)
+        is_overlay = "extends" in tomllib.loads(source_text)
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolUploadError([f"file: not valid TOML: {exc}"]) from None
 
     base_version: ProtocolVersion | None = None
     parsed: rules.Protocol | rules.ProtocolOverlay
     if owner_trust is not None:
-        if upload_kind(source_text) == "school":
+        if is_overlay:
             raise ProtocolUploadError(
                 [
                     "extends: this is a school overlay; the trust's protocol must be complete "
@@ -360,7 +360,7 @@ def protocol_version_upload(
             raise ProtocolUploadError(
                 ["extends: your trust has no protocol yet, so there is nothing to add to"]
             )
-        if upload_kind(source_text) != "school":
+        if not is_overlay:
             raise ProtocolUploadError(
                 [
                     f"extends: a school uploads additions to the trust protocol; start the file "
