@@ -137,13 +137,22 @@ parent = "Please keep the joining link to yourselves."
 """  # noqa: E501
 
 
-def _system_actor(trust: Trust) -> Actor:
+def trust_admin_actor(trust: Trust) -> Actor:
     """The demo loader acts as a trust administrator with no person behind it ("System")."""
     return Actor(
         user_id=None,
         trust_id=trust.pk,
         trust_roles=frozenset({Role.TRUST_ADMIN}),
         trust_school_ids=frozenset(trust.schools.values_list("id", flat=True)),
+    )
+
+
+def headteacher_actor(school: School) -> Actor:
+    """The demo loader stores a school's additions as its headteacher, with no person behind it."""
+    return Actor(
+        user_id=None,
+        trust_id=school.trust_id,
+        school_roles={school.pk: frozenset({Role.HEADTEACHER})},
     )
 
 
@@ -158,32 +167,23 @@ def load_demo_protocols(
     """
     if primary_school.trust_id != trust.pk:
         raise ValueError("The primary school must belong to the trust.")
-    trust_actor = _system_actor(trust)
-    versions = [
+    return [
         protocol_version_upload(
-            actor=trust_actor, owner_trust=trust, source_text=template_source(TRUST_TEMPLATE)
+            actor=trust_admin_actor(trust),
+            owner_trust=trust,
+            source_text=template_source(TRUST_TEMPLATE),
         ),
-    ]
-    school_actor = Actor(
-        user_id=None,
-        trust_id=trust.pk,
-        school_roles={primary_school.pk: frozenset({Role.HEADTEACHER})},
-    )
-    versions.append(
         protocol_version_upload(
-            actor=school_actor,
+            actor=headteacher_actor(primary_school),
             owner_school=primary_school,
             source_text=primary_overlay_source(primary_school),
-        )
-    )
-    versions.append(
+        ),
         protocol_version_upload(
-            actor=_system_actor(independent_trust),
+            actor=trust_admin_actor(independent_trust),
             owner_trust=independent_trust,
             source_text=template_source(INDEPENDENT_TEMPLATE),
-        )
-    )
-    return versions
+        ),
+    ]
 
 
 def load_for_demo_tenants(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:

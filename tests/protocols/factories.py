@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from chaperone.people.models import Role
-from chaperone.protocols.demo import primary_overlay_source, template_source
+from chaperone.protocols.demo import (
+    headteacher_actor,
+    primary_overlay_source,
+    template_source,
+    trust_admin_actor,
+)
 from chaperone.protocols.models import ProtocolVersion
 from chaperone.protocols.services import protocol_version_upload
 from chaperone.tenancy.models import School, Trust
-from chaperone.tenancy.policies import Actor
-
-
-def trust_admin_actor(trust: Trust) -> Actor:
-    return Actor(
-        user_id=None,
-        trust_id=trust.pk,
-        trust_roles=frozenset({Role.TRUST_ADMIN}),
-        trust_school_ids=frozenset(trust.schools.values_list("id", flat=True)),
-    )
-
-
-def head_actor(school: School) -> Actor:
-    return Actor(
-        user_id=None,
-        trust_id=school.trust_id,
-        school_roles={school.pk: frozenset({Role.HEADTEACHER})},
-    )
 
 
 def trust_version(
@@ -39,7 +25,7 @@ def trust_version(
 
 def school_overlay_version(school: School, *, text: str | None = None) -> ProtocolVersion:
     return protocol_version_upload(
-        actor=head_actor(school),
+        actor=headteacher_actor(school),
         owner_school=school,
         source_text=text if text is not None else primary_overlay_source(school),
     )
