@@ -99,7 +99,7 @@ def history(request: ChaperoneRequest) -> HttpResponse:
     return render(
         request,
         "protocols/history.html",
-        {"school": school, "histories": histories, "effective": effective},
+        {"histories": histories, "effective": effective},
     )
 
 
@@ -107,12 +107,8 @@ def history(request: ChaperoneRequest) -> HttpResponse:
 def version_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     version = selectors.version_get(actor=actor, version_id=pk)
-    protocol = services.protocol_for_version(version)
-    return render(
-        request,
-        "protocols/version_detail.html",
-        {"version": version, "doc": show_document(protocol, "staff"), "protocol": protocol},
-    )
+    doc = show_document(services.protocol_for_version(version), "staff")
+    return render(request, "protocols/version_detail.html", {"version": version, "doc": doc})
 
 
 @require_GET
@@ -132,7 +128,6 @@ def upload(request: ChaperoneRequest) -> HttpResponse:
     if not owners:
         raise PermissionDenied("You cannot change this school's protocol.")
     effective = services.effective_protocol_for_school(school)
-    problems: list[str] = []
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
@@ -148,9 +143,8 @@ def upload(request: ChaperoneRequest) -> HttpResponse:
                     owner_trust=school.trust if owner == "trust" else None,
                 )
             except services.ProtocolUploadError as exc:
-                problems = exc.problems
                 form.keep_text(text)
-                for problem in problems:
+                for problem in exc.problems:
                     form.add_error("source_text", problem)
             else:
                 messages.success(
@@ -167,13 +161,7 @@ def upload(request: ChaperoneRequest) -> HttpResponse:
     return render(
         request,
         "protocols/upload.html",
-        {
-            "school": school,
-            "form": form,
-            "owners": owners,
-            "effective": effective,
-            "problems": problems,
-        },
+        {"school": school, "form": form, "owners": owners, "effective": effective},
     )
 
 
