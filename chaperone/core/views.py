@@ -13,7 +13,7 @@ from chaperone.audit.log import record
 from chaperone.core.http import ChaperoneRequest
 from chaperone.core.schools import active_school, request_schools, set_active_school
 from chaperone.people.models import Role, StaffMember
-from chaperone.people.selectors import school_counts
+from chaperone.people.selectors import school_counts, school_counts_by_school
 
 
 @login_not_required
@@ -26,10 +26,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def dashboard(request: ChaperoneRequest) -> HttpResponse:
     actor = request.actor
     school = active_school(request)
-    counts = school_counts(actor=actor, school=school) if school else None
     trust_rows = []
     if actor.is_trust_admin:
-        trust_rows = [(s, school_counts(actor=actor, school=s)) for s in request_schools(request)]
+        schools = request_schools(request)
+        by_school = school_counts_by_school(actor=actor, schools=schools)
+        trust_rows = [(s, by_school.get(s.id)) for s in schools]
+        counts = by_school.get(school.id) if school else None
+    else:
+        counts = school_counts(actor=actor, school=school) if school else None
     roles = actor.roles_in(school.id) if school else frozenset()
     return render(
         request,

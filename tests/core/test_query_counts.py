@@ -30,3 +30,20 @@ def test_list_pages_do_not_query_per_row(tenant_a, login_as, url_name) -> None: 
         StaffAssignment.objects.create(staff=staff, school=tenant_a.school, role=Role.TEACHER)
     many = _queries(client, url)
     assert many == few, f"{url_name}: {few} queries with few rows, {many} with many"
+
+
+@pytest.mark.django_db
+def test_trust_dashboard_queries_do_not_grow_with_schools(tenant_a, login_as) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import SchoolFactory
+
+    client = login_as(None, Role.TRUST_ADMIN, trust=tenant_a.trust)
+    url = reverse("dashboard")
+    _queries(client, url)
+    two = _queries(client, url)
+    for n in range(4):
+        school = SchoolFactory(trust=tenant_a.trust, name=f"Extra {n}")
+        PupilFactory(school=school)
+    six = _queries(client, url)
+    assert six == two, f"{two} queries with two schools, {six} with six"
+    body = client.get(url).content.decode()
+    assert body.count('<th scope="row">Extra ') == 4  # each new school has its row of figures
