@@ -38,3 +38,24 @@ def test_check_command_does_not_import_django():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_deciding_a_request_through_the_cli_does_not_import_django(tmp_path):
+    request = tmp_path / "request.json"
+    request.write_text(
+        '{"at": "2026-11-24T10:00:00+00:00", "kind": "group", "purpose": "teaching",'
+        ' "platform": "teams", "staff": [{"role": "teacher"}],'
+        ' "pupils": [{"age": 7, "vulnerable": false, "has_ehcp": false}]}'
+    )
+    code = (
+        "import sys\n"
+        "from chaperone.cli import main\n"
+        f"rc = main(['check', '--protocol', 'werrington-primary', {str(request)!r}])\n"
+        "assert rc == 0, rc\n"
+        "assert 'django' not in sys.modules, 'django imported'\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '"outcome"' in proc.stdout
