@@ -12,7 +12,7 @@ from chaperone.audit.forms import AuditFilterForm
 from chaperone.audit.log import record
 from chaperone.audit.selectors import VIEW, audit_event_get, audit_events_for
 from chaperone.core.http import ChaperoneRequest
-from chaperone.core.schools import active_school
+from chaperone.tenancy.schools import active_school
 
 PAGE_SIZE = 50
 

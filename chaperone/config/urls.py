@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("chaperone.core.urls")),
+    path("", include("chaperone.site.urls")),
     path("people/", include("chaperone.people.urls")),
     path("audit/", include("chaperone.audit.urls")),
     path("protocols/", include("chaperone.protocols.urls")),

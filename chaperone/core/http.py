@@ -39,9 +39,9 @@ class AnyRequest(HttpRequest):
     user: VerifiableUser | AnonymousUser
     actor: Actor
     htmx: HtmxDetails
-    #: Set on first use by ``chaperone.core.schools.active_school``.
+    #: Set on first use by ``chaperone.tenancy.schools.active_school``.
     _active_school: School | None
-    #: Set on first use by ``chaperone.core.schools.request_schools``.
+    #: Set on first use by ``chaperone.tenancy.schools.request_schools``.
     _schools: list[School]
 
 

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chaperone.core.http import ChaperoneRequest
-from chaperone.core.schools import active_school
+from chaperone.tenancy.schools import active_school
 from chaperone.people.forms import KIND_HINTS, ImportConfirmForm, ImportUploadForm
 from chaperone.people.importers import COLUMNS_BY_KIND, KINDS, FileProblem, ImportPreview
 from chaperone.people.services import (

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "chaperone.people",
     "chaperone.audit",
     "chaperone.protocols",
+    "chaperone.site",
 ]
 
 MIDDLEWARE = [
@@ -85,8 +86,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "chaperone.core.middleware.RequestContextMiddleware",
-    "chaperone.core.middleware.TwoFactorRequiredMiddleware",
+    "chaperone.site.middleware.RequestContextMiddleware",
+    "chaperone.site.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -107,7 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "chaperone.core.context_processors.chaperone",
+                "chaperone.site.context_processors.chaperone",
             ],
         },
     }

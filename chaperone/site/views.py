@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chaperone.audit.log import record
 from chaperone.core.http import ChaperoneRequest
-from chaperone.core.schools import active_school, request_schools, set_active_school
+from chaperone.tenancy.schools import active_school, request_schools, set_active_school
 from chaperone.people.models import Role, StaffMember
 from chaperone.people.selectors import school_counts, school_counts_by_school
 
@@ -37,7 +37,7 @@ def dashboard(request: ChaperoneRequest) -> HttpResponse:
     roles = actor.roles_in(school.id) if school else frozenset()
     return render(
         request,
-        "core/dashboard.html",
+        "site/dashboard.html",
         {
             "school": school,
             "counts": counts,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from chaperone.core.demo import names
+from chaperone.site.demo import names
 from chaperone.people.models import Channel, Role, SocialCareStatus
 from chaperone.people.upn import make_upn
 from chaperone.tenancy.models import Phase

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chaperone.core import accounts, views
+from chaperone.site import accounts, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

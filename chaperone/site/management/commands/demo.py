@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chaperone.core.demo import (
+from chaperone.site.demo import (
     DEFAULT_SEED,
     DemoError,
     DemoLogin,

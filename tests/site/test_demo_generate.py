@@ -8,14 +8,14 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from chaperone.core.demo.generate import (
+from chaperone.site.demo.generate import (
     TRUSTS,
     birth_range,
     generate_demo,
     login_usernames,
     year_group_for,
 )
-from chaperone.core.demo.names import email_local
+from chaperone.site.demo.names import email_local
 from chaperone.people.upn import upn_problem
 
 # A UK postcode: outward code (area, district) and inward code (sector, unit without CIKMOV).

@@ -5,7 +5,7 @@ from typing import Any
 from django.urls import reverse
 
 from chaperone.core.http import AnyRequest
-from chaperone.core.schools import active_school, request_schools
+from chaperone.tenancy.schools import active_school, request_schools
 
 #: Extra navigation entries, each shown only to people allowed the action in the active school.
 NAV_ITEMS = (

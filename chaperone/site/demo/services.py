@@ -18,7 +18,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from chaperone.core.demo.generate import (
+from chaperone.site.demo.generate import (
     DEMO_LA_CODE,
     TRUSTS,
     SchoolPlan,

@@ -1,6 +1,6 @@
 """Demo data: made-up tenants, pupils, families, staff and logins (``chaperone demo ...``)."""
 
-from chaperone.core.demo.services import (
+from chaperone.site.demo.services import (
     DEFAULT_SEED,
     DEMO_PASSWORD,
     DemoAlreadyLoaded,

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from chaperone.core.demo import (
+from chaperone.site.demo import (
     DEMO_PASSWORD,
     DemoError,
     demo_code,
@@ -27,7 +27,7 @@ from chaperone.core.demo import (
     demo_load,
     demo_totp_key,
 )
-from chaperone.core.demo.generate import LOGIN_ROLES, TRUST_ADMIN_USERNAME, TRUSTS, USERNAME_STEMS
+from chaperone.site.demo.generate import LOGIN_ROLES, TRUST_ADMIN_USERNAME, TRUSTS, USERNAME_STEMS
 from chaperone.people.models import (
     Contact,
     Household,
