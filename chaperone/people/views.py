@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chaperone.audit.log import record
 from chaperone.core.http import ChaperoneRequest
-from chaperone.tenancy.schools import active_school
 from chaperone.people import selectors, services
 from chaperone.tenancy.models import School
+from chaperone.tenancy.schools import active_school
 
 PAGE_SIZE = 50
 

@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chaperone.core.http import ChaperoneRequest
-from chaperone.tenancy.schools import active_school
 from chaperone.people.forms import KIND_HINTS, ImportConfirmForm, ImportUploadForm
 from chaperone.people.importers import COLUMNS_BY_KIND, KINDS, FileProblem, ImportPreview
 from chaperone.people.services import (
@@ -30,6 +29,7 @@ from chaperone.people.services import (
     people_import_preview,
 )
 from chaperone.tenancy.models import School
+from chaperone.tenancy.schools import active_school
 
 SESSION_KEY = "people_imports"
 #: uploads older than this are removed when someone next uploads

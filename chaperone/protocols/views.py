@@ -15,12 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chaperone import rules
 from chaperone.core.http import ChaperoneRequest
-from chaperone.tenancy.schools import active_school
 from chaperone.protocols import selectors, services
 from chaperone.protocols.documents import is_audience, pdf_filename, render_pdf, show_document
 from chaperone.protocols.forms import TryForm, UploadForm, initial_try_data
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.schools import active_school
 
 
 def _actor(request: ChaperoneRequest) -> Actor:

@@ -18,16 +18,6 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from chaperone.site.demo import (
-    DEMO_PASSWORD,
-    DemoError,
-    demo_code,
-    demo_delete,
-    demo_is_loaded,
-    demo_load,
-    demo_totp_key,
-)
-from chaperone.site.demo.generate import LOGIN_ROLES, TRUST_ADMIN_USERNAME, TRUSTS, USERNAME_STEMS
 from chaperone.people.models import (
     Contact,
     Household,
@@ -38,6 +28,16 @@ from chaperone.people.models import (
     User,
 )
 from chaperone.people.upn import upn_problem
+from chaperone.site.demo import (
+    DEMO_PASSWORD,
+    DemoError,
+    demo_code,
+    demo_delete,
+    demo_is_loaded,
+    demo_load,
+    demo_totp_key,
+)
+from chaperone.site.demo.generate import LOGIN_ROLES, TRUST_ADMIN_USERNAME, TRUSTS, USERNAME_STEMS
 from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.policies import TWO_FACTOR_ROLES, actor_for_user
 from tests.factories import SchoolFactory, TrustFactory, make_staff

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from chaperone.people.upn import upn_problem
 from chaperone.site.demo.generate import (
     TRUSTS,
     birth_range,
@@ -16,7 +17,6 @@ from chaperone.site.demo.generate import (
     year_group_for,
 )
 from chaperone.site.demo.names import email_local
-from chaperone.people.upn import upn_problem
 
 # A UK postcode: outward code (area, district) and inward code (sector, unit without CIKMOV).
 POSTCODE = re.compile(r"^[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2}$")

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from chaperone.site.demo import names
 from chaperone.people.models import Channel, Role, SocialCareStatus
 from chaperone.people.upn import make_upn
+from chaperone.site.demo import names
 from chaperone.tenancy.models import Phase
 
 T = TypeVar("T")

@@ -18,14 +18,6 @@ from django.db.models import ProtectedError, RestrictedError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from chaperone.site.demo.generate import (
-    DEMO_LA_CODE,
-    TRUSTS,
-    SchoolPlan,
-    StaffData,
-    generate_demo,
-    login_usernames,
-)
 from chaperone.people.models import (
     Contact,
     Household,
@@ -35,6 +27,14 @@ from chaperone.people.models import (
     User,
 )
 from chaperone.protocols.demo import delete_for_demo_tenants, load_for_demo_tenants
+from chaperone.site.demo.generate import (
+    DEMO_LA_CODE,
+    TRUSTS,
+    SchoolPlan,
+    StaffData,
+    generate_demo,
+    login_usernames,
+)
 from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.policies import TWO_FACTOR_ROLES
 
