@@ -9,9 +9,10 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from chaperone.people.models import Role, StaffMember
+from chaperone.people.models import StaffMember
 from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.policies import TWO_FACTOR_ROLES
+from chaperone.tenancy.roles import Role
 from tests.factories import PupilFactory, SchoolFactory, TrustFactory, make_staff
 
 

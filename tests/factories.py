@@ -11,13 +11,13 @@ from chaperone.people.models import (
     Contact,
     Household,
     Pupil,
-    Role,
     StaffAssignment,
     StaffMember,
     User,
 )
 from chaperone.people.upn import make_upn
 from chaperone.tenancy.models import Phase, School, Trust
+from chaperone.tenancy.roles import Role
 
 
 class TrustFactory(DjangoModelFactory[Trust]):

@@ -13,7 +13,7 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from chaperone.people.models import Role
+from chaperone.tenancy.roles import Role
 from tests.url_cases import URL_CASES
 
 B_MARKERS = ("Betaone", "Beta Independent", "222221")

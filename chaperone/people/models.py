@@ -7,6 +7,8 @@ from django.db import models
 
 from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.querysets import ScopedQuerySet
+from chaperone.tenancy.roles import TRUST_ROLES, Role  # Role is still importable from here
+from chaperone.tenancy.scope import TenantScope
 
 
 class PupilQuerySet(ScopedQuerySet["Pupil"]):
@@ -35,27 +37,6 @@ class User(AbstractUser):
 
     class Meta:
         db_table = "people_user"
-
-
-class Role(models.TextChoices):
-    HEADTEACHER = "headteacher", "Headteacher"
-    DSL = "dsl", "Designated safeguarding lead"
-    DEPUTY_DSL = "deputy_dsl", "Deputy DSL"
-    SLT = "slt", "Senior leadership team"
-    TEACHER = "teacher", "Teacher"
-    TUTOR = "tutor", "Tutor"
-    HEAD_OF_YEAR = "head_of_year", "Head of year"
-    HOUSEMASTER = "housemaster", "Housemaster"
-    PASTORAL_LEAD = "pastoral_lead", "Pastoral lead"
-    COUNSELLOR = "counsellor", "Counsellor"
-    SEN_STAFF = "sen_staff", "SEN staff"
-    SUPPORT_STAFF = "support_staff", "Support staff"
-    SCHOOL_ADMIN = "school_admin", "School administrator"
-    TRUST_ADMIN = "trust_admin", "Trust administrator"
-
-
-#: Roles held across a whole trust rather than in one school.
-TRUST_ROLES = frozenset({Role.TRUST_ADMIN})
 
 
 class StaffMember(models.Model):
@@ -95,6 +76,9 @@ class StaffMember(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=None, trust_id=self.trust_id)
 
 
 class StaffAssignment(models.Model):
@@ -160,6 +144,10 @@ class Household(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_scope(self) -> TenantScope:
+        """Trust-wide: siblings at several schools share it (callers name the school viewed)."""
+        return TenantScope(school_id=None, trust_id=self.trust_id)
 
 
 class Contact(models.Model):
@@ -248,6 +236,9 @@ class Pupil(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.school_id, trust_id=None)
 
     @property
     def display_name(self) -> str:

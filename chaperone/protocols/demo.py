@@ -13,7 +13,7 @@ from importlib import resources
 
 from django.utils.text import slugify
 
-from chaperone.people.models import Role, StaffMember
+from chaperone.people.models import StaffMember
 from chaperone.protocols.models import (
     Protocol,
     ProtocolAcknowledgement,
@@ -24,6 +24,7 @@ from chaperone.protocols.models import (
 from chaperone.protocols.services import effective_protocol_for_school, protocol_version_upload
 from chaperone.tenancy.models import Phase, School, Trust
 from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.roles import Role
 
 TRUST_TEMPLATE = "npat-one-to-one"
 INDEPENDENT_TEMPLATE = "habs-monmouth"

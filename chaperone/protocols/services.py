@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from chaperone import rules
 from chaperone.audit.log import record as audit_record
-from chaperone.people.models import Role, StaffMember, User
+from chaperone.people.models import StaffMember, User
 from chaperone.protocols.models import (
     Protocol,
     ProtocolAcknowledgement,
@@ -32,6 +32,7 @@ from chaperone.protocols.models import (
 )
 from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.roles import Role
 
 #: Uploaded protocol files larger than this are refused (the biggest template is ~30 KB).
 MAX_SOURCE_CHARS = 200_000

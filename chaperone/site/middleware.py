@@ -14,7 +14,7 @@ from django.utils.functional import SimpleLazyObject
 
 from chaperone.core.context import RequestContext, use_context
 from chaperone.core.http import AnyRequest
-from chaperone.tenancy.policies import actor_for_user
+from chaperone.people.actors import actor_for_user
 
 if TYPE_CHECKING:
     from chaperone.tenancy.policies import Actor

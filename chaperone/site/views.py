@@ -11,8 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chaperone.audit.log import record
 from chaperone.core.http import ChaperoneRequest
-from chaperone.people.models import Role, StaffMember
+from chaperone.people.models import StaffMember
 from chaperone.people.selectors import school_counts, school_counts_by_school
+from chaperone.tenancy.roles import Role
 from chaperone.tenancy.schools import active_school, request_schools, set_active_school
 
 

@@ -1,19 +1,16 @@
 """The one permission policy: which role may do which action, in which school.
 
-Views, selectors and services ask :func:`user_can` / :meth:`Actor.can` and scope querysets with
-:meth:`Actor.school_ids_for`. No other module compares role names.
+Views, selectors and services ask :meth:`Actor.can` and scope querysets with
+:meth:`Actor.school_ids_for`. No other module compares role names. An actor is built from a
+signed-in user by :func:`chaperone.people.actors.actor_for_user`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from chaperone.people.models import Role, User
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
+from chaperone.tenancy.roles import Role
 
 EVERY_SCHOOL_ROLE = frozenset(Role) - {Role.TRUST_ADMIN}
 LEADERS = frozenset({Role.HEADTEACHER, Role.SLT})
@@ -117,47 +114,3 @@ class Actor:
 
 
 ANONYMOUS = Actor(user_id=None)
-
-
-def actor_for_user(user: User | AnonymousUser | None) -> Actor:
-    """Build the actor of a user in two queries."""
-    from chaperone.people.models import StaffAssignment, StaffMember
-    from chaperone.tenancy.models import School
-
-    if user is None or not user.is_authenticated:
-        return ANONYMOUS
-    staff = (
-        StaffMember.objects.filter(user=user, is_active=True)
-        .only("id", "trust_id", "first_name", "last_name")
-        .first()
-    )
-    if staff is None:
-        return Actor(user_id=user.pk, is_superuser=user.is_superuser)
-    school_roles: dict[int, set[str]] = {}
-    trust_roles: set[str] = set()
-    for school_id, role in StaffAssignment.objects.filter(staff=staff).values_list(
-        "school_id", "role"
-    ):
-        if school_id is None:
-            trust_roles.add(role)
-        else:
-            school_roles.setdefault(school_id, set()).add(role)
-    trust_school_ids: frozenset[int] = frozenset()
-    if trust_roles:
-        trust_school_ids = frozenset(
-            School.objects.filter(trust_id=staff.trust_id).values_list("id", flat=True)
-        )
-    return Actor(
-        user_id=user.pk,
-        staff_id=staff.pk,
-        trust_id=staff.trust_id,
-        school_roles={k: frozenset(v) for k, v in school_roles.items()},
-        trust_roles=frozenset(trust_roles),
-        trust_school_ids=trust_school_ids,
-        is_superuser=user.is_superuser,
-        label=staff.full_name,
-    )
-
-
-def user_can(actor: Actor, action: str, school_id: int | None = None) -> bool:
-    return actor.can(action, school_id)

@@ -12,8 +12,8 @@ from chaperone.audit.log import SYSTEM_LABEL, record, record_read
 from chaperone.audit.models import AuditChainHead, AuditEvent
 from chaperone.audit.registry import UnknownAuditAction
 from chaperone.core.context import RequestContext, use_context
-from chaperone.people.models import Role
-from chaperone.tenancy.policies import actor_for_user
+from chaperone.people.actors import actor_for_user
+from chaperone.tenancy.roles import Role
 from tests.factories import PupilFactory, make_staff
 
 pytestmark = pytest.mark.django_db

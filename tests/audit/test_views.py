@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from chaperone.audit.log import record
 from chaperone.audit.models import AuditEvent
-from chaperone.people.models import Role
+from chaperone.tenancy.roles import Role
 from tests.factories import PupilFactory
 
 pytestmark = pytest.mark.django_db

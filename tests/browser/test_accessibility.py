@@ -13,7 +13,7 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, expect
 
-from chaperone.people.models import Role
+from chaperone.tenancy.roles import Role
 from tests.browser.a11y import check_page_basics
 from tests.browser.helpers import PASSWORD, at, code_for, h1, sign_in
 from tests.factories import PupilFactory, SchoolFactory, make_staff

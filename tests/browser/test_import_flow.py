@@ -7,8 +7,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from chaperone.people.models import Pupil, Role
+from chaperone.people.models import Pupil
 from chaperone.people.upn import make_upn
+from chaperone.tenancy.roles import Role
 from tests.browser.a11y import check_page_basics
 from tests.browser.helpers import at, h1, sign_in
 from tests.factories import SchoolFactory, make_staff

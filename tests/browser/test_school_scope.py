@@ -8,7 +8,8 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from chaperone.people.models import Pupil, Role
+from chaperone.people.models import Pupil
+from chaperone.tenancy.roles import Role
 from tests.browser.helpers import at, enter_code, h1, sign_in
 from tests.conftest import Tenant
 from tests.factories import PupilFactory, make_staff

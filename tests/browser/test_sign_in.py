@@ -8,7 +8,7 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from chaperone.people.models import Role
+from chaperone.tenancy.roles import Role
 from tests.browser.helpers import at, code_for, enter_code, h1, key_from_secret, sign_in
 from tests.factories import PupilFactory, SchoolFactory, make_staff
 

@@ -8,10 +8,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from chaperone.audit.models import AuditEvent
+from chaperone.people.actors import actor_for_user
 from chaperone.people.importers import FileProblem
-from chaperone.people.models import Household, Pupil, Role
+from chaperone.people.models import Household, Pupil
 from chaperone.people.services import ImportRejected, people_import, people_import_preview
-from chaperone.tenancy.policies import actor_for_user
+from chaperone.tenancy.roles import Role
 from tests.factories import HouseholdFactory, PupilFactory, make_staff
 from tests.people.test_import_support import PUPIL_HEADER, pupil_rows, pupils_csv, upn
 

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from chaperone.audit.models import AuditEvent
-from chaperone.people.models import Role, StaffAssignment, StaffMember, User
+from chaperone.people.models import StaffAssignment, StaffMember, User
 from chaperone.people.services import ImportRejected, people_import, people_import_preview
+from chaperone.tenancy.roles import Role
 from tests.factories import StaffFactory
 from tests.people.test_import_support import staff_csv, staff_rows
 

@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from chaperone.audit.models import AuditEvent
-from chaperone.people.models import Pupil, Role
+from chaperone.people.models import Pupil
+from chaperone.tenancy.roles import Role
 from tests.factories import PupilFactory
 from tests.people.test_import_support import pupil_rows, pupils_csv, staff_csv, upn
 

@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 
 from chaperone.audit.models import AuditEvent
-from chaperone.people.models import Role, StaffMember
+from chaperone.people.models import StaffMember
 from chaperone.protocols.demo import template_source
 from chaperone.protocols.models import ProtocolAcknowledgement
+from chaperone.tenancy.roles import Role
 from tests.factories import make_staff
 from tests.protocols.factories import bump, trust_version
 

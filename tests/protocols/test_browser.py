@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from chaperone.people.models import Role
+from chaperone.tenancy.roles import Role
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT_MS
 from tests.browser.helpers import sign_in
 from tests.factories import make_staff

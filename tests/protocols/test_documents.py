@@ -10,8 +10,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from chaperone import rules
-from chaperone.people.models import Role
 from chaperone.protocols.demo import primary_overlay_source, template_source
+from chaperone.tenancy.roles import Role
 from tests.protocols.factories import bump, school_overlay_version, trust_version
 
 pytestmark = pytest.mark.django_db

@@ -8,13 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from chaperone.people.models import Role, StaffAssignment
+from chaperone.people.models import StaffAssignment
 from chaperone.protocols.demo import template_source
 from chaperone.protocols.services import (
     effective_protocol_for_school,
     protocol_acknowledge_for_school,
 )
 from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.roles import Role
 from tests.factories import StaffFactory
 from tests.protocols.factories import bump, school_overlay_version, trust_version
 

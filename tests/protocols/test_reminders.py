@@ -11,11 +11,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from chaperone.people.models import Role
 from chaperone.protocols.demo import primary_overlay_source, template_source
 from chaperone.protocols.models import ProtocolReviewReminder
 from chaperone.protocols.services import due_reminder_version_ids, reminder_send
 from chaperone.protocols.tasks import send_review_reminder
+from chaperone.tenancy.roles import Role
 from tests.factories import make_staff
 from tests.protocols.factories import bump, school_overlay_version, trust_version
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from chaperone.audit.models import AuditEvent
-from chaperone.people.models import Role
+from chaperone.people.actors import actor_for_user
 from chaperone.protocols.demo import template_source
 from chaperone.protocols.models import ImmutableVersionError, Protocol, ProtocolVersion
 from chaperone.protocols.services import (
@@ -16,7 +16,7 @@ from chaperone.protocols.services import (
     effective_protocol_for_school,
     protocol_cache,
 )
-from chaperone.tenancy.policies import actor_for_user
+from chaperone.tenancy.roles import Role
 from tests.factories import make_staff
 from tests.protocols.factories import bump, trust_version
 

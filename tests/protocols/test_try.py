@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 
 from chaperone import rules
-from chaperone.people.models import Role
+from chaperone.people.actors import actor_for_user
 from chaperone.protocols.forms import initial_try_data
 from chaperone.protocols.models import ProtocolDecision
 from chaperone.protocols.services import protocol_decide
-from chaperone.tenancy.policies import actor_for_user
+from chaperone.tenancy.roles import Role
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db

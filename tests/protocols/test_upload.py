@@ -6,10 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from chaperone.people.models import Role
 from chaperone.protocols.demo import primary_overlay_source, template_source
 from chaperone.protocols.models import ProtocolVersion
 from chaperone.protocols.services import ProtocolUploadError
+from chaperone.tenancy.roles import Role
 from tests.protocols.factories import bump, school_overlay_version
 
 pytestmark = pytest.mark.django_db

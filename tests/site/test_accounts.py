@@ -10,7 +10,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from chaperone.people.models import Role
+from chaperone.tenancy.roles import Role
 from tests.factories import make_staff
 
 PASSWORD = "correct horse battery"

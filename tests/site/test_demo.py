@@ -18,11 +18,11 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from chaperone.people.actors import actor_for_user
 from chaperone.people.models import (
     Contact,
     Household,
     Pupil,
-    Role,
     StaffAssignment,
     StaffMember,
     User,
@@ -39,7 +39,8 @@ from chaperone.site.demo import (
 )
 from chaperone.site.demo.generate import LOGIN_ROLES, TRUST_ADMIN_USERNAME, TRUSTS, USERNAME_STEMS
 from chaperone.tenancy.models import School, Trust
-from chaperone.tenancy.policies import TWO_FACTOR_ROLES, actor_for_user
+from chaperone.tenancy.policies import TWO_FACTOR_ROLES
+from chaperone.tenancy.roles import Role
 from tests.factories import SchoolFactory, TrustFactory, make_staff
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from chaperone.people.models import Role, StaffAssignment
+from chaperone.people.models import StaffAssignment
+from chaperone.tenancy.roles import Role
 from tests.factories import PupilFactory, StaffFactory
 
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from chaperone.people.importers.base import BATCH, UPDATE_BATCH, Plan, PlanContext, changes_between
 from chaperone.people.importers.preview import Change, PlannedRecord, Section
 from chaperone.people.importers.rows import StaffRow
-from chaperone.people.models import Role, StaffAssignment, StaffMember
+from chaperone.people.models import StaffAssignment, StaffMember
+from chaperone.tenancy.roles import Role
 
 FIELDS = ("title", "first_name", "last_name", "email", "phone", "dbs_checked_on")
 LABELS = {

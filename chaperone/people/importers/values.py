@@ -10,8 +10,9 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from chaperone.people.models import Channel, Role, SocialCareStatus
+from chaperone.people.models import Channel, SocialCareStatus
 from chaperone.people.upn import upn_problem
+from chaperone.tenancy.roles import Role
 
 TRUE_WORDS = frozenset({"y", "yes", "true", "t", "1", "x"})
 FALSE_WORDS = frozenset({"", "n", "no", "false", "f", "0", "-"})

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from chaperone.people.models import Channel, Role, SocialCareStatus
+from chaperone.people.models import Channel, SocialCareStatus
 from chaperone.people.upn import make_upn
 from chaperone.site.demo import names
 from chaperone.tenancy.models import Phase
+from chaperone.tenancy.roles import Role
 
 T = TypeVar("T")
 
