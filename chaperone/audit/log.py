@@ -19,6 +19,8 @@ from chaperone.audit.chain import GENESIS_HASH, build_payload, link_hash, plain_
 from chaperone.audit.models import AuditChainHead, AuditEvent
 from chaperone.audit.registry import check_action
 from chaperone.core.context import current_context
+from chaperone.tenancy.models import School
+from chaperone.tenancy.scope import AuditScoped
 
 if TYPE_CHECKING:
     from chaperone.tenancy.policies import Actor
@@ -40,10 +42,11 @@ def record(
 ) -> AuditEvent:
     """Append one event to the audit log and return it.
 
-    ``actor`` is the acting person (``None`` for the system itself). ``school_id`` / ``trust_id``
-    default to the target's own (``target.school_id`` / ``target.trust_id``, or the target itself
-    when it is a school or trust), then to the school's trust and the actor's trust.
-    Raises :class:`~chaperone.audit.registry.UnknownAuditAction` for an undeclared action.
+    ``actor`` is the acting person (``None`` for the system itself), named by ``actor.label``.
+    ``school_id`` / ``trust_id`` default to the target's own (its ``audit_scope()``, see
+    :class:`~chaperone.tenancy.scope.AuditScoped`), then to the school's trust and the actor's
+    trust. Raises :class:`~chaperone.audit.registry.UnknownAuditAction` for an undeclared action,
+    and ``TypeError`` for a target without ``audit_scope()``.
     """
     check_action(action)
     ctx = current_context()
@@ -128,15 +131,14 @@ def _move_head(seq: int, hash_: str) -> None:
 def _tenant_of(
     target: models.Model | None, school_id: int | None, trust_id: int | None, actor: Actor | None
 ) -> tuple[int | None, int | None]:
-    from chaperone.tenancy.models import School, Trust
-
     if target is not None:
-        if school_id is None:
-            school_id = (
-                target.pk if isinstance(target, School) else getattr(target, "school_id", None)
+        if not isinstance(target, AuditScoped):
+            raise TypeError(
+                f"{target._meta.label} cannot be audited: it has no audit_scope() method."
             )
-        if trust_id is None:
-            trust_id = target.pk if isinstance(target, Trust) else getattr(target, "trust_id", None)
+        scope = target.audit_scope()
+        school_id = scope.school_id if school_id is None else school_id
+        trust_id = scope.trust_id if trust_id is None else trust_id
     if trust_id is None and actor is not None and school_id in actor.visible_school_ids:
         trust_id = actor.trust_id  # the actor's own schools are all in the actor's trust
     if trust_id is None and school_id is not None:
@@ -159,23 +161,8 @@ def _clean_ip(value: str | None) -> str | None:
 
 
 def _actor_label(actor: Actor | None) -> str:
-    from chaperone.people.models import StaffMember, User
-
     if actor is None or (actor.user_id is None and actor.staff_id is None):
         return SYSTEM_LABEL
     if actor.label:
         return actor.label[:200]
-    if actor.staff_id is not None:
-        name = (
-            StaffMember.objects.filter(pk=actor.staff_id)
-            .values_list("first_name", "last_name")
-            .first()
-        )
-        if name is not None:
-            return f"{name[0]} {name[1]}"[:200]
-    username = (
-        User.objects.filter(pk=actor.user_id).values_list("username", flat=True).first()
-        if actor.user_id is not None
-        else None
-    )
-    return (username or f"user {actor.user_id}")[:200]
+    return f"user {actor.user_id}" if actor.user_id is not None else f"staff {actor.staff_id}"

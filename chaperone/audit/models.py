@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self
 from django.db import models
 
 from chaperone.audit.registry import describe
+from chaperone.core.models import RefusesUpdate, RewriteRefused, WrittenOnce
 from chaperone.tenancy.querysets import ScopedQuerySet
+from chaperone.tenancy.scope import TenantScope
 
 if TYPE_CHECKING:
     from chaperone.tenancy.policies import Actor
 
 
-class AuditLogIsAppendOnly(Exception):
+class AuditLogIsAppendOnly(RewriteRefused):
     """Someone tried to change or delete an audit row."""
 
     def __init__(self, what: str = "changed or deleted") -> None:
@@ -32,7 +34,7 @@ class Via(models.TextChoices):
     TASK = "task", "Background task"
 
 
-class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
+class AuditEventQuerySet(RefusesUpdate, ScopedQuerySet["AuditEvent"]):
     school_path = "school_id"
 
     def for_actor(self, actor: Actor, action: str) -> Self:
@@ -43,9 +45,6 @@ class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
             trust_wide = self.filter(school_id__isnull=True, trust_id=actor.trust_id)
             return scoped | trust_wide
         return scoped
-
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AuditLogIsAppendOnly("updated")
 
     def delete(self) -> NoReturn:
         raise AuditLogIsAppendOnly("deleted")
@@ -60,7 +59,7 @@ class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
         raise AuditLogIsAppendOnly("updated")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(WrittenOnce):
     seq = models.BigIntegerField(unique=True, editable=False)
     occurred_at = models.DateTimeField(editable=False)
     action = models.CharField(max_length=100, editable=False)
@@ -111,8 +110,8 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.action} by {self.actor_label}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding or self.pk is not None:
-            raise AuditLogIsAppendOnly("updated")
+        if self.pk is not None:
+            raise self.rewrite_refused()
         if not (self.payload and self.hash and self.prev_hash):
             raise AuditLogIsAppendOnly("written except through chaperone.audit.log.record()")
         kwargs["force_insert"] = True
@@ -121,9 +120,16 @@ class AuditEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditLogIsAppendOnly("deleted")
 
+    @classmethod
+    def rewrite_refused(cls) -> AuditLogIsAppendOnly:
+        return AuditLogIsAppendOnly("updated")
+
     @property
     def description(self) -> str:
         return describe(self.action)
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.school_id, trust_id=self.trust_id)
 
 
 class AuditChainHead(models.Model):

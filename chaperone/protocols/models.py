@@ -3,27 +3,29 @@ decision the app made under them.
 
 A trust owns the protocol all its schools follow; a school may own an overlay that tightens it.
 Each upload is a new :class:`ProtocolVersion` holding the TOML text exactly as it arrived; a version
-is never rewritten, nor is a decision record (:class:`WrittenOnce`: ``save()`` and
-``QuerySet.update()`` refuse to change one).
+is never rewritten, nor is a decision record (:class:`~chaperone.core.models.WrittenOnce`:
+``save()`` and ``QuerySet.update()`` refuse to change one).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from chaperone.core.models import RefusesUpdate, RewriteRefused, WrittenOnce
 from chaperone.people.models import StaffMember
 from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.querysets import ScopedQuerySet
+from chaperone.tenancy.scope import TenantScope
 
 if TYPE_CHECKING:
     from chaperone.tenancy.policies import Actor
 
 
-class ImmutableVersionError(RuntimeError):
+class ImmutableVersionError(RewriteRefused):
     """An attempt to rewrite a stored protocol version or decision record."""
 
 
@@ -33,30 +35,6 @@ def _owner_scope(prefix: str, school_ids: frozenset[int]) -> Q:
     return Q(**{f"{prefix}owner_school_id__in": school_ids}) | Q(
         **{f"{prefix}owner_trust_id__in": trust_ids}
     )
-
-
-class WrittenOnce(models.Model):
-    """A row stored once and never rewritten: saving it again raises
-    :class:`ImmutableVersionError`, and so does ``update()`` on its :class:`RefusesUpdate`."""
-
-    rewrite_refusal: ClassVar[str] = "This record is never changed."
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise ImmutableVersionError(self.rewrite_refusal)
-        super().save(*args, **kwargs)
-
-
-class RefusesUpdate:
-    """Queryset mixin for :class:`WrittenOnce` models: bulk ``update()`` is refused too."""
-
-    model: Any  # the queryset's model, a WrittenOnce
-
-    def update(self, **kwargs: Any) -> int:
-        raise ImmutableVersionError(self.model.rewrite_refusal)
 
 
 M = TypeVar("M", bound=models.Model)
@@ -142,22 +120,18 @@ class Protocol(models.Model):
     def is_overlay(self) -> bool:
         return self.owner_school_id is not None
 
-    @property
-    def trust_id(self) -> int | None:
-        """For audit: the trust the protocol belongs to."""
-        if self.owner_trust_id:
-            return self.owner_trust_id
-        return self.owner_school.trust_id if self.owner_school else None
-
-    @property
-    def school_id(self) -> int | None:
-        return self.owner_school_id
+    def audit_scope(self) -> TenantScope:
+        """A school's overlay belongs to that school; a trust's protocol to no one school."""
+        if self.owner_school is not None:
+            return TenantScope(school_id=self.owner_school_id, trust_id=self.owner_school.trust_id)
+        return TenantScope(school_id=None, trust_id=self.owner_trust_id)
 
 
 class ProtocolVersion(WrittenOnce):
     """One uploaded version: the TOML text exactly as received, and when it applies."""
 
     rewrite_refusal = "Protocol versions are never changed; upload a new version instead."
+    rewrite_error = ImmutableVersionError
 
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="versions")
     version_label = models.CharField("version", max_length=60)
@@ -206,13 +180,8 @@ class ProtocolVersion(WrittenOnce):
     def __str__(self) -> str:
         return f"{self.protocol.slug} {self.version_label}"
 
-    @property
-    def school_id(self) -> int | None:
-        return self.protocol.owner_school_id
-
-    @property
-    def trust_id(self) -> int | None:
-        return self.protocol.trust_id
+    def audit_scope(self) -> TenantScope:
+        return self.protocol.audit_scope()
 
 
 class AcknowledgementQuerySet(OwnedScopedQuerySet["ProtocolAcknowledgement"]):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.validators import RegexValidator
 from django.db import models
 
+from chaperone.tenancy.scope import TenantScope
+
 urn_validator = RegexValidator(r"^\d{6}$", "A URN is six digits.")
 
 
@@ -28,6 +30,9 @@ class Trust(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=None, trust_id=self.pk)
 
 
 class School(models.Model):
@@ -53,3 +58,6 @@ class School(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.pk, trust_id=self.trust_id)

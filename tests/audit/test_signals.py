@@ -1,4 +1,4 @@
-"""Sign-in, failed sign-in and sign-out are logged by the audit app's signal receivers."""
+"""Sign-in, failed sign-in and sign-out are logged by the people app's signal receivers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from chaperone.audit.models import AuditEvent
-from chaperone.people.models import Role
+from chaperone.tenancy.roles import Role
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
