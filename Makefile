@@ -52,14 +52,16 @@ serve:
 	  wait
 
 test: install-dev test-system-deps ## lint, then the whole suite on SQLite and PostgreSQL, browser tests included
-	@echo "== lint (ruff, mypy)"
-	@$(BIN)/ruff check -q . && $(BIN)/ruff format --check -q . && $(BIN)/mypy --no-error-summary
+	@echo "== lint (ruff, mypy, import layers)"
+	@$(BIN)/ruff check -q . && $(BIN)/ruff format --check -q . && $(BIN)/mypy --no-error-summary \
+	  && $(BIN)/lint-imports --no-cache --no-logo
 	@scripts/run-tests
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: install-dev
 	$(BIN)/ruff format .
