@@ -229,6 +229,7 @@ class ProtocolDecision(WrittenOnce):
     """A decision the app made: the request, the versions judged against and the answer."""
 
     rewrite_refusal = "Decision records are never changed."
+    rewrite_error = ImmutableVersionError
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="protocol_decisions")
     version = models.ForeignKey(
@@ -270,6 +271,9 @@ class ProtocolDecision(WrittenOnce):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} under {self.version_id} at {self.decided_at}"
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.school_id, trust_id=None)
 
 
 class ReminderWindow(models.TextChoices):
