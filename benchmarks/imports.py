@@ -186,6 +186,7 @@ def worker(args: argparse.Namespace) -> None:
     from chaperone.people.models import Pupil
     from chaperone.people.services import people_import
     from chaperone.tenancy.models import School, Trust
+    from chaperone.tenancy.policies import SYSTEM
 
     prefix = "imports." if args.worker == "sqlite" else "imports.pg_"
     call_command("migrate", verbosity=0)
@@ -199,7 +200,7 @@ def worker(args: argparse.Namespace) -> None:
 
     def timed(kind: str, data: bytes):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
-        result = people_import(actor=None, school=school, kind=kind, data=data)
+        result = people_import(actor=SYSTEM, school=school, kind=kind, data=data)
         return time.perf_counter() - start, result
 
     households_s, h = timed("households", households)

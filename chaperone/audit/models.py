@@ -41,7 +41,7 @@ class AuditEventQuerySet(RefusesUpdate, ScopedQuerySet["AuditEvent"]):
         """Events in schools where the actor may ``action``; trust admins also see the
         trust-wide events (sign-ins and the like, which belong to no school) of their trust."""
         scoped = super().for_actor(actor, action)
-        if actor.is_trust_admin and actor.trust_id is not None:
+        if actor.trust_id is not None and actor.can_in_trust("trust.view_audit", actor.trust_id):
             trust_wide = self.filter(school_id__isnull=True, trust_id=actor.trust_id)
             return scoped | trust_wide
         return scoped

@@ -1,13 +1,16 @@
-"""Reading the audit log, always within the schools where the reader may ``audit.view``."""
+"""Reading the audit log, always within the schools where the reader may ``audit.view``. Looking
+at the log is itself a sensitive read: the ``*_for_viewing`` selectors record it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from chaperone.audit.log import record, record_read
 from chaperone.audit.models import AuditEvent
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
@@ -30,7 +33,7 @@ def audit_events_for(
     qs = AuditEvent.objects.for_actor(actor, VIEW)
     if school is not None:
         in_school = Q(school_id=school.pk)
-        if actor.is_trust_admin and actor.trust_id == school.trust_id:
+        if actor.can_in_trust("trust.view_audit", school.trust_id):
             in_school |= Q(school_id__isnull=True, trust_id=school.trust_id)
         qs = qs.filter(in_school)
     if action:
@@ -53,6 +56,24 @@ def _zone(school: School | None) -> dt.tzinfo:
     return timezone.get_current_timezone()
 
 
-def audit_event_get(actor: Actor, *, event_id: int) -> AuditEvent:
-    """One event within the actor's scope; anything else is a 404 like a missing one."""
-    return get_for_actor_or_404(AuditEvent.objects.all(), actor, VIEW, pk=event_id)
+def audit_events_for_viewing(
+    actor: Actor, *, school: School, page: str, **filters: Any
+) -> QuerySet[AuditEvent]:
+    """:func:`audit_events_for` one school, recording that the actor looked (``audit.viewed``,
+    with the page and the filters)."""
+    record(
+        "audit.viewed",
+        actor=actor,
+        school_id=school.pk,
+        trust_id=school.trust_id,
+        details={"page": page[:10], **filters},
+    )
+    return audit_events_for(actor, school=school, **filters)
+
+
+def audit_event_get_for_viewing(actor: Actor, *, event_id: int) -> AuditEvent:
+    """One event within the actor's scope (anything else is a 404 like a missing one), and the
+    audited read of it."""
+    event = get_for_actor_or_404(AuditEvent.objects.all(), actor, VIEW, pk=event_id)
+    record_read("audit.viewed", actor=actor, target=event)
+    return event

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from chaperone.tenancy.models import School, Trust
+from chaperone.tenancy.policies import Actor, object_rule
 from chaperone.tenancy.querysets import ScopedQuerySet
 from chaperone.tenancy.roles import TRUST_ROLES, Role  # Role is still importable from here
 from chaperone.tenancy.scope import TenantScope
@@ -79,6 +80,13 @@ class StaffMember(models.Model):
 
     def audit_scope(self) -> TenantScope:
         return TenantScope(school_id=None, trust_id=self.trust_id)
+
+
+@object_rule(StaffMember, "staff.view")
+def _own_staff_record(actor: Actor) -> models.Q | None:
+    """Everyone may open their own staff record, with or without a school role (a trust's staff
+    often hold none)."""
+    return models.Q(pk=actor.staff_id) if actor.staff_id is not None else None
 
 
 class StaffAssignment(models.Model):

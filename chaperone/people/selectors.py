@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
-from django.shortcuts import get_object_or_404
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from chaperone.audit.log import record_read
 from chaperone.people.models import (
     Contact,
     Household,
@@ -17,7 +17,7 @@ from chaperone.people.models import (
     StaffMember,
 )
 from chaperone.tenancy.models import School
-from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.policies import TRUST_ROLES, Actor, roles_with
 from chaperone.tenancy.querysets import get_for_actor_or_404
 
 
@@ -122,10 +122,13 @@ def pupil_list(
     return qs.order_by("last_name", "first_name", "id")
 
 
-def pupil_get(*, actor: Actor, pupil_id: int) -> Pupil:
-    return get_for_actor_or_404(
+def pupil_get_for_viewing(*, actor: Actor, pupil_id: int) -> Pupil:
+    """A pupil's record, within the actor's scope (else 404), and the audited read of it."""
+    pupil = get_for_actor_or_404(
         Pupil.objects.select_related("school", "household"), actor, "pupil.view", pk=pupil_id
     )
+    record_read("pupil.viewed", actor=actor, target=pupil)
+    return pupil
 
 
 def pupil_siblings(*, actor: Actor, pupil: Pupil) -> QuerySet[Pupil]:
@@ -144,10 +147,6 @@ def household_contacts(*, actor: Actor, household: Household) -> QuerySet[Contac
     return Contact.objects.for_actor(actor, "household.view").filter(household=household)
 
 
-def household_get(*, actor: Actor, household_id: int) -> Household:
-    return get_for_actor_or_404(Household.objects.all(), actor, "household.view", pk=household_id)
-
-
 def household_pupils(*, actor: Actor, household: Household) -> QuerySet[Pupil]:
     return (
         Pupil.objects.for_actor(actor, "pupil.view")
@@ -156,22 +155,58 @@ def household_pupils(*, actor: Actor, household: Household) -> QuerySet[Pupil]:
     )
 
 
+def household_get_for_viewing(
+    *, actor: Actor, household_id: int, from_school: School | None
+) -> tuple[Household, list[Pupil]]:
+    """A household and those of its children the actor may see, within the actor's scope (else
+    404), and the audited read. Households belong to the trust; the read is filed under the
+    school the viewer reached it from (``from_school``) when a child is there, so that school's
+    DSL sees it in their audit log, else under the first child's school."""
+    household = get_for_actor_or_404(
+        Household.objects.all(), actor, "household.view", pk=household_id
+    )
+    pupils = list(household_pupils(actor=actor, household=household))
+    pupil_schools = {p.school_id for p in pupils}
+    school_id = (
+        from_school.id
+        if from_school is not None and from_school.id in pupil_schools
+        else min(pupil_schools, default=None)
+    )
+    record_read("household.viewed", actor=actor, target=household, school_id=school_id)
+    return household, pupils
+
+
 def staff_list(*, actor: Actor, school: School, search: str = "") -> QuerySet[StaffMember]:
+    """The school's active staff, each with ``roles_here``: their assignments in this school and
+    across the trust (never another school's)."""
     qs = StaffMember.objects.for_actor(actor, "staff.view").filter(
         assignments__school=school, is_active=True
     )
     if search:
         qs = qs.filter(Q(first_name__icontains=search) | Q(last_name__icontains=search))
-    return qs.distinct().order_by("last_name", "first_name", "id")
+    roles_here = Prefetch(
+        "assignments",
+        queryset=StaffAssignment.objects.filter(Q(school=school) | Q(school__isnull=True)).order_by(
+            "pk"
+        ),
+        to_attr="roles_here",
+    )
+    return qs.distinct().prefetch_related(roles_here).order_by("last_name", "first_name", "id")
 
 
-def staff_get(*, actor: Actor, staff_id: int) -> StaffMember:
-    return get_for_actor_or_404(StaffMember.objects.all(), actor, "staff.view", pk=staff_id)
+def staff_get_for_viewing(*, actor: Actor, staff_id: int) -> StaffMember:
+    """A staff member's record, within the actor's scope (else 404), and the audited read."""
+    staff = get_for_actor_or_404(StaffMember.objects.all(), actor, "staff.view", pk=staff_id)
+    record_read("staff.viewed", actor=actor, target=staff)
+    return staff
 
 
 def staff_self(*, actor: Actor) -> StaffMember:
-    """The signed-in person's own staff record (trust staff may hold no school role)."""
-    return get_object_or_404(StaffMember, pk=actor.staff_id, is_active=True)
+    """The signed-in person's own staff record (everyone may see it: an object rule in
+    :mod:`chaperone.people.models`, since trust staff may hold no school role)."""
+    return get_for_actor_or_404(
+        StaffMember.objects.filter(is_active=True), actor, "staff.view", pk=actor.staff_id
+    )
 
 
 def staff_roles_by_school(*, actor: Actor, staff: StaffMember) -> QuerySet[StaffAssignment]:
@@ -181,4 +216,22 @@ def staff_roles_by_school(*, actor: Actor, staff: StaffMember) -> QuerySet[Staff
         .filter(Q(school_id__in=visible) | Q(school__isnull=True))
         .select_related("school")
         .order_by("school__name", "role")
+    )
+
+
+def staff_with_permission(*, action: str, school: School) -> QuerySet[StaffMember]:
+    """The active staff who may do ``action`` in ``school`` (whom to tell about something there):
+    holders of a role with it in that school, and the administrators of the school's trust. The
+    inverse of :meth:`~chaperone.tenancy.policies.Actor.can`."""
+    roles = roles_with(action)
+    in_school = Q(assignments__school=school, assignments__role__in=roles - TRUST_ROLES)
+    in_trust = Q(
+        trust_id=school.trust_id,
+        assignments__school__isnull=True,
+        assignments__role__in=roles & TRUST_ROLES,
+    )
+    return (
+        StaffMember.objects.filter(in_school | in_trust, is_active=True)
+        .distinct()
+        .order_by("last_name", "first_name", "id")
     )

@@ -19,6 +19,7 @@ __all__ = [
     "import_school_for_urn",
     "people_import",
     "people_import_preview",
+    "staff_acknowledge_code_of_conduct",
 ]
 
 IMPORT_ACTIONS = {
@@ -44,26 +45,24 @@ class PreviewOutdated(Exception):
         self.preview = preview
 
 
-def _check_may_import(actor: Actor | None, school: School) -> None:
-    """``None`` is the system itself (a server operator at the command line)."""
-    if actor is not None and not actor.can("people.import", school.id):
+def _check_may_import(actor: Actor, school: School) -> None:
+    """The command line imports as :data:`~chaperone.tenancy.policies.SYSTEM`."""
+    if not actor.can("people.import", school.id):
         raise PermissionDenied("You may not import records into this school.")
 
 
-def import_school_for_urn(*, actor: Actor | None, urn: str) -> School:
+def import_school_for_urn(*, actor: Actor, urn: str) -> School:
     """The school to import into, by URN. Raises :class:`FileProblem` with a clear message."""
     urn = urn.strip()
     school = School.objects.select_related("trust").filter(urn=urn).first()
     if school is None:
         raise FileProblem(f"No school has the URN {urn!r}.")
-    if actor is not None and not actor.can("people.import", school.id):
+    if not actor.can("people.import", school.id):
         raise FileProblem(f"You may not import records into the school with URN {urn}.")
     return school
 
 
-def people_import_preview(
-    *, actor: Actor | None, school: School, kind: str, data: bytes
-) -> ImportPreview:
+def people_import_preview(*, actor: Actor, school: School, kind: str, data: bytes) -> ImportPreview:
     """What importing the CSV ``data`` would create and change. Writes nothing.
 
     Raises :class:`FileProblem` if the file cannot be imported at all.
@@ -74,7 +73,7 @@ def people_import_preview(
 
 def people_import(
     *,
-    actor: Actor | None,
+    actor: Actor,
     school: School,
     kind: str,
     data: bytes,

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +28,7 @@ from chaperone.people.services import (
     people_import_preview,
 )
 from chaperone.tenancy.models import School
-from chaperone.tenancy.schools import active_school
+from chaperone.tenancy.schools import active_school, school_for
 
 SESSION_KEY = "people_imports"
 #: uploads older than this are removed when someone next uploads
@@ -54,13 +53,6 @@ def _stored_upload(batch: uuid.UUID) -> bytes:
         raise Http404("This upload has expired; upload the file again.") from exc
 
 
-def _school(request: ChaperoneRequest) -> School:
-    school = active_school(request)
-    if school is None or not request.actor.can("people.import", school.id):
-        raise PermissionDenied("You may not import records into this school.")
-    return school
-
-
 def _entries(request: ChaperoneRequest) -> dict[str, dict[str, Any]]:
     return dict(request.session.get(SESSION_KEY, {}))
 
@@ -79,7 +71,7 @@ def _batch(request: ChaperoneRequest, batch: uuid.UUID) -> tuple[School, dict[st
     school = active_school(request)
     if school is None or entry.get("school_id") != school.id:
         raise Http404("No such import.")
-    return _school(request), entry
+    return school_for(request, "people.import"), entry
 
 
 def _remove_stale_uploads() -> None:
@@ -97,7 +89,7 @@ def _remove_stale_uploads() -> None:
 
 @require_http_methods(["GET", "POST"])
 def import_start(request: ChaperoneRequest) -> HttpResponse:
-    school = _school(request)
+    school = school_for(request, "people.import")
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["file"].read()

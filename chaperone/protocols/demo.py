@@ -13,6 +13,7 @@ from importlib import resources
 
 from django.utils.text import slugify
 
+from chaperone.core.extensions import DemoData
 from chaperone.people.models import StaffMember
 from chaperone.protocols.models import (
     Protocol,
@@ -23,8 +24,7 @@ from chaperone.protocols.models import (
 )
 from chaperone.protocols.services import effective_protocol_for_school, protocol_version_upload
 from chaperone.tenancy.models import Phase, School, Trust
-from chaperone.tenancy.policies import Actor
-from chaperone.tenancy.roles import Role
+from chaperone.tenancy.policies import SYSTEM
 
 TRUST_TEMPLATE = "npat-one-to-one"
 INDEPENDENT_TEMPLATE = "habs-monmouth"
@@ -138,25 +138,6 @@ parent = "Please keep the joining link to yourselves."
 """  # noqa: E501
 
 
-def trust_admin_actor(trust: Trust) -> Actor:
-    """The demo loader acts as a trust administrator with no person behind it ("System")."""
-    return Actor(
-        user_id=None,
-        trust_id=trust.pk,
-        trust_roles=frozenset({Role.TRUST_ADMIN}),
-        trust_school_ids=frozenset(trust.schools.values_list("id", flat=True)),
-    )
-
-
-def headteacher_actor(school: School) -> Actor:
-    """The demo loader stores a school's additions as its headteacher, with no person behind it."""
-    return Actor(
-        user_id=None,
-        trust_id=school.trust_id,
-        school_roles={school.pk: frozenset({Role.HEADTEACHER})},
-    )
-
-
 def load_demo_protocols(
     *, trust: Trust, primary_school: School, independent_trust: Trust
 ) -> list[ProtocolVersion]:
@@ -170,17 +151,17 @@ def load_demo_protocols(
         raise ValueError("The primary school must belong to the trust.")
     return [
         protocol_version_upload(
-            actor=trust_admin_actor(trust),
+            actor=SYSTEM,
             owner_trust=trust,
             source_text=template_source(TRUST_TEMPLATE),
         ),
         protocol_version_upload(
-            actor=headteacher_actor(primary_school),
+            actor=SYSTEM,
             owner_school=primary_school,
             source_text=primary_overlay_source(primary_school),
         ),
         protocol_version_upload(
-            actor=trust_admin_actor(independent_trust),
+            actor=SYSTEM,
             owner_trust=independent_trust,
             source_text=template_source(INDEPENDENT_TEMPLATE),
         ),
@@ -245,3 +226,7 @@ def delete_for_demo_tenants(trust_and_schools: Sequence[tuple[Trust, Sequence[Sc
     versions.filter(base_version__isnull=False).delete()
     versions.delete()
     protocols.delete()
+
+
+#: the protocols app's part of ``chaperone demo`` (see :mod:`chaperone.core.extensions`)
+DEMO = DemoData(load=load_for_demo_tenants, delete=delete_for_demo_tenants)

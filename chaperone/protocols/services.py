@@ -31,7 +31,7 @@ from chaperone.protocols.models import (
     ReminderWindow,
 )
 from chaperone.tenancy.models import School, Trust
-from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.policies import SYSTEM, Actor
 from chaperone.tenancy.roles import Role
 
 #: Uploaded protocol files larger than this are refused (the biggest template is ~30 KB).
@@ -272,12 +272,7 @@ def protocol_for_version(version: ProtocolVersion) -> rules.Protocol:
 def may_manage_trust_protocol(actor: Actor, trust: Trust) -> bool:
     """Trust administrators manage the trust's protocol; in a standalone school (a trust of one)
     whoever manages the school's protocol does."""
-    if actor.is_trust_admin and actor.trust_id == trust.pk:
-        return True
-    if trust.is_standalone:
-        school_ids = set(trust.schools.values_list("id", flat=True))
-        return bool(school_ids & actor.school_ids_for("protocol.manage"))
-    return False
+    return actor.can_in_trust("trust.manage_protocol", trust.pk, standalone=trust.is_standalone)
 
 
 def may_manage_school_overlay(actor: Actor, school: School) -> bool:
@@ -672,7 +667,7 @@ def reminder_send(*, version_id: int, today: date | None = None) -> str:
         )
         audit_record(
             "protocol.review_reminder_sent",
-            actor=None,
+            actor=SYSTEM,
             target=version,
             details={"window": window, "recipients": len(recipients), "reminder_id": reminder.pk},
         )

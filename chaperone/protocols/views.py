@@ -20,7 +20,7 @@ from chaperone.protocols.documents import is_audience, pdf_filename, render_pdf,
 from chaperone.protocols.forms import TryForm, UploadForm, initial_try_data
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
-from chaperone.tenancy.schools import active_school
+from chaperone.tenancy.schools import active_school, school_for
 
 
 def _actor(request: ChaperoneRequest) -> Actor:
@@ -28,12 +28,7 @@ def _actor(request: ChaperoneRequest) -> Actor:
 
 
 def _school(request: ChaperoneRequest, action: str = "protocol.view") -> School:
-    school = active_school(request)
-    if school is None:
-        raise Http404("No school.")
-    if not _actor(request).can(action, school.pk):
-        raise PermissionDenied("You do not have access to this.")
-    return school
+    return school_for(request, action)
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:

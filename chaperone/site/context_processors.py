@@ -4,29 +4,32 @@ from typing import Any
 
 from django.urls import reverse
 
+from chaperone.core.extensions import NavItem, declared
 from chaperone.core.http import AnyRequest
 from chaperone.tenancy.schools import active_school, request_schools
 
-#: Extra navigation entries, each shown only to people allowed the action in the active school.
-NAV_ITEMS = (
-    ("people.import", "people:import_start", "Import"),
-    ("audit.view", "audit:event_list", "Audit log"),
-)
+
+def nav_items(request: AnyRequest) -> list[dict[str, Any]]:
+    """The main navigation: every app's :class:`NavItem` that the actor may use in the active
+    school, in order."""
+    actor = request.actor
+    school = active_school(request)
+    match = request.resolver_match
+    view_name = match.view_name if match is not None else ""
+    items = sorted(declared("nav", "NAV", NavItem), key=lambda item: item.order)
+    return [
+        {"url": reverse(item.url_name), "label": item.label, "current": item.is_current(view_name)}
+        for item in items
+        if item.action is None or (school is not None and actor.can(item.action, school.id))
+    ]
 
 
 def chaperone(request: AnyRequest) -> dict[str, Any]:
     if not request.user.is_authenticated:
         return {}
-    actor = request.actor
-    school = active_school(request)
-    nav_items = [
-        {"url": reverse(url_name), "label": label}
-        for action, url_name, label in NAV_ITEMS
-        if school is not None and actor.can(action, school.id)
-    ]
     return {
-        "actor": actor,
-        "active_school": school,
+        "actor": request.actor,
+        "active_school": active_school(request),
         "visible_schools": request_schools(request),
-        "nav_items": nav_items,
+        "nav_items": nav_items(request),
     }

@@ -10,11 +10,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from chaperone.audit.log import record
+from chaperone.core.extensions import DashboardCard, declared
 from chaperone.core.http import ChaperoneRequest
-from chaperone.people.models import StaffMember
-from chaperone.people.selectors import school_counts, school_counts_by_school
 from chaperone.tenancy.roles import Role
-from chaperone.tenancy.schools import active_school, request_schools, set_active_school
+from chaperone.tenancy.schools import active_school, set_active_school
 
 
 @login_not_required
@@ -25,33 +24,23 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def dashboard(request: ChaperoneRequest) -> HttpResponse:
+    """The roles line and every app's :class:`~chaperone.core.extensions.DashboardCard`."""
     actor = request.actor
     school = active_school(request)
-    trust_rows = []
-    if actor.is_trust_admin:
-        schools = request_schools(request)
-        by_school = school_counts_by_school(actor=actor, schools=schools)
-        trust_rows = [(s, by_school.get(s.id)) for s in schools]
-        counts = by_school.get(school.id) if school else None
-    else:
-        counts = school_counts(actor=actor, school=school) if school else None
     roles = actor.roles_in(school.id) if school else frozenset()
+    cards = []
+    for card in sorted(declared("dashboard", "CARDS", DashboardCard), key=lambda c: c.order):
+        context = card.context(request, school)
+        if context is not None:
+            cards.append({"template": card.template, **context})
     return render(
         request,
         "site/dashboard.html",
         {
             "school": school,
-            "counts": counts,
-            "trust_rows": trust_rows,
+            "cards": cards,
             "roles": sorted(Role(r).label for r in roles | actor.trust_roles),
-            "emphasise_safeguarding": school is not None
-            and actor.can("dashboard.safeguarding_figures", school.id),
-            "show_staff_compliance": school is not None
-            and actor.can("dashboard.staff_compliance", school.id),
-            "needs_conduct_ack": actor.staff_id is not None
-            and StaffMember.objects.filter(
-                pk=actor.staff_id, code_of_conduct_acknowledged_at__isnull=True
-            ).exists(),
+            "has_school_role": school is not None and actor.can("dashboard.view", school.id),
         },
     )
 

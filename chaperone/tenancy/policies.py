@@ -1,16 +1,27 @@
-"""The one permission policy: which role may do which action, in which school.
+"""The one permission policy: which role may do which action, in which school or trust.
 
-Views, selectors and services ask :meth:`Actor.can` and scope querysets with
-:meth:`Actor.school_ids_for`. No other module compares role names. An actor is built from a
-signed-in user by :func:`chaperone.people.actors.actor_for_user`.
+Four questions are answered here and nowhere else:
+
+* may this actor do an action in a school (:meth:`Actor.can`, :meth:`Actor.school_ids_for`)?
+* may they do a trust-level action in a trust (:meth:`Actor.can_in_trust`)?
+* which roles hold an action (:func:`roles_with`; the people app turns that into people with
+  :func:`chaperone.people.selectors.staff_with_permission`, e.g. whom to notify)?
+* which extra rows of a model may they act on, whatever their school roles (object rules,
+  :func:`object_rule`; e.g. everyone may open their own staff record)?
+
+No other module compares role names. An actor is built from a signed-in user by
+:func:`chaperone.people.actors.actor_for_user`; jobs, the command line and the demo loader act as
+:data:`SYSTEM`, whose grants are declared in :data:`SYSTEM_GRANTS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from chaperone.tenancy.roles import Role
+from django.db.models import Model, Q
+
+from chaperone.tenancy.roles import TRUST_ROLES, Role
 
 EVERY_SCHOOL_ROLE = frozenset(Role) - {Role.TRUST_ADMIN}
 LEADERS = frozenset({Role.HEADTEACHER, Role.SLT})
@@ -42,6 +53,19 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "protocol.acknowledgements": LEADERS | SAFEGUARDING,
 }
 
+#: trust-level actions, decided against a trust rather than a school: action -> the school
+#: action whose holders may also do it in a standalone school (a trust of one school), or None.
+#: The trust's administrators may do every trust-level action in their own trust.
+TRUST_PERMISSIONS: Mapping[str, str | None] = {
+    "trust.manage_protocol": "protocol.manage",
+    "trust.view_audit": None,
+    "trust.view_figures": None,
+}
+
+#: What the system itself (a background job, the command line, the demo loader) may do, in
+#: every school and trust. Anything else is refused to it like to anyone.
+SYSTEM_GRANTS = frozenset({"people.import", "protocol.manage", "trust.manage_protocol"})
+
 #: Staff holding any of these roles must sign in with a second factor (TOTP).
 TWO_FACTOR_ROLES = frozenset(
     {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.SLT, Role.TRUST_ADMIN}
@@ -50,6 +74,19 @@ TWO_FACTOR_ROLES = frozenset(
 
 class UnknownAction(KeyError):
     pass
+
+
+def _school_roles(action: str) -> frozenset[str]:
+    try:
+        return PERMISSIONS[action]
+    except KeyError as exc:
+        raise UnknownAction(action) from exc
+
+
+def roles_with(action: str) -> frozenset[str]:
+    """Every role whose holders may do the school action ``action`` (trust roles included: they
+    may do every action in their trust's schools)."""
+    return _school_roles(action) | TRUST_ROLES
 
 
 @dataclass(frozen=True)
@@ -65,6 +102,8 @@ class Actor:
     is_superuser: bool = False
     #: the staff member's name, as the audit log shows who acted
     label: str = ""
+    #: the system itself (see :data:`SYSTEM`): it may do the :data:`SYSTEM_GRANTS` anywhere
+    is_system: bool = False
 
     @property
     def is_trust_admin(self) -> bool:
@@ -92,10 +131,9 @@ class Actor:
 
     def can(self, action: str, school_id: int | None = None) -> bool:
         """May the actor do ``action`` in ``school_id`` (or, with None, in any school)?"""
-        try:
-            allowed = PERMISSIONS[action]
-        except KeyError as exc:
-            raise UnknownAction(action) from exc
+        allowed = _school_roles(action)
+        if self.is_system:
+            return action in SYSTEM_GRANTS
         if school_id is None:
             return bool(self.school_ids_for(action))
         if self.is_trust_admin and school_id in self.trust_school_ids:
@@ -103,14 +141,67 @@ class Actor:
         return bool(self.roles_in(school_id) & allowed)
 
     def school_ids_for(self, action: str) -> frozenset[int]:
-        """Every school in which the actor may do ``action``."""
-        try:
-            allowed = PERMISSIONS[action]
-        except KeyError as exc:
-            raise UnknownAction(action) from exc
+        """Every school in which the actor may do ``action``. The system actor is bounded by no
+        school list: ask it :meth:`can` (scoped querysets do)."""
+        allowed = _school_roles(action)
+        if self.is_system:
+            raise TypeError("The system actor has no list of schools; ask can() instead.")
         if self.is_trust_admin:
             return self.trust_school_ids
         return frozenset(sid for sid, roles in self.school_roles.items() if roles & allowed)
 
+    def can_in_trust(self, action: str, trust_id: int, *, standalone: bool = False) -> bool:
+        """May the actor do the trust-level ``action`` in trust ``trust_id``? ``standalone`` says
+        the trust is a standalone school, where the holders of the action's stand-in school
+        action (:data:`TRUST_PERMISSIONS`) in that school may do it too."""
+        try:
+            stand_in = TRUST_PERMISSIONS[action]
+        except KeyError as exc:
+            raise UnknownAction(action) from exc
+        if self.is_system:
+            return action in SYSTEM_GRANTS
+        if self.trust_id != trust_id:
+            return False  # an actor's schools all belong to the actor's own trust
+        if self.is_trust_admin:
+            return True
+        return standalone and stand_in is not None and bool(self.school_ids_for(stand_in))
+
 
 ANONYMOUS = Actor(user_id=None)
+SYSTEM = Actor(user_id=None, label="System", is_system=True)
+"""The system itself: background jobs, the command line and the demo loader act as this actor,
+never as ``None``. Its grants are :data:`SYSTEM_GRANTS`; the audit log names it "System"."""
+
+#: extra rows an actor may act on whatever their school roles: (model, action) -> rules. A rule
+#: returns a filter of those rows for the actor (None for none).
+ObjectRule = Callable[[Actor], Q | None]
+_OBJECT_RULES: dict[tuple[type[Model], str], list[ObjectRule]] = {}
+
+
+def object_rule(model: type[Model], action: str) -> Callable[[ObjectRule], ObjectRule]:
+    """Declare that a rule widens ``action`` on ``model`` beyond the school policy, e.g.::
+
+        @object_rule(Concern, "concern.view")
+        def _raiser_sees_their_concern(actor: Actor) -> Q | None:
+            return Q(raised_by_id=actor.staff_id) if actor.staff_id else None
+
+    Scoped querysets (``Model.objects.for_actor``) include the rows a rule allows, so selectors
+    and :func:`chaperone.tenancy.querysets.can_for` answer with the rule without asking for it.
+    """
+    _school_roles(action)  # an undeclared action is an error at import, not a silent refusal
+
+    def register(rule: ObjectRule) -> ObjectRule:
+        _OBJECT_RULES.setdefault((model, action), []).append(rule)
+        return rule
+
+    return register
+
+
+def object_rules_filter(model: type[Model], actor: Actor, action: str) -> Q | None:
+    """The rows of ``model`` the object rules let ``actor`` ``action``, or None for none."""
+    combined: Q | None = None
+    for rule in _OBJECT_RULES.get((model, action), ()):
+        q = rule(actor)
+        if q is not None:
+            combined = q if combined is None else combined | q
+    return combined

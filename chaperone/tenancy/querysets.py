@@ -1,20 +1,20 @@
 """Tenant scoping in the base queryset: ``Model.objects.for_actor(actor, action)``.
 
 A model's queryset names the path from the model to its school (``school_path``). The scope is the
-set of schools in which the actor may perform the action; an object outside it is invisible, so a
-by-id lookup answers 404 exactly as for a missing object.
+set of schools in which the actor may perform the action, widened by the policy's object rules
+(:func:`chaperone.tenancy.policies.object_rule`); an object outside it is invisible, so a by-id
+lookup answers 404 exactly as for a missing object.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
-if TYPE_CHECKING:
-    from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.policies import Actor, object_rules_filter
 
 M = TypeVar("M", bound=models.Model)
 
@@ -27,7 +27,13 @@ class ScopedQuerySet(models.QuerySet[M]):
     school_path_is_multi: bool = False
 
     def for_actor(self, actor: Actor, action: str) -> Self:
-        school_ids = actor.school_ids_for(action)
+        if actor.is_system:
+            return self.all() if actor.can(action) else self.none()
+        scoped = self._in_schools(actor.school_ids_for(action))
+        extra = object_rules_filter(self.model, actor, action)
+        return scoped if extra is None else scoped | self.filter(extra)
+
+    def _in_schools(self, school_ids: frozenset[int]) -> Self:
         if not school_ids:
             return self.none()
         if self.school_path_is_multi:
@@ -47,3 +53,12 @@ def get_for_actor_or_404(
     # Every model's DoesNotExist subclasses ObjectDoesNotExist (the only one .get() raises here).
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such record.") from exc
+
+
+def can_for(actor: Actor, action: str, obj: models.Model) -> bool:
+    """May ``actor`` do ``action`` on this one object (the school policy in the object's schools,
+    or an object rule)? One query; for a page of objects, scope the queryset instead."""
+    queryset = type(obj)._default_manager.all()
+    if not isinstance(queryset, ScopedQuerySet):
+        raise TypeError(f"{obj._meta.label} has no scoped queryset to decide with.")
+    return queryset.for_actor(actor, action).filter(pk=obj.pk).exists()

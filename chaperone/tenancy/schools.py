@@ -1,7 +1,9 @@
-"""The school a signed-in person is working in (trust staff switch between schools)."""
+"""The school a signed-in person is working in (trust staff switch between schools), and the one
+view guard: :func:`school_for`."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from chaperone.core.http import AnyRequest
@@ -41,3 +43,13 @@ def set_active_school(request: AnyRequest, school_id: int) -> bool:
     request.session[SESSION_KEY] = school_id
     request.__dict__.pop("_active_school", None)
     return True
+
+
+def school_for(request: AnyRequest, action: str) -> School:
+    """The school being worked in, if the actor may do ``action`` there. Every view that works
+    in "the active school" starts here. No school and no permission get one answer (403), so a
+    page never tells someone without a school more than someone without the permission."""
+    school = active_school(request)
+    if school is None or not request.actor.can(action, school.pk):
+        raise PermissionDenied("You do not have access to this in the school you are working in.")
+    return school

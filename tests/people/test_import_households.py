@@ -7,6 +7,7 @@ import pytest
 from chaperone.audit.models import AuditEvent
 from chaperone.people.models import Contact, Household
 from chaperone.people.services import ImportRejected, people_import
+from chaperone.tenancy.policies import SYSTEM
 from tests.factories import ContactFactory, HouseholdFactory
 from tests.people.test_import_support import household_rows, households_csv, to_csv
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run(school, data: bytes, **kw):  # type: ignore[no-untyped-def]
-    return people_import(actor=None, school=school, kind="households", data=data, **kw)
+    return people_import(actor=SYSTEM, school=school, kind="households", data=data, **kw)
 
 
 def contacts_of(trust, ref: str) -> list[Contact]:  # type: ignore[no-untyped-def]

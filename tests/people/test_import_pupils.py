@@ -12,6 +12,7 @@ from chaperone.people.actors import actor_for_user
 from chaperone.people.importers import FileProblem
 from chaperone.people.models import Household, Pupil
 from chaperone.people.services import ImportRejected, people_import, people_import_preview
+from chaperone.tenancy.policies import SYSTEM
 from chaperone.tenancy.roles import Role
 from tests.factories import HouseholdFactory, PupilFactory, make_staff
 from tests.people.test_import_support import PUPIL_HEADER, pupil_rows, pupils_csv, upn
@@ -20,11 +21,11 @@ pytestmark = pytest.mark.django_db
 
 
 def run(school, data: bytes, **kw):  # type: ignore[no-untyped-def]
-    return people_import(actor=None, school=school, kind="pupils", data=data, **kw)
+    return people_import(actor=SYSTEM, school=school, kind="pupils", data=data, **kw)
 
 
 def preview(school, data: bytes):  # type: ignore[no-untyped-def]
-    return people_import_preview(actor=None, school=school, kind="pupils", data=data)
+    return people_import_preview(actor=SYSTEM, school=school, kind="pupils", data=data)
 
 
 def test_import_creates_pupils_with_their_statuses_and_households(tenant_a) -> None:

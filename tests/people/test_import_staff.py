@@ -9,6 +9,7 @@ import pytest
 from chaperone.audit.models import AuditEvent
 from chaperone.people.models import StaffAssignment, StaffMember, User
 from chaperone.people.services import ImportRejected, people_import, people_import_preview
+from chaperone.tenancy.policies import SYSTEM
 from chaperone.tenancy.roles import Role
 from tests.factories import StaffFactory
 from tests.people.test_import_support import staff_csv, staff_rows
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run(school, data: bytes, **kw):  # type: ignore[no-untyped-def]
-    return people_import(actor=None, school=school, kind="staff", data=data, **kw)
+    return people_import(actor=SYSTEM, school=school, kind="staff", data=data, **kw)
 
 
 def roles_at(school, ref: str) -> set[str]:  # type: ignore[no-untyped-def]
@@ -55,7 +56,7 @@ def test_reimport_is_unchanged_and_changes_are_listed(tenant_a) -> None:
     rows[0][7] = "15/09/2025"
     rows[2][6] = "SENCO; Deputy DSL"
     result = people_import_preview(
-        actor=None, school=tenant_a.school, kind="staff", data=staff_csv(rows)
+        actor=SYSTEM, school=tenant_a.school, kind="staff", data=staff_csv(rows)
     )
     changes = {
         r.key: [(c.field, c.old, c.new) for c in r.changes] for r in result.section("Staff").updates

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from chaperone.protocols.demo import (
-    headteacher_actor,
-    primary_overlay_source,
-    template_source,
-    trust_admin_actor,
-)
+from chaperone.protocols.demo import primary_overlay_source, template_source
 from chaperone.protocols.models import ProtocolVersion
 from chaperone.protocols.services import protocol_version_upload
 from chaperone.tenancy.models import School, Trust
+from chaperone.tenancy.policies import SYSTEM
 
 
 def trust_version(
     trust: Trust, template_id: str = "npat-one-to-one", *, text: str | None = None
 ) -> ProtocolVersion:
     return protocol_version_upload(
-        actor=trust_admin_actor(trust),
+        actor=SYSTEM,
         owner_trust=trust,
         source_text=text if text is not None else template_source(template_id),
     )
@@ -25,7 +21,7 @@ def trust_version(
 
 def school_overlay_version(school: School, *, text: str | None = None) -> ProtocolVersion:
     return protocol_version_upload(
-        actor=headteacher_actor(school),
+        actor=SYSTEM,
         owner_school=school,
         source_text=text if text is not None else primary_overlay_source(school),
     )

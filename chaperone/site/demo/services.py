@@ -1,5 +1,9 @@
 """Load, reset and inspect the demo tenants; show demo users their current two-factor code.
 
+The tenants and their people are made here; every other app adds its own demo rows through its
+``demo.py`` (``DEMO``, see :mod:`chaperone.core.extensions`), loaded in app order and deleted in
+reverse.
+
 The demo is two tenants: the Northgate Learning Trust (a primary and a secondary academy) and
 Quillbrook College (an independent school that is its own trust). They are recognised by their
 slugs, so ``demo load --reset`` deletes exactly them and nothing else.
@@ -18,6 +22,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from chaperone.core.extensions import DemoData, declared
 from chaperone.people.models import (
     Contact,
     Household,
@@ -26,7 +31,6 @@ from chaperone.people.models import (
     StaffMember,
     User,
 )
-from chaperone.protocols.demo import delete_for_demo_tenants, load_for_demo_tenants
 from chaperone.site.demo.generate import (
     DEMO_LA_CODE,
     TRUSTS,
@@ -115,9 +119,11 @@ def _delete_demo() -> None:
         )
     )
     try:
-        delete_for_demo_tenants(
-            [(trust, list(trust.schools.all())) for trust in trusts.prefetch_related("schools")]
-        )
+        tenants = [
+            (trust, list(trust.schools.all())) for trust in trusts.prefetch_related("schools")
+        ]
+        for app_demo in reversed(declared("demo", "DEMO", DemoData)):
+            app_demo.delete(tenants)
         Pupil.objects.filter(school__trust__in=trusts).delete()
         Contact.objects.filter(household__trust__in=trusts).delete()
         Household.objects.filter(trust__in=trusts).delete()
@@ -257,9 +263,11 @@ def demo_load(
         for s in data.staff
         if s.username and any(role in TWO_FACTOR_ROLES for _, role in s.assignments)
     )
-    load_for_demo_tenants(
-        [(trusts[plan.key], [schools[school.key] for school in plan.schools]) for plan in TRUSTS]
-    )
+    tenants = [
+        (trusts[plan.key], [schools[school.key] for school in plan.schools]) for plan in TRUSTS
+    ]
+    for app_demo in declared("demo", "DEMO", DemoData):
+        app_demo.load(tenants)
     return demo_summary()
 
 

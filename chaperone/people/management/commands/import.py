@@ -19,6 +19,7 @@ from chaperone.people.services import (
     people_import,
     people_import_preview,
 )
+from chaperone.tenancy.policies import SYSTEM
 
 SHOWN = 20
 
@@ -48,14 +49,14 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.", returncode=2) from exc
         try:
-            school = import_school_for_urn(actor=None, urn=options["school"])
+            school = import_school_for_urn(actor=SYSTEM, urn=options["school"])
             if options["dry_run"]:
                 preview = people_import_preview(
-                    actor=None, school=school, kind=options["kind"], data=data
+                    actor=SYSTEM, school=school, kind=options["kind"], data=data
                 )
             else:
                 preview = people_import(
-                    actor=None,
+                    actor=SYSTEM,
                     school=school,
                     kind=options["kind"],
                     data=data,

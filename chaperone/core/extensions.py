@@ -1,0 +1,96 @@
+"""Extension points: an app adds itself to the site by declaring, never by editing ``site``.
+
+Each installed app may have any of these modules, found the way the audit registry finds
+``audit_actions.py``:
+
+* ``<app>/nav.py`` with ``NAV``: :class:`NavItem` entries of the main navigation;
+* ``<app>/dashboard.py`` with ``CARDS``: :class:`DashboardCard` entries of the dashboard;
+* ``<app>/demo.py`` with ``DEMO``: a :class:`DemoData`, how the app fills and empties the demo
+  tenants (``chaperone demo``).
+
+``site`` reads them with :func:`declared` and shows them in ``order`` (ties in
+``INSTALLED_APPS`` order). See ``docs/development/adding-an-app.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from chaperone.core.http import ChaperoneRequest
+    from chaperone.tenancy.models import School, Trust
+
+    #: the demo tenants: each trust with its schools
+    DemoTenants = Sequence[tuple[Trust, Sequence[School]]]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    #: shown only to those who may do this in the active school; None: to everyone signed in
+    action: str | None
+    order: int
+    #: view names on which the entry is marked current; "name:" marks a whole URL namespace
+    current: tuple[str, ...] = ()
+
+    def is_current(self, view_name: str) -> bool:
+        return any(
+            view_name.startswith(c) if c.endswith(":") else view_name == c for c in self.current
+        )
+
+
+@dataclass(frozen=True)
+class DashboardCard:
+    """A part of the dashboard: ``template`` is included with ``card`` set to what ``context``
+    returns for the request and the active school (None leaves the card out)."""
+
+    template: str
+    context: Callable[[ChaperoneRequest, School | None], Mapping[str, Any] | None]
+    order: int
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """How an app fills the demo tenants after the people are in (``load``), and removes its
+    rows before the people and schools go (``delete``; apps are emptied in reverse order)."""
+
+    load: Callable[[DemoTenants], None]
+    delete: Callable[[DemoTenants], None]
+
+
+def declared(module: str, attribute: str, kind: type[T]) -> list[T]:
+    """Every ``<app>.<module>.<attribute>`` entry of the installed apps, in app order. A module
+    of that name without the attribute is not an extension (``site.demo`` runs the demo)."""
+    entries = _declared(module, attribute)
+    for entry in entries:
+        if not isinstance(entry, kind):
+            raise ImproperlyConfigured(f"{module}.{attribute} must hold {kind.__name__} entries.")
+    return [entry for entry in entries if isinstance(entry, kind)]
+
+
+@cache
+def _declared(module: str, attribute: str) -> tuple[object, ...]:
+    found: list[object] = []
+    for app_config in apps.get_app_configs():
+        name = f"{app_config.name}.{module}"
+        try:
+            imported = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        value = getattr(imported, attribute, None)
+        if value is None:
+            continue
+        found.extend(value if isinstance(value, list | tuple) else [value])
+    return tuple(found)

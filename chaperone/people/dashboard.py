@@ -1,0 +1,55 @@
+"""The people app's dashboard cards (see :mod:`chaperone.core.extensions`): the code of conduct
+reminder, and the school's (and, for those who may see them, the trust's) pupil and staff
+figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chaperone.core.extensions import DashboardCard
+from chaperone.core.http import ChaperoneRequest
+from chaperone.people.models import StaffMember
+from chaperone.people.selectors import school_counts, school_counts_by_school
+from chaperone.tenancy.models import School
+from chaperone.tenancy.schools import request_schools
+
+
+def conduct_reminder(request: ChaperoneRequest, school: School | None) -> Mapping[str, Any] | None:
+    """Shown until the signed-in staff member confirms they read the code of conduct."""
+    staff_id = request.actor.staff_id
+    unread = (
+        staff_id is not None
+        and StaffMember.objects.filter(
+            pk=staff_id, code_of_conduct_acknowledged_at__isnull=True
+        ).exists()
+    )
+    return {} if unread else None
+
+
+def figures(request: ChaperoneRequest, school: School | None) -> Mapping[str, Any] | None:
+    actor = request.actor
+    if school is None:
+        return None
+    trust_rows = []
+    if actor.trust_id is not None and actor.can_in_trust("trust.view_figures", actor.trust_id):
+        schools = request_schools(request)
+        by_school = school_counts_by_school(actor=actor, schools=schools)
+        trust_rows = [(s, by_school.get(s.id)) for s in schools]
+        counts = by_school.get(school.id)
+    else:
+        counts = school_counts(actor=actor, school=school)
+    if counts is None:
+        return None
+    return {
+        "counts": counts,
+        "trust_rows": trust_rows,
+        "emphasise_safeguarding": actor.can("dashboard.safeguarding_figures", school.id),
+        "show_staff_compliance": actor.can("dashboard.staff_compliance", school.id),
+    }
+
+
+CARDS = [
+    DashboardCard("people/_dashboard_conduct.html", conduct_reminder, order=10),
+    DashboardCard("people/_dashboard_figures.html", figures, order=30),
+]
