@@ -92,6 +92,11 @@ def _own_staff_record(actor: Actor) -> models.Q | None:
 class StaffAssignment(models.Model):
     """A role a staff member holds in one school (or across the trust, for trust roles)."""
 
+    unscoped_because = (
+        "read only through its staff member: the actor builder reads the signed-in person's own, "
+        "and the staff selectors filter it by the schools being shown"
+    )
+
     staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="assignments")
     school = models.ForeignKey(
         School, on_delete=models.CASCADE, null=True, blank=True, related_name="assignments"

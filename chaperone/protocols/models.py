@@ -9,7 +9,7 @@ is never rewritten, nor is a decision record (:class:`~chaperone.core.models.Wri
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import Self, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -20,9 +20,6 @@ from chaperone.people.models import StaffMember
 from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.querysets import ScopedQuerySet
 from chaperone.tenancy.scope import TenantScope
-
-if TYPE_CHECKING:
-    from chaperone.tenancy.policies import Actor
 
 
 class ImmutableVersionError(RewriteRefused):
@@ -50,8 +47,7 @@ class OwnedScopedQuerySet(ScopedQuerySet[M]):
     #: lookup prefix from the model to its :class:`Protocol` ("" for Protocol itself)
     owner_prefix: str = ""
 
-    def for_actor(self, actor: Actor, action: str) -> Self:
-        school_ids = actor.school_ids_for(action)
+    def in_schools(self, school_ids: frozenset[int]) -> Self:
         if not school_ids:
             return self.none()
         return self.filter(_owner_scope(self.owner_prefix, school_ids))
@@ -283,6 +279,8 @@ class ReminderWindow(models.TextChoices):
 
 class ProtocolReviewReminder(models.Model):
     """A review reminder e-mail was sent for one version and window (so it is sent only once)."""
+
+    unscoped_because = "written and read only by the review reminder job, never shown to anyone"
 
     version = models.ForeignKey(
         ProtocolVersion, on_delete=models.PROTECT, related_name="review_reminders"

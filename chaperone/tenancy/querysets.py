@@ -27,13 +27,17 @@ class ScopedQuerySet(models.QuerySet[M]):
     school_path_is_multi: bool = False
 
     def for_actor(self, actor: Actor, action: str) -> Self:
+        """The rows the actor may ``action``: those of the schools where the policy allows it,
+        and those an object rule allows (all of them, for the system actor with the grant)."""
         if actor.is_system:
             return self.all() if actor.can(action) else self.none()
-        scoped = self._in_schools(actor.school_ids_for(action))
+        scoped = self.in_schools(actor.school_ids_for(action))
         extra = object_rules_filter(self.model, actor, action)
         return scoped if extra is None else scoped | self.filter(extra)
 
-    def _in_schools(self, school_ids: frozenset[int]) -> Self:
+    def in_schools(self, school_ids: frozenset[int]) -> Self:
+        """The rows belonging to these schools (override for a path ``school_path`` cannot
+        say)."""
         if not school_ids:
             return self.none()
         if self.school_path_is_multi:
