@@ -8,13 +8,14 @@ that is not here, so the log never fills with free-text actions.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from django.apps import AppConfig
 from django.core.exceptions import ImproperlyConfigured
+
+from chaperone.core.extensions import app_module
 
 ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MODULE_NAME = "audit_actions"
@@ -56,13 +57,10 @@ def register(actions: Mapping[str, str], *, source: str) -> None:
 def collect(app_configs: Iterable[AppConfig]) -> None:
     """Import ``audit_actions`` from every app that has one and register its ``ACTIONS``."""
     for app_config in app_configs:
-        module_name = f"{app_config.name}.{MODULE_NAME}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
+        module = app_module(app_config, MODULE_NAME)
+        if module is None:
+            continue
+        module_name = module.__name__
         actions = getattr(module, "ACTIONS", None)
         if not isinstance(actions, Mapping):
             raise ImproperlyConfigured(f"{module_name} must define a dict named ACTIONS.")

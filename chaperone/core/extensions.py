@@ -18,9 +18,10 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
@@ -78,19 +79,22 @@ def declared(module: str, attribute: str, kind: type[T]) -> list[T]:
     return [entry for entry in entries if isinstance(entry, kind)]
 
 
+def app_module(app_config: AppConfig, module: str) -> ModuleType | None:
+    """``<app>.<module>`` if the app has one (an import error inside it is raised, not hidden)."""
+    name = f"{app_config.name}.{module}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
 @cache
 def _declared(module: str, attribute: str) -> tuple[object, ...]:
     found: list[object] = []
     for app_config in apps.get_app_configs():
-        name = f"{app_config.name}.{module}"
-        try:
-            imported = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        value = getattr(imported, attribute, None)
-        if value is None:
-            continue
-        found.extend(value if isinstance(value, list | tuple) else [value])
+        value = getattr(app_module(app_config, module), attribute, None)
+        if value is not None:
+            found.extend(value if isinstance(value, list | tuple) else [value])
     return tuple(found)
