@@ -99,6 +99,7 @@ URL_CASES: dict[str, Case] = {
     "people:staff_list": Case("collection"),
     "people:staff_detail": Case("object", make=_staff, missing=MISSING_PK),
     "people:code_of_conduct": Case("collection"),
+    "people:flag_changes": Case("collection"),
     "people:import_start": Case("collection"),
     "people:import_preview": Case("object", make=_import_batch, missing=MISSING_BATCH),
     "people:import_confirm": Case(

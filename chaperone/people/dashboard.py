@@ -1,6 +1,6 @@
 """The people app's dashboard cards (see :mod:`chaperone.core.extensions`): the code of conduct
-reminder, and the school's (and, for those who may see them, the trust's) pupil and staff
-figures."""
+reminder, the flag changes waiting for the DSL, and the school's (and, for those who may see
+them, the trust's) pupil and staff figures."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ from typing import Any
 from chaperone.core.extensions import DashboardCard
 from chaperone.core.http import ChaperoneRequest
 from chaperone.people.models import StaffMember
-from chaperone.people.selectors import school_counts, school_counts_by_school
+from chaperone.people.selectors import (
+    pending_flag_change_count,
+    school_counts,
+    school_counts_by_school,
+)
 from chaperone.tenancy.models import School
 from chaperone.tenancy.schools import request_schools
 
@@ -25,6 +29,16 @@ def conduct_reminder(request: ChaperoneRequest, school: School | None) -> Mappin
         ).exists()
     )
     return {} if unread else None
+
+
+def flag_changes_waiting(
+    request: ChaperoneRequest, school: School | None
+) -> Mapping[str, Any] | None:
+    """For the DSL and deputy DSLs: how many flag changes imports asked for wait for them."""
+    if school is None or not request.actor.can("people.confirm_flag_changes", school.id):
+        return None
+    waiting = pending_flag_change_count(actor=request.actor, school=school)
+    return {"waiting": waiting} if waiting else None
 
 
 def figures(request: ChaperoneRequest, school: School | None) -> Mapping[str, Any] | None:
@@ -51,5 +65,6 @@ def figures(request: ChaperoneRequest, school: School | None) -> Mapping[str, An
 
 CARDS = [
     DashboardCard("people/_dashboard_conduct.html", conduct_reminder, order=10),
+    DashboardCard("people/_dashboard_flag_changes.html", flag_changes_waiting, order=20),
     DashboardCard("people/_dashboard_figures.html", figures, order=30),
 ]

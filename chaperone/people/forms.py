@@ -46,3 +46,34 @@ class ImportConfirmForm(forms.Form):
         required=False,
         help_text="Otherwise nothing is imported while any row has a problem.",
     )
+
+
+class FlagDecisionForm(forms.Form):
+    """A DSL's decision on some of the flag changes listed (their ids are the choices)."""
+
+    changes = forms.MultipleChoiceField(
+        label="Changes",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "One of the changes chosen is no longer waiting."},
+    )
+    everything = forms.BooleanField(label="All the changes listed", required=False)
+    decision = forms.ChoiceField(
+        choices=[("confirm", "Confirm"), ("reject", "Reject")],
+        error_messages={"required": "Choose to confirm or to reject the changes."},
+    )
+
+    def __init__(self, *args: object, listed: list[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.listed = listed
+        self.fields["changes"].choices = [(str(pk), str(pk)) for pk in listed]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        chosen = [int(pk) for pk in data.get("changes") or ()]
+        if data.get("everything"):
+            chosen = list(self.listed)
+        if not chosen and "changes" not in self.errors:
+            self.add_error("changes", "Tick the changes to decide, or tick all the changes listed.")
+        data["chosen"] = chosen
+        return data

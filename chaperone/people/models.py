@@ -140,6 +140,15 @@ class Household(models.Model):
     )
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=10, blank=True)
+    origin_school = models.ForeignKey(
+        School,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The school whose import created it: its imports may update the household "
+        "while no pupil is linked to it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -260,3 +269,62 @@ class Pupil(models.Model):
     @property
     def year_label(self) -> str:
         return {-1: "Nursery", 0: "Reception"}.get(self.year_group, f"Year {self.year_group}")
+
+
+class PendingFlagQuerySet(ScopedQuerySet["PendingFlagChange"]):
+    school_path = "school_id"
+
+
+class FlagChangeStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the DSL"
+    CONFIRMED = "confirmed", "Confirmed"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn by a later import"
+
+
+class PupilFlag(models.TextChoices):
+    """The safeguarding flags an import may only ask to change (a DSL confirms)."""
+
+    SOCIAL_CARE_STATUS = "social_care_status", "Social care status"
+    LOOKED_AFTER = "is_looked_after", "Looked after"
+
+
+class PendingFlagChange(models.Model):
+    """A change to a pupil's child protection, child in need or looked-after flag that an import
+    asked for. It takes effect only when a DSL (or deputy DSL) of the school confirms it."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="flag_changes")
+    flag = models.CharField(max_length=30, choices=PupilFlag.choices)
+    #: the stored value when the change was asked for, and the value asked for ("" / "True" ...)
+    old_value = models.CharField(max_length=10, blank=True)
+    new_value = models.CharField(max_length=10, blank=True)
+    status = models.CharField(
+        max_length=10, choices=FlagChangeStatus.choices, default=FlagChangeStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_via = models.CharField(max_length=10, blank=True)
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PendingFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil", "flag"],
+                condition=models.Q(status="pending"),
+                name="%(app_label)s_%(class)s_one_pending_per_flag",
+                violation_error_message="A change to this flag is already waiting.",
+            )
+        ]
+        indexes = [models.Index(fields=["school", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_flag_display()} of pupil {self.pupil_id}"

@@ -10,7 +10,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from chaperone.audit.log import record_read
 from chaperone.people.models import (
     Contact,
+    FlagChangeStatus,
     Household,
+    PendingFlagChange,
     Pupil,
     SocialCareStatus,
     StaffAssignment,
@@ -232,6 +234,48 @@ def staff_with_permission(*, action: str, school: School) -> QuerySet[StaffMembe
     )
     return (
         StaffMember.objects.filter(in_school | in_trust, is_active=True)
+        .distinct()
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def pending_flag_changes(*, actor: Actor, school: School) -> QuerySet[PendingFlagChange]:
+    """Flag changes of ``school`` waiting for a DSL (none for anyone who may not decide them)."""
+    return (
+        PendingFlagChange.objects.for_actor(actor, "people.confirm_flag_changes")
+        .filter(school=school, status=FlagChangeStatus.PENDING)
+        .select_related("pupil", "requested_by")
+        .order_by("requested_at", "pupil__last_name", "pupil__first_name", "id")
+    )
+
+
+def flag_changes_for_deciding(
+    *, actor: Actor, school: School, limit: int
+) -> tuple[list[PendingFlagChange], int]:
+    """The oldest ``limit`` waiting flag changes and how many wait in all; the read is audited
+    (the list names pupils and their safeguarding flags)."""
+    waiting = pending_flag_changes(actor=actor, school=school)
+    shown = list(waiting[:limit])
+    total = len(shown) if len(shown) < limit else waiting.count()
+    record_read(
+        "people.flag_changes_viewed", actor=actor, target=school, details={"listed": len(shown)}
+    )
+    return shown, total
+
+
+def pending_flag_change_count(*, actor: Actor, school: School) -> int:
+    return pending_flag_changes(actor=actor, school=school).count()
+
+
+def flag_confirmers(*, school: School) -> list[StaffMember]:
+    """Active staff whose role at ``school`` lets them decide flag changes (its DSL and deputy
+    DSLs), with an email address: the people told that changes wait."""
+    roles = roles_with("people.confirm_flag_changes") - TRUST_ROLES
+    return list(
+        StaffMember.objects.filter(
+            assignments__school=school, assignments__role__in=sorted(roles), is_active=True
+        )
+        .exclude(email="")
         .distinct()
         .order_by("last_name", "first_name", "id")
     )

@@ -9,6 +9,7 @@ urlpatterns: list = [
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
+    path("flag-changes/", views.flag_changes, name="flag_changes"),
     path("code-of-conduct/", views.code_of_conduct, name="code_of_conduct"),
     path("import/", views_import.import_start, name="import_start"),
     path("import/<uuid:batch>/", views_import.import_preview, name="import_preview"),

@@ -10,10 +10,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chaperone.core.http import ChaperoneRequest
-from chaperone.people import selectors, services
+from chaperone.people import flags, selectors, services
+from chaperone.people.forms import FlagDecisionForm
 from chaperone.tenancy.schools import active_school, school_for
 
 PAGE_SIZE = 50
+#: the flag changes page lists this many at a time (the oldest first)
+FLAG_CHANGES_SHOWN = 500
 
 
 @require_GET
@@ -110,3 +113,37 @@ def code_of_conduct(request: ChaperoneRequest) -> HttpResponse:
         return redirect("people:code_of_conduct")
     staff = selectors.staff_self(actor=actor)
     return render(request, "people/code_of_conduct.html", {"staff": staff})
+
+
+@require_http_methods(["GET", "POST"])
+def flag_changes(request: ChaperoneRequest) -> HttpResponse:
+    """The DSL confirms or rejects the safeguarding flag changes imports asked for."""
+    actor = request.actor
+    school = school_for(request, "people.confirm_flag_changes")
+    shown, total = selectors.flag_changes_for_deciding(
+        actor=actor, school=school, limit=FLAG_CHANGES_SHOWN
+    )
+    form = FlagDecisionForm(request.POST or None, listed=[c.pk for c in shown])
+    if request.method == "POST" and form.is_valid():
+        confirm = form.cleaned_data["decision"] == "confirm"
+        done = services.pupil_flag_changes_decide(
+            actor=actor, school=school, change_ids=form.cleaned_data["chosen"], confirm=confirm
+        )
+        verb = "Confirmed" if confirm else "Rejected"
+        messages.success(request, f"{verb} {len(done)} change{'s' if len(done) != 1 else ''}.")
+        return redirect("people:flag_changes")
+    rows = [
+        {
+            "change": c,
+            "flag": flags.FLAG_LABELS[c.flag],
+            "old": flags.show(c.flag, flags.decode(c.flag, c.old_value)),
+            "new": flags.show(c.flag, flags.decode(c.flag, c.new_value)),
+        }
+        for c in shown
+    ]
+    return render(
+        request,
+        "people/flag_changes.html",
+        {"school": school, "form": form, "rows": rows, "total": total},
+        status=400 if form.errors else 200,
+    )

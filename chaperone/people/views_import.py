@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from chaperone.core.http import ChaperoneRequest
 from chaperone.people.forms import KIND_HINTS, ImportConfirmForm, ImportUploadForm
-from chaperone.people.importers import COLUMNS_BY_KIND, KINDS, FileProblem, ImportPreview
+from chaperone.people.importers import COLUMNS_BY_KIND, KINDS, FileProblem, ImportPreview, reading
 from chaperone.people.services import (
     ImportRejected,
     PreviewOutdated,
@@ -100,6 +100,7 @@ def import_start(request: ChaperoneRequest) -> HttpResponse:
                 school=school,
                 kind=kind,
                 data=data,
+                max_rows=reading.WEB_MAX_ROWS,
             )
         except FileProblem as exc:
             form.add_error("file", exc.message)
@@ -190,6 +191,7 @@ def _fresh_preview(
             school=school,
             kind=entry["kind"],
             data=_stored_upload(batch),
+            max_rows=reading.WEB_MAX_ROWS,
         )
     except FileProblem as exc:  # the stored file was read once already; only if replaced
         raise Http404(exc.message) from exc
@@ -214,6 +216,7 @@ def import_confirm(request: ChaperoneRequest, batch: uuid.UUID) -> HttpResponse:
             data=_stored_upload(batch),
             skip_invalid=bool(form.cleaned_data.get("skip_invalid")),
             expected_fingerprint=entry["fingerprint"],
+            max_rows=reading.WEB_MAX_ROWS,
         )
     except FileProblem as exc:
         raise Http404(exc.message) from exc

@@ -47,6 +47,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "household.view": LEADERS | SAFEGUARDING | PASTORAL | {Role.SCHOOL_ADMIN},
     "staff.view": EVERY_SCHOOL_ROLE,
     "people.import": frozenset({Role.SCHOOL_ADMIN, Role.HEADTEACHER}),
+    # child protection, child in need and looked-after changes an import asked for
+    "people.confirm_flag_changes": SAFEGUARDING,
     "audit.view": frozenset({Role.HEADTEACHER}) | SAFEGUARDING,
     "protocol.view": EVERY_SCHOOL_ROLE,
     "protocol.manage": frozenset({Role.HEADTEACHER}) | SAFEGUARDING,

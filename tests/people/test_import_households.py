@@ -84,7 +84,9 @@ def test_contacts_are_matched_by_email_then_priority_and_may_swap_places(tenant_
 
 
 def test_a_stored_contact_not_in_the_file_is_kept_and_moves_down_if_needed(tenant_a) -> None:
-    household = HouseholdFactory(trust=tenant_a.trust, reference="F001", name="Okafor family")
+    household = HouseholdFactory(
+        trust=tenant_a.trust, reference="F001", name="Okafor family", origin_school=tenant_a.school
+    )
     ContactFactory(
         household=household,
         first_name="Ngozi",
@@ -107,22 +109,14 @@ def test_a_stored_contact_not_in_the_file_is_kept_and_moves_down_if_needed(tenan
 
 
 def test_a_contact_with_a_new_name_in_a_stored_slot_updates_that_slot(tenant_a) -> None:
-    household = HouseholdFactory(trust=tenant_a.trust, reference="F002", name="Smith family")
+    household = HouseholdFactory(
+        trust=tenant_a.trust, reference="F002", name="Smith family", origin_school=tenant_a.school
+    )
     ContactFactory(household=household, first_name="Chris", last_name="Smith", email="", priority=1)
     result = run(tenant_a.school, households_csv())
     [update] = [r for r in result.section("Contacts").updates if r.key == "F002 #1"]
     assert ("forename", "Chris", "Alex") in {(c.field, c.old, c.new) for c in update.changes}
     assert [c.first_name for c in contacts_of(tenant_a.trust, "F002")] == ["Alex"]
-
-
-def test_households_are_shared_with_the_trusts_other_school(tenant_a) -> None:
-    HouseholdFactory(trust=tenant_a.trust, reference="F001", name="Old name")
-    result = run(tenant_a.other_school, households_csv())
-    [update] = result.section("Households").updates
-    assert ("household name", "Old name", "Okafor family") in {
-        (c.field, c.old, c.new) for c in update.changes
-    }
-    assert Household.objects.filter(reference="F001").count() == 1
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from chaperone.audit.models import AuditEvent
 from chaperone.people.actors import actor_for_user
 from chaperone.people.importers import FileProblem
-from chaperone.people.models import Household, Pupil
+from chaperone.people.models import Household, PendingFlagChange, Pupil
 from chaperone.people.services import ImportRejected, people_import, people_import_preview
 from chaperone.tenancy.policies import SYSTEM
 from chaperone.tenancy.roles import Role
@@ -46,20 +46,26 @@ def test_import_creates_pupils_with_their_statuses_and_households(tenant_a) -> N
     assert ada.preferred_name == "Addie"
     assert ada.year_group == 0
     assert ada.has_sen and not ada.has_ehcp
-    assert ada.social_care_status == "cin"
-    assert ada.is_vulnerable, "a child in need is on the vulnerable list"
+    assert ada.social_care_status == "", "the flag waits for the DSL"
+    assert ada.is_vulnerable, "a child in need (even one waiting) is on the vulnerable list"
     assert ada.household_id == chidi.household_id
     assert ada.household.reference == "F001"
     assert ada.household.name == "Okafor family"
 
     jo = Pupil.objects.get(school=school, upn=upn(3))
     assert jo.has_ehcp and not jo.has_sen
-    assert jo.social_care_status == "cp"
+    assert jo.social_care_status == ""
     assert jo.year_group == 8
 
     sam = Pupil.objects.get(school=school, upn=upn(4))
     assert sam.year_group == -1
-    assert sam.is_looked_after and sam.is_vulnerable
+    assert not sam.is_looked_after and sam.is_vulnerable
+    waiting = PendingFlagChange.objects.filter(school=school, status="pending")
+    assert set(waiting.values_list("pupil__upn", "flag", "new_value")) == {
+        (upn(2), "social_care_status", "cin"),
+        (upn(3), "social_care_status", "cp"),
+        (upn(4), "is_looked_after", "yes"),
+    }
     assert sam.household is None
 
 
@@ -197,16 +203,6 @@ def test_pupils_are_matched_by_upn_within_the_school_only(tenant_a) -> None:
     assert Pupil.objects.get(school=tenant_a.other_school, upn=upn(1)).first_name == "Old"
 
 
-def test_siblings_at_two_schools_of_a_trust_share_one_household(tenant_a) -> None:
-    existing = HouseholdFactory(trust=tenant_a.trust, reference="F001", name="Okafor household")
-    older = PupilFactory(school=tenant_a.other_school, household=existing)
-    result = run(tenant_a.school, pupils_csv())
-    assert [r.key for r in result.section("Households").creates] == ["F002"]
-    chidi = Pupil.objects.get(school=tenant_a.school, upn=upn(1))
-    assert chidi.household_id == older.household_id
-    assert Household.objects.get(pk=existing.pk).name == "Okafor household"
-
-
 def test_households_of_another_trust_are_never_linked(tenant_a, tenant_b) -> None:
     theirs = HouseholdFactory(trust=tenant_b.trust, reference="F001")
     run(tenant_a.school, pupils_csv())
@@ -225,13 +221,20 @@ def test_moving_a_pupil_to_another_household_is_an_update(tenant_a) -> None:
     assert Pupil.objects.get(upn=upn(1)).household.reference == "F002"
 
 
-def test_the_import_is_audited_with_counts_and_no_personal_data(tenant_a) -> None:
+def test_the_import_is_audited_with_counts_and_the_flag_changes_asked_for(tenant_a) -> None:
     run(tenant_a.school, pupils_csv())
     event = AuditEvent.objects.get(action="people.pupils_imported")
     assert event.school_id == tenant_a.school.id
     assert event.trust_id == tenant_a.trust.id
     assert event.actor_label == "System"
     assert event.via == "cli"
+    requested = event.details.pop("flag_changes_requested")
+    assert [(c["pupil"], c["flag"], c["from"], c["to"]) for c in requested] == [
+        (f"Addie Okafor ({upn(2)})", "social care status", "None", "Child in need"),
+        (f"Jo Smith ({upn(3)})", "social care status", "None", "Child protection plan"),
+        (f"Sam Brown ({upn(4)})", "looked after", "No", "Yes"),
+    ]
+    assert event.details.pop("flag_changes_withdrawn") == []
     assert event.details == {
         "rows": 4,
         "invalid_rows": 0,
@@ -243,7 +246,7 @@ def test_the_import_is_audited_with_counts_and_no_personal_data(tenant_a) -> Non
         "households_unchanged": 0,
         "skip_invalid": False,
     }
-    assert "Okafor" not in str(event.details)
+    assert "Chidi" not in str(event.details), "pupils are named only for their flag changes"
 
 
 def test_header_spellings_bom_and_cp1252_are_read(tenant_a) -> None:

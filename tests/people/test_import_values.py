@@ -153,7 +153,7 @@ def test_line_numbers_count_physical_lines() -> None:
         b'A,"Two\r\nlines",B,01/01/2016,3\r\n'
         b"C,D,E,01/01/2016,3\r\n"
     )
-    rows = read_rows(data, PUPIL_COLUMNS).rows
+    rows = list(read_rows(data, PUPIL_COLUMNS).rows)
     assert [r.line for r in rows] == [3, 5]
     assert rows[0].values["last_name"] == "Two\r\nlines"
 

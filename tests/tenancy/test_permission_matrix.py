@@ -38,6 +38,7 @@ pupil.view                      y   y   y    y   y   y   y   y   y   y   y   y  
 household.view                  y   y   y    y   -   y   y   y   y   y   y   -   y
 staff.view                      y   y   y    y   y   y   y   y   y   y   y   y   y
 people.import                   y   -   -    -   -   -   -   -   -   -   -   -   y
+people.confirm_flag_changes     -   y   y    -   -   -   -   -   -   -   -   -   -
 audit.view                      y   y   y    -   -   -   -   -   -   -   -   -   -
 protocol.view                   y   y   y    y   y   y   y   y   y   y   y   y   y
 protocol.manage                 y   y   y    -   -   -   -   -   -   -   -   -   -

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chaperone.people.importers.preview import Change, ImportPreview, RowProblem
+from chaperone.people.importers.scope import ImportScope
 from chaperone.tenancy.models import School
 
 #: rows per INSERT / UPDATE statement
@@ -22,7 +23,12 @@ class PlanContext:
     preview: ImportPreview
     #: column key -> header as written in the file
     headers: dict[str, str]
+    scope: ImportScope
     labels: dict[str, str] = field(default_factory=dict)
+    #: the importing staff member (None for the system), named on flag changes they ask for
+    requested_by_id: int | None = None
+    #: whether the importer may see stored safeguarding flags (else the preview hides them)
+    sees_flags: bool = True
 
     def problem(self, line: int, key: str, message: str) -> None:
         header = self.headers.get(key) or self.labels.get(key, key)
@@ -35,8 +41,8 @@ class PlanContext:
 @dataclass
 class Plan:
     preview: ImportPreview
-    #: performs the planned writes; call inside a transaction
-    write: Callable[[], None]
+    #: performs the planned writes (call inside a transaction); returns details for the audit row
+    write: Callable[[], dict[str, Any]]
 
 
 def show(value: Any) -> str:

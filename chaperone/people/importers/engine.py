@@ -14,8 +14,10 @@ from chaperone.people.importers.preview import ImportPreview
 from chaperone.people.importers.pupils import plan_pupils
 from chaperone.people.importers.reading import FileProblem, read_rows
 from chaperone.people.importers.rows import ROW_MODELS, error_messages
+from chaperone.people.importers.scope import ImportScope
 from chaperone.people.importers.staff import plan_staff
 from chaperone.tenancy.models import School
+from chaperone.tenancy.policies import Actor
 
 KINDS: dict[str, str] = {
     "pupils": "Pupils",
@@ -48,17 +50,19 @@ class Prepared:
         return plan
 
 
-def prepare_import(*, kind: str, school: School, data: bytes) -> Prepared:
-    """Read and validate ``data`` (no database access). Raises :class:`FileProblem`."""
+def prepare_import(
+    *, actor: Actor, kind: str, school: School, data: bytes, max_rows: int | None = None
+) -> Prepared:
+    """Read and validate ``data`` row by row (no database access); only the validated rows are
+    kept. Raises :class:`FileProblem` (also for more than ``max_rows`` rows)."""
     if kind not in PLANNERS:
         raise FileProblem(f"Unknown kind of import {kind!r}: use pupils, staff or households.")
     columns = COLUMNS_BY_KIND[kind]
-    source = read_rows(data, columns)
+    source = read_rows(data, columns, max_rows=max_rows)
     preview = ImportPreview(
         kind=kind,
         school_id=school.id,
         school_name=school.name,
-        rows=len(source.rows),
         ignored_headers=source.ignored_headers,
         encoding=source.encoding,
     )
@@ -66,11 +70,15 @@ def prepare_import(*, kind: str, school: School, data: bytes) -> Prepared:
         school=school,
         preview=preview,
         headers=source.headers,
+        scope=ImportScope.for_import(actor, school),
         labels={c.key: c.label for c in columns},
+        requested_by_id=actor.staff_id,
+        sees_flags=actor.is_system or actor.can("people.confirm_flag_changes", school.id),
     )
     model = ROW_MODELS[kind]
     valid: list[tuple[int, Any]] = []
     for row in source.rows:
+        preview.rows += 1
         try:
             valid.append((row.line, model.model_validate(row.values)))
         except ValidationError as exc:

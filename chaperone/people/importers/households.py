@@ -1,6 +1,7 @@
 """Planning a households import: one row per contact, grouped by household reference.
 
-Households are matched by reference within the trust (so siblings at two schools share one).
+Households are matched by reference among those the importer may edit (see
+:mod:`~chaperone.people.importers.scope`); a reference another school's records use is a problem.
 Contacts are matched within their household by email, then by name, then by priority (so a new
 name in a stored contact's place updates that contact). A stored contact the file does not match
 is kept; if the file gives its priority to someone else it moves to the end of the list (shown in
@@ -19,6 +20,7 @@ from chaperone.people.importers.base import BATCH, UPDATE_BATCH, Plan, PlanConte
 from chaperone.people.importers.columns import ADDRESS_PARTS
 from chaperone.people.importers.preview import PlannedRecord, Section
 from chaperone.people.importers.rows import ContactRow
+from chaperone.people.importers.scope import OTHER_SCHOOLS_HOUSEHOLD
 from chaperone.people.models import Channel, Contact, Household
 
 HOUSEHOLD_LABELS = {"name": "household name", "address": "address", "postcode": "postcode"}
@@ -181,15 +183,16 @@ def plan_households(ctx: PlanContext, rows: list[tuple[int, ContactRow]]) -> Pla
 
     stored = {
         h["reference"]: h
-        for h in Household.objects.filter(trust_id=school.trust_id).values(
-            "id", "reference", "name", "address", "postcode"
-        )
+        for h in ctx.scope.households().values("id", "reference", "name", "address", "postcode")
     }
+    refs_in_use = ctx.scope.taken_household_refs()
+    mine = {h["id"] for h in stored.values()}
     stored_contacts: dict[int, list[dict[str, Any]]] = {}
     for c in Contact.objects.filter(household__trust_id=school.trust_id).values(
         "id", "household_id", *CONTACT_FIELDS
     ):
-        stored_contacts.setdefault(c["household_id"], []).append(c)
+        if c["household_id"] in mine:
+            stored_contacts.setdefault(c["household_id"], []).append(c)
 
     new_households: dict[str, Household] = {}
     household_updates: list[Household] = []
@@ -203,6 +206,10 @@ def plan_households(ctx: PlanContext, rows: list[tuple[int, ContactRow]]) -> Pla
         if not group.rows:
             continue
         old_h = stored.get(ref)
+        if old_h is None and ref in refs_in_use:
+            for line, _row in group.rows:
+                ctx.problem(line, "household_ref", OTHER_SCHOOLS_HOUSEHOLD)
+            continue
         first_row = group.rows[0][1]
         want_h = {
             "name": group.household.get("name")
@@ -211,7 +218,9 @@ def plan_households(ctx: PlanContext, rows: list[tuple[int, ContactRow]]) -> Pla
             "postcode": _household_value(group, "postcode", old_h),
         }
         if old_h is None:
-            new_households[ref] = Household(trust_id=school.trust_id, reference=ref, **want_h)
+            new_households[ref] = Household(
+                trust_id=school.trust_id, reference=ref, origin_school_id=school.id, **want_h
+            )
             households.creates.append(PlannedRecord(line=group.line, key=ref, label=want_h["name"]))
         else:
             h_changes = changes_between(old_h, want_h, HOUSEHOLD_LABELS)
@@ -294,7 +303,7 @@ def plan_households(ctx: PlanContext, rows: list[tuple[int, ContactRow]]) -> Pla
                 )
             )
 
-    def write() -> None:
+    def write() -> dict[str, Any]:
         Household.objects.bulk_create(new_households.values(), batch_size=BATCH)
         if household_updates:
             now = timezone.now()
@@ -323,5 +332,6 @@ def plan_households(ctx: PlanContext, rows: list[tuple[int, ContactRow]]) -> Pla
             contact.household_id = ids[ref]
             created.append(contact)
         Contact.objects.bulk_create(created, batch_size=BATCH)
+        return {}
 
     return Plan(preview=ctx.preview, write=write)

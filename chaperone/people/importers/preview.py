@@ -19,11 +19,18 @@ class RowProblem:
         return f"{where}: {self.message}"
 
 
+#: notes on a flag change: it waits for a DSL, or it withdraws one that was waiting
+AWAITING = "needs the DSL's confirmation"
+WITHDRAWN = "withdraws the change waiting for the DSL's confirmation"
+
+
 @dataclass(frozen=True)
 class Change:
     field: str
     old: str
     new: str
+    #: set when the change does not take effect on import (a DSL must confirm it)
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,17 @@ class Section:
     @property
     def total(self) -> int:
         return len(self.creates) + len(self.updates) + self.unchanged
+
+    @property
+    def waiting_changes(self) -> int:
+        """Changes listed that do not take effect on import (a DSL confirms them)."""
+        return sum(
+            1 for r in (*self.creates, *self.updates) for c in r.changes if c.note == AWAITING
+        )
+
+    @property
+    def creates_have_changes(self) -> bool:
+        return any(r.changes for r in self.creates)
 
 
 @dataclass
@@ -100,7 +118,7 @@ class ImportPreview:
         for s in self.sections:
             digest.update(f"§{s.name}".encode())
             for r in s.creates:
-                digest.update(f"+{r.key}".encode())
+                digest.update(f"+{r.key}{r.changes!r}".encode())
             for r in s.updates:
                 digest.update(f"~{r.key}{r.changes!r}".encode())
         for p in self.problems:
@@ -118,4 +136,10 @@ class ImportPreview:
             if s.not_in_file:
                 text += f" ({s.not_in_file} already stored but not in the file, left as they are)"
             lines.append(text)
+            if waiting := s.waiting_changes:
+                lines.append(
+                    f"{s.name}: {waiting} change{'s' if waiting != 1 else ''} to child protection, "
+                    "child in need or looked-after flags, which take effect only when the DSL "
+                    "confirms them"
+                )
         return lines

@@ -1,4 +1,10 @@
-"""Planning a pupils import: match by UPN within the school, diff in memory, write in bulk."""
+"""Planning a pupils import: match by UPN within the school, diff in memory, write in bulk.
+
+Child protection, child in need and looked-after flags are never changed by an import: a change
+the file asks for is stored as a :class:`~chaperone.people.models.PendingFlagChange` that a DSL
+confirms or rejects (a blank cell asks to clear the flag, so it waits too). A later file that
+agrees with the stored flag withdraws the waiting change.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,25 @@ from typing import Any
 
 from django.utils import timezone
 
+from chaperone.people import flags
 from chaperone.people.importers.base import BATCH, UPDATE_BATCH, Plan, PlanContext, changes_between
-from chaperone.people.importers.preview import PlannedRecord, Section
+from chaperone.people.importers.preview import (
+    AWAITING,
+    WITHDRAWN,
+    Change,
+    PlannedRecord,
+    Section,
+)
 from chaperone.people.importers.rows import PupilRow
-from chaperone.people.models import Household, Pupil, SocialCareStatus
+from chaperone.people.importers.scope import OTHER_SCHOOLS_HOUSEHOLD
+from chaperone.people.models import (
+    FlagChangeStatus,
+    Household,
+    PendingFlagChange,
+    Pupil,
+    PupilFlag,
+    SocialCareStatus,
+)
 
 FIELDS = (
     "first_name",
@@ -57,8 +78,12 @@ def _status(value: Any) -> str:
 SHOWN = {"year_group": _year, "social_care_status": _status}
 
 
+HIDDEN = "(not shown)"
+
+
 def wanted_fields(row: PupilRow, old: dict[str, Any] | None) -> dict[str, Any]:
-    """The stored fields this row asks for; a column the file lacks keeps the stored value."""
+    """The stored fields this row asks for; a column the file lacks keeps the stored value.
+    The flags in it are only asked for: see :func:`plan_pupils`."""
 
     def keep(name: str) -> Any:
         return old[name] if old is not None else DEFAULTS[name]
@@ -88,9 +113,113 @@ def wanted_fields(row: PupilRow, old: dict[str, Any] | None) -> dict[str, Any]:
     want["social_care_status"] = status
     want["is_looked_after"] = keep("is_looked_after") if row.lac is None else row.lac
     flagged = keep("is_vulnerable") if row.vulnerable is None else row.vulnerable
-    # A child in need, on a protection plan or looked after is always on the vulnerable list.
-    want["is_vulnerable"] = bool(flagged or status or want["is_looked_after"])
+    # A child in need, on a protection plan or looked after (as stored, or as the file asks) is
+    # always on the vulnerable list.
+    held = keep("social_care_status") or keep("is_looked_after")
+    want["is_vulnerable"] = bool(flagged or status or want["is_looked_after"] or held)
     return want
+
+
+def _speaks_of(row: PupilRow, flag: str) -> bool:
+    """Whether the file has a column for ``flag`` (else the stored flag is left alone)."""
+    if flag == PupilFlag.LOOKED_AFTER:
+        return row.lac is not None
+    return not (row.social_care is None and row.cin is None and row.cp is None)
+
+
+class _FlagPlan:
+    """The flag changes an import asks for, and the waiting ones it withdraws."""
+
+    def __init__(self, ctx: PlanContext) -> None:
+        self.ctx = ctx
+        self.waiting: dict[tuple[int, str], tuple[int, str]] = {
+            (pupil_id, flag): (pk, new)
+            for pk, pupil_id, flag, new in PendingFlagChange.objects.filter(
+                school=ctx.school, status=FlagChangeStatus.PENDING
+            ).values_list("id", "pupil_id", "flag", "new_value")
+        }
+        #: (pupil, flag, stored value, value asked for)
+        self.requests: list[tuple[Pupil, str, Any, Any]] = []
+        self.withdrawn: list[tuple[Pupil, str, int]] = []
+
+    def _shown(self, flag: str, value: Any) -> str:
+        return flags.show(flag, value) if self.ctx.sees_flags else HIDDEN
+
+    def plan(
+        self, row: PupilRow, pupil: Pupil, old: dict[str, Any] | None, want: dict[str, Any]
+    ) -> tuple[Change, ...]:
+        """Move the flags out of ``want`` (which then keeps the stored ones); return the changes
+        to list in the preview."""
+        out: list[Change] = []
+        for flag in PupilFlag.values:
+            asked = want[flag]
+            stored = old[flag] if old is not None else flags.UNFLAGGED[flag]
+            want[flag] = stored
+            if not _speaks_of(row, flag):
+                continue
+            label = flags.FLAG_LABELS[flag]
+            waiting = self.waiting.get((pupil.pk, flag)) if old is not None else None
+            if asked != stored:
+                if waiting is not None and waiting[1] == flags.encode(flag, asked):
+                    continue  # the same change is already waiting
+                if waiting is not None:
+                    self.withdrawn.append((pupil, flag, waiting[0]))
+                self.requests.append((pupil, flag, stored, asked))
+                out.append(
+                    Change(label, self._shown(flag, stored), flags.show(flag, asked), AWAITING)
+                )
+            elif waiting is not None:
+                self.withdrawn.append((pupil, flag, waiting[0]))
+                before = flags.decode(flag, waiting[1])
+                out.append(
+                    Change(label, self._shown(flag, before), flags.show(flag, asked), WITHDRAWN)
+                )
+        return tuple(out)
+
+    def write(self) -> dict[str, Any]:
+        now = timezone.now()
+        ids = [pk for _p, _f, pk in self.withdrawn]
+        for start in range(0, len(ids), BATCH):
+            PendingFlagChange.objects.filter(pk__in=ids[start : start + BATCH]).update(
+                status=FlagChangeStatus.WITHDRAWN, decided_at=now
+            )
+        via = "import"
+        PendingFlagChange.objects.bulk_create(
+            [
+                PendingFlagChange(
+                    school_id=self.ctx.school.id,
+                    pupil_id=pupil.pk,
+                    flag=flag,
+                    old_value=flags.encode(flag, stored),
+                    new_value=flags.encode(flag, asked),
+                    requested_by_id=self.ctx.requested_by_id,
+                    requested_via=via,
+                    requested_at=now,
+                )
+                for pupil, flag, stored, asked in self.requests
+            ],
+            batch_size=BATCH,
+        )
+        return {
+            "flag_changes_requested": [
+                {
+                    "pupil_id": pupil.pk,
+                    "pupil": flags.pupil_named(pupil),
+                    "flag": flags.FLAG_LABELS[flag],
+                    "from": flags.show(flag, stored),
+                    "to": flags.show(flag, asked),
+                }
+                for pupil, flag, stored, asked in self.requests
+            ],
+            "flag_changes_withdrawn": [
+                {
+                    "pupil_id": pupil.pk,
+                    "pupil": flags.pupil_named(pupil),
+                    "flag": flags.FLAG_LABELS[flag],
+                }
+                for pupil, flag, _pk in self.withdrawn
+            ],
+        }
 
 
 def plan_pupils(ctx: PlanContext, rows: list[tuple[int, PupilRow]]) -> Plan:
@@ -103,53 +232,67 @@ def plan_pupils(ctx: PlanContext, rows: list[tuple[int, PupilRow]]) -> Plan:
         r["upn"]: r
         for r in Pupil.objects.filter(school=school).values("id", "upn", "household_id", *FIELDS)
     }
-    household_ids: dict[str, int] = dict(
-        Household.objects.filter(trust_id=school.trust_id).values_list("reference", "id")
-    )
+    household_ids: dict[str, int] = dict(ctx.scope.households().values_list("reference", "id"))
+    taken = ctx.scope.taken_household_refs()
     ref_of = {pk: ref for ref, pk in household_ids.items()}
     new_households: dict[str, Household] = {}
     creates: list[tuple[Pupil, str | None]] = []
     updates: list[tuple[Pupil, str | None]] = []
     changed_fields: set[str] = set()
     first_line: dict[str, int] = {}
+    flag_plan = _FlagPlan(ctx)
 
     for line, row in rows:
         if (seen := first_line.setdefault(row.upn, line)) != line:
             ctx.problem(line, "upn", f"This UPN is already on line {seen} of the file.")
             continue
-        old = existing.get(row.upn)
-        want = wanted_fields(row, old)
         ref = row.household_ref or None
         if ref and ref not in household_ids and ref not in new_households:
+            if ref in taken:
+                ctx.problem(line, "household_ref", OTHER_SCHOOLS_HOUSEHOLD)
+                continue
             name = f"{row.last_name} family"
-            new_households[ref] = Household(trust_id=school.trust_id, reference=ref, name=name)
+            new_households[ref] = Household(
+                trust_id=school.trust_id, reference=ref, name=name, origin_school_id=school.id
+            )
             households.creates.append(PlannedRecord(line=line, key=ref, label=name))
+        old = existing.get(row.upn)
+        want = wanted_fields(row, old)
         label = f"{want['preferred_name'] or want['first_name']} {want['last_name']}"
         if old is None:
             pupil = Pupil(
-                school_id=school.id, upn=row.upn, household_id=household_ids.get(ref or ""), **want
+                school_id=school.id, upn=row.upn, household_id=household_ids.get(ref or "")
             )
+            flag_changes = flag_plan.plan(row, pupil, None, want)
+            for name, value in want.items():
+                setattr(pupil, name, value)
             creates.append((pupil, ref))
-            pupils.creates.append(PlannedRecord(line=line, key=row.upn, label=label))
+            pupils.creates.append(
+                PlannedRecord(line=line, key=row.upn, label=label, changes=flag_changes)
+            )
             continue
+        pupil = Pupil(
+            id=old["id"], school_id=school.id, upn=row.upn, household_id=old["household_id"]
+        )
+        flag_changes = flag_plan.plan(row, pupil, old, want)
+        for name, value in want.items():
+            setattr(pupil, name, value)
         old_ref = ref_of.get(old["household_id"]) if old["household_id"] else None
         changes = changes_between(old, want, LABELS, SHOWN)
         if ref and ref != old_ref:
             changes += changes_between({"household": old_ref}, {"household": ref}, LABELS)
+        changes += flag_changes
         if not changes:
             pupils.unchanged += 1
             continue
         changed_fields.update(k for k in want if want[k] != old[k])
         if ref and ref != old_ref:
             changed_fields.add("household_id")
-        pupil = Pupil(
-            id=old["id"], school_id=school.id, upn=row.upn, household_id=old["household_id"], **want
-        )
         updates.append((pupil, ref if ref and ref != old_ref else None))
         pupils.updates.append(PlannedRecord(line=line, key=row.upn, label=label, changes=changes))
     pupils.not_in_file = len(set(existing) - set(first_line))
 
-    def write() -> None:
+    def write() -> dict[str, Any]:
         if new_households:
             Household.objects.bulk_create(new_households.values(), batch_size=BATCH)
             household_ids.update({ref: h.pk for ref, h in new_households.items()})
@@ -157,7 +300,7 @@ def plan_pupils(ctx: PlanContext, rows: list[tuple[int, PupilRow]]) -> Plan:
             if ref:
                 pupil.household_id = household_ids[ref]
         Pupil.objects.bulk_create([p for p, _ in creates], batch_size=BATCH)
-        if updates:
+        if changed_fields:
             now = timezone.now()
             for pupil, ref in updates:
                 pupil.updated_at = now
@@ -168,5 +311,6 @@ def plan_pupils(ctx: PlanContext, rows: list[tuple[int, PupilRow]]) -> Plan:
                 sorted(changed_fields | {"updated_at"}),
                 batch_size=UPDATE_BATCH,
             )
+        return flag_plan.write()
 
     return Plan(preview=ctx.preview, write=write)

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any, AnyStr
 
 from chaperone.people.importers.columns import Column, squash
 
 #: A larger upload is refused before it is parsed (30,000 pupils is about 5 MB).
 MAX_BYTES = 50 * 1024 * 1024
 TOO_LARGE = f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB."
+#: A file with more data rows is refused as soon as the row after the last allowed one is read,
+#: so memory and time stop growing with the file (the largest schools have about 4,000 pupils).
+MAX_ROWS = 100_000
+#: The limit in the browser, where the file is read, checked and written while the person waits
+#: (each step must end well inside the web worker's timeout; see docs/imports.md for timings).
+#: Larger files go through ``chaperone import`` on the server.
+WEB_MAX_ROWS = 20_000
 
 _NOT_TEXT = {
     b"PK\x03\x04": "This is an Excel workbook (.xlsx), not a CSV file. "
@@ -39,9 +47,22 @@ class SourceRow:
     values: dict[str, str]
 
 
+def too_many_rows(limit: int) -> FileProblem:
+    where = (
+        "in the browser (whoever runs the server can import larger files with 'chaperone import')"
+        if limit < MAX_ROWS
+        else "in one import"
+    )
+    return FileProblem(
+        f"The file has more than {limit:,} data rows, the most a file may hold {where}. Split "
+        f"it into files of at most {limit:,} rows and import them one after another."
+    )
+
+
 @dataclass
 class SourceFile:
-    rows: list[SourceRow]
+    #: read lazily, once: a CSV error or too many rows raises FileProblem while iterating
+    rows: Iterator[SourceRow]
     #: field key -> the header as it is written in the file
     headers: dict[str, str]
     ignored_headers: list[str] = field(default_factory=list)
@@ -55,11 +76,12 @@ def decode(data: bytes) -> tuple[str, str]:
             raise FileProblem(message)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), "utf-16"
+            text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise FileProblem("The file could not be read as text.") from exc
-    if b"\x00" in data[:4096]:
-        raise FileProblem("This does not look like a CSV file: it holds binary data.")
+        _refuse_nul(text, "\x00", "\n")
+        return text, "utf-16"
+    _refuse_nul(data, b"\x00", b"\n")
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -70,6 +92,18 @@ def decode(data: bytes) -> tuple[str, str]:
         raise FileProblem(
             "The file's characters could not be read. Save it as 'CSV UTF-8' and try again."
         ) from exc
+
+
+def _refuse_nul(data: AnyStr, nul: AnyStr, newline: AnyStr) -> None:
+    """A NUL anywhere in the file: no spreadsheet writes one into a CSV, and no database column
+    can store one."""
+    at = data.find(nul)
+    if at >= 0:
+        line = data.count(newline, 0, at) + 1
+        raise FileProblem(
+            f"This does not look like a CSV file: it holds binary data (a NUL character on line "
+            f"{line}). Save it from your MIS or spreadsheet as 'CSV UTF-8' and upload that."
+        )
 
 
 def _delimiter(first_line: str) -> str:
@@ -113,7 +147,9 @@ def map_headers(
     return indexes, written, ignored
 
 
-def read_rows(data: bytes, columns: Sequence[Column]) -> SourceFile:
+def read_rows(data: bytes, columns: Sequence[Column], *, max_rows: int | None = None) -> SourceFile:
+    """The header mapping now; the rows lazily, refusing the file at row ``max_rows + 1`` (at
+    most :data:`MAX_ROWS`)."""
     if len(data) > MAX_BYTES:
         raise FileProblem(TOO_LARGE)
     if not data.strip():
@@ -132,19 +168,31 @@ def read_rows(data: bytes, columns: Sequence[Column]) -> SourceFile:
     except csv.Error as exc:
         raise FileProblem(f"This does not look like a CSV file: {exc}.") from exc
     indexes, written, ignored = map_headers(headers, columns)
-    rows: list[SourceRow] = []
-    items = list(indexes.items())
+    return SourceFile(
+        rows=_records(reader, list(indexes.items()), min(max_rows or MAX_ROWS, MAX_ROWS)),
+        headers=written,
+        ignored_headers=ignored,
+        encoding=encoding,
+    )
+
+
+def _records(reader: Any, items: list[tuple[str, int]], limit: int) -> Iterator[SourceRow]:
+    """The data rows one at a time, numbered by their first CSV line; blank rows are skipped."""
     line = reader.line_num
+    count = 0
     try:
         for record in reader:
             start, line = line + 1, reader.line_num
             if not any(cell.strip() for cell in record):
                 continue
+            count += 1
+            if count > limit:
+                raise too_many_rows(limit)
             width = len(record)
-            values = {k: (record[i].strip() if i < width else "") for k, i in items}
-            rows.append(SourceRow(line=start, values=values))
+            yield SourceRow(
+                line=start, values={k: (record[i].strip() if i < width else "") for k, i in items}
+            )
     except csv.Error as exc:
         raise FileProblem(f"Line {line + 1} could not be read as CSV: {exc}.") from exc
-    if not rows:
+    if not count:
         raise FileProblem("The file has a header row but no data rows.")
-    return SourceFile(rows=rows, headers=written, ignored_headers=ignored, encoding=encoding)

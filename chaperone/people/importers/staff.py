@@ -1,4 +1,5 @@
-"""Planning a staff import: match by staff ID within the trust; roles at this school are added.
+"""Planning a staff import: match by staff ID among the staff the importer may edit (see
+:mod:`~chaperone.people.importers.scope`); roles at this school are added.
 
 An import never creates logins and never removes a role: a DSL or headteacher role recorded in
 Chaperone must not vanish because the MIS does not know about it. Roles are removed in the app.
@@ -13,6 +14,7 @@ from django.utils import timezone
 from chaperone.people.importers.base import BATCH, UPDATE_BATCH, Plan, PlanContext, changes_between
 from chaperone.people.importers.preview import Change, PlannedRecord, Section
 from chaperone.people.importers.rows import StaffRow
+from chaperone.people.importers.scope import OTHER_SCHOOLS_STAFF
 from chaperone.people.models import StaffAssignment, StaffMember
 from chaperone.tenancy.roles import Role
 
@@ -37,12 +39,8 @@ def plan_staff(ctx: PlanContext, rows: list[tuple[int, StaffRow]]) -> Plan:
     section = Section("Staff")
     ctx.preview.sections.append(section)
 
-    existing = {
-        r["staff_ref"]: r
-        for r in StaffMember.objects.filter(trust_id=school.trust_id).values(
-            "id", "staff_ref", *FIELDS
-        )
-    }
+    existing = {r["staff_ref"]: r for r in ctx.scope.staff().values("id", "staff_ref", *FIELDS)}
+    taken = ctx.scope.taken_staff_refs()
     roles_here: dict[int, set[str]] = {}
     for staff_id, role in StaffAssignment.objects.filter(school=school).values_list(
         "staff_id", "role"
@@ -60,6 +58,9 @@ def plan_staff(ctx: PlanContext, rows: list[tuple[int, StaffRow]]) -> Plan:
             ctx.problem(line, "staff_ref", f"This staff ID is already on line {seen} of the file.")
             continue
         old = existing.get(row.staff_ref)
+        if old is None and row.staff_ref in taken:
+            ctx.problem(line, "staff_ref", OTHER_SCHOOLS_STAFF)
+            continue
         held = roles_here.get(old["id"], set()) if old else set()
         given = set(row.roles or ())
         if not held and not given:
@@ -107,7 +108,7 @@ def plan_staff(ctx: PlanContext, rows: list[tuple[int, StaffRow]]) -> Plan:
         1 for ref, r in existing.items() if ref not in first_line and r["id"] in roles_here
     )
 
-    def write() -> None:
+    def write() -> dict[str, Any]:
         StaffMember.objects.bulk_create([m for m, _ in creates], batch_size=BATCH)
         assignments = list(new_roles)
         for member, roles in creates:
@@ -123,5 +124,6 @@ def plan_staff(ctx: PlanContext, rows: list[tuple[int, StaffRow]]) -> Plan:
             StaffMember.objects.bulk_update(
                 updates, sorted(changed_fields | {"updated_at"}), batch_size=UPDATE_BATCH
             )
+        return {}
 
     return Plan(preview=ctx.preview, write=write)

@@ -102,7 +102,8 @@ class Command(BaseCommand):
                             f"  {verb} {section.name.lower()} {record.key} {record.label} ({where})"
                         )
                         for change in record.changes:
-                            out.write(f"      {change.field}: {change.old} -> {change.new}")
+                            note = f" ({change.note})" if change.note else ""
+                            out.write(f"      {change.field}: {change.old} -> {change.new}{note}")
                     if limit is not None and len(records) > limit:
                         out.write(
                             f"  ... and {len(records) - limit} more to {verb} "
