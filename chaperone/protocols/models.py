@@ -303,6 +303,10 @@ class ProtocolReviewReminder(models.Model):
         return f"{self.version} · {self.get_window_display()}"
 
 
+class OutOfStepQuerySet(ScopedQuerySet["OverlayOutOfStep"]):
+    school_path = "school_id"
+
+
 class OverlayOutOfStep(models.Model):
     """A trust version left a school's additions unable to apply in full.
 
@@ -328,6 +332,8 @@ class OverlayOutOfStep(models.Model):
     )
     confirmed_by_name = models.CharField(max_length=200, blank=True)
 
+    objects = OutOfStepQuerySet.as_manager()
+
     class Meta:
         ordering = ["-marked_at", "-id"]
         constraints = [
@@ -345,6 +351,10 @@ class OverlayOutOfStep(models.Model):
 class ReminderKind(models.TextChoices):
     IN_FORCE = "in_force", "The version came into force"
     REQUESTED = "requested", "Sent on request"
+
+
+class AcknowledgementReminderQuerySet(ScopedQuerySet["AcknowledgementReminder"]):
+    school_path = "school_id"
 
 
 class AcknowledgementReminder(models.Model):
@@ -369,6 +379,8 @@ class AcknowledgementReminder(models.Model):
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     recipient_staff_ids = models.JSONField(default=list)
+
+    objects = AcknowledgementReminderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -71,8 +71,8 @@ def test_protocol_pages_do_not_query_per_member_of_staff_or_version(
 
 def test_trust_upload_preview_does_not_query_per_school(tenant_a, overlay) -> None:  # type: ignore[no-untyped-def]
     from chaperone.protocols.demo import primary_overlay_source
-    from chaperone.tenancy.policies import SYSTEM
     from chaperone.protocols.uploads import protocol_upload_check
+    from chaperone.tenancy.policies import SYSTEM
     from tests.factories import SchoolFactory
 
     text = bump(template_source("npat-one-to-one"), "2026.2")
