@@ -118,6 +118,8 @@ URL_CASES: dict[str, Case] = {
     "protocols:upload": Case("collection"),
     "protocols:acknowledge": Case("action", method="post"),
     "protocols:acknowledgements": Case("collection"),
+    "protocols:remind": Case("action", method="post"),
+    "protocols:confirm_additions": Case("action", method="post"),
     "protocols:try": Case("collection"),
     "protocols:try_result": Case("action", method="post"),
     "protocols:template_list": Case("collection"),

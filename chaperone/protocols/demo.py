@@ -1,7 +1,10 @@
 """Demo protocols: a trust's one-to-one guidance, a primary school's tighter additions, and an
 independent school's own protocol, stored through the same upload service as the web form.
 
-Called from the demo loader (``chaperone demo``), never at import time.
+The demo's organisations are fictional, so their protocols are too: ``demo_protocols/`` holds
+the shipped templates' rules under the demo trust's and school's own names and words (the
+templates themselves keep their sources' names). Called from the demo loader (``chaperone demo``),
+never at import time.
 """
 
 from __future__ import annotations
@@ -15,19 +18,24 @@ from django.utils.text import slugify
 
 from chaperone.core.extensions import DemoData
 from chaperone.people.models import StaffMember
+from chaperone.protocols.effective import effective_protocol_for_school, today_at
 from chaperone.protocols.models import (
+    AcknowledgementReminder,
+    OverlayOutOfStep,
     Protocol,
     ProtocolAcknowledgement,
     ProtocolDecision,
     ProtocolReviewReminder,
     ProtocolVersion,
 )
-from chaperone.protocols.services import effective_protocol_for_school, protocol_version_upload
+from chaperone.protocols.uploads import protocol_version_upload
 from chaperone.tenancy.models import Phase, School, Trust
 from chaperone.tenancy.policies import SYSTEM
 
 TRUST_TEMPLATE = "npat-one-to-one"
-INDEPENDENT_TEMPLATE = "habs-monmouth"
+#: the demo trust's protocol (derived from TRUST_TEMPLATE) and the independent school's
+DEMO_TRUST_PROTOCOL = "northgate-one-to-one"
+DEMO_INDEPENDENT_PROTOCOL = "quillbrook-remote-sessions"
 
 
 def template_source(template_id: str) -> str:
@@ -35,6 +43,15 @@ def template_source(template_id: str) -> str:
     return (
         resources.files("chaperone.rules.templates")
         .joinpath(f"{template_id}.toml")
+        .read_text("utf-8")
+    )
+
+
+def demo_protocol_source(protocol_id: str) -> str:
+    """One of the demo's own protocols (``demo_protocols/<id>.toml``)."""
+    return (
+        resources.files("chaperone.protocols.demo_protocols")
+        .joinpath(f"{protocol_id}.toml")
         .read_text("utf-8")
     )
 
@@ -143,35 +160,38 @@ def load_demo_protocols(
 ) -> list[ProtocolVersion]:
     """Store the demo protocols and return the versions created.
 
-    * ``trust`` (a multi-school trust) follows ``npat-one-to-one``;
+    * ``trust`` (a multi-school trust) follows ``northgate-one-to-one``;
     * ``primary_school`` (one of its schools) adds a tightening overlay;
-    * ``independent_trust`` (a standalone school) follows ``habs-monmouth``.
+    * ``independent_trust`` (a standalone school) follows ``quillbrook-remote-sessions``.
     """
     if primary_school.trust_id != trust.pk:
         raise ValueError("The primary school must belong to the trust.")
+    independent_school = independent_trust.schools.order_by("id").first()
+    if independent_school is None:
+        raise ValueError("The independent trust needs its school.")
     return [
         protocol_version_upload(
             actor=SYSTEM,
-            owner_trust=trust,
-            source_text=template_source(TRUST_TEMPLATE),
+            school=primary_school,
+            source_text=demo_protocol_source(DEMO_TRUST_PROTOCOL),
         ),
         protocol_version_upload(
             actor=SYSTEM,
-            owner_school=primary_school,
-            source_text=primary_overlay_source(primary_school),
+            school=primary_school,
+            source_text=primary_overlay_source(primary_school, extends=DEMO_TRUST_PROTOCOL),
         ),
         protocol_version_upload(
             actor=SYSTEM,
-            owner_trust=independent_trust,
-            source_text=template_source(INDEPENDENT_TEMPLATE),
+            school=independent_school,
+            source_text=demo_protocol_source(DEMO_INDEPENDENT_PROTOCOL),
         ),
     ]
 
 
 def load_for_demo_tenants(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
     """The demo hook's shape (``[(trust, [school, ...]), ...]``): the multi-school trust gets
-    ``npat-one-to-one`` and its (first) primary school the tightening additions; a standalone
-    trust gets ``habs-monmouth``."""
+    its one-to-one protocol and its (first) primary school the tightening additions; a standalone
+    trust gets the independent school's protocol."""
     groups = list(trust_and_schools)
     trust = next((t for t, _ in groups if not t.is_standalone), None)
     independent = next((t for t, _ in groups if t.is_standalone), None)
@@ -189,7 +209,7 @@ def _seed_acknowledgements(school: School) -> None:
     """Most staff without a demo login have read the protocol in force (four in five, in a
     fixed order), so the head's "who has read it" page has both lists. Demo logins are left to
     acknowledge it themselves."""
-    effective = effective_protocol_for_school(school)
+    effective = effective_protocol_for_school(school, on=today_at(school))
     if effective is None:
         return
     staff = list(
@@ -223,6 +243,8 @@ def delete_for_demo_tenants(trust_and_schools: Sequence[tuple[Trust, Sequence[Sc
     ProtocolDecision.objects.filter(school_id__in=school_ids).delete()
     ProtocolAcknowledgement.objects.filter(version__in=versions).delete()
     ProtocolReviewReminder.objects.filter(version__in=versions).delete()
+    AcknowledgementReminder.objects.filter(version__in=versions).delete()
+    OverlayOutOfStep.objects.filter(school_id__in=school_ids).delete()
     versions.filter(base_version__isnull=False).delete()
     versions.delete()
     protocols.delete()

@@ -50,6 +50,15 @@ class ShownDocument:
     document: rules.Document
     sections: tuple[ShownSection, ...]
     marks_origin: bool
+    #: reference matter kept out of the body (the finding codes the API and CLI report)
+    appendix: tuple[ShownSection, ...] = ()
+
+    @property
+    def marks_school(self) -> bool:
+        """Whether any item is marked as the school's (so the legend needs those marks)."""
+        return any(
+            item.origin in ("school", "tightened") for s in self.sections for item in s.items
+        )
 
     @property
     def effective_date(self) -> date:
@@ -78,15 +87,26 @@ def show_document(
     'tightened'), every item that states a rule carries its origin."""
     document = rules.build_document(protocol, audience)
     by_text: dict[tuple[str | None, str], str] = {(r.code, r.text): r.id for r in protocol.rules}
-    sections = []
+    sections: list[ShownSection] = []
+    appendix: list[ShownSection] = []
     for section in document.sections:
         items = []
         for item in section.items:
             rule_id = by_text.get((item.code, item.text))
             mark = origin(rule_id) if (origin and rule_id) else None
             items.append(ShownItem(item.text, item.detail, item.label, item.code, mark))
-        sections.append(ShownSection(section.heading, section.intro, tuple(items)))
-    return ShownDocument(document, tuple(sections), marks_origin=origin is not None)
+        shown = ShownSection(section.heading, section.intro, tuple(items))
+        (appendix if _lists_codes(section) else sections).append(shown)
+    return ShownDocument(
+        document, tuple(sections), marks_origin=origin is not None, appendix=tuple(appendix)
+    )
+
+
+def _lists_codes(section: rules.document.Section) -> bool:
+    """A section that only explains finding codes ("CODE: meaning"): reference, not guidance."""
+    return bool(section.items) and all(
+        item.code is not None and item.text.startswith(f"{item.code}:") for item in section.items
+    )
 
 
 def pdf_filename(document: rules.Document) -> str:

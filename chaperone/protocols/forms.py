@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.http import QueryDict
 
-from chaperone.protocols.services import MAX_SOURCE_CHARS
+from chaperone.protocols.uploads import MAX_SOURCE_CHARS
 
 MAX_UPLOAD_BYTES = MAX_SOURCE_CHARS * 2
 
@@ -50,7 +50,10 @@ class UploadForm(forms.Form):
                 return data
             data["source_text"] = text
             self.keep_text(text)
-        if not (data.get("source_text") or "").strip():
+        # Browsers send line breaks as CRLF (and a checked text comes back through the preview),
+        # so the text is stored with plain LF line breaks whichever way it came.
+        data["source_text"] = (data.get("source_text") or "").replace("\r\n", "\n")
+        if not data["source_text"].strip():
             self.add_error("source_text", "Paste the protocol or choose a file.")
         return data
 

@@ -301,3 +301,97 @@ class ProtocolReviewReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} · {self.get_window_display()}"
+
+
+class OutOfStepQuerySet(ScopedQuerySet["OverlayOutOfStep"]):
+    school_path = "school_id"
+
+
+class OverlayOutOfStep(models.Model):
+    """A trust version left a school's additions unable to apply in full.
+
+    Written when the trust version is stored, one row per school concerned. Until the school
+    confirms (keeping the additions that still fit) or uploads new additions, its contacts are
+    judged under its last complete protocol and the trust's version together.
+    """
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    trust_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="+")
+    school_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="+")
+    problems = models.JSONField(default=list)
+    marked_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+    recipient_staff_ids = models.JSONField(default=list)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirmed_by_name = models.CharField(max_length=200, blank=True)
+
+    objects = OutOfStepQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-marked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "trust_version", "school_version"],
+                name="%(app_label)s_%(class)s_once_per_pair",
+                violation_error_message="This school is already marked out of step here.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}: {self.school_version_id} against {self.trust_version_id}"
+
+
+class ReminderKind(models.TextChoices):
+    IN_FORCE = "in_force", "The version came into force"
+    REQUESTED = "requested", "Sent on request"
+
+
+class AcknowledgementReminderQuerySet(ScopedQuerySet["AcknowledgementReminder"]):
+    school_path = "school_id"
+
+
+class AcknowledgementReminder(models.Model):
+    """An e-mail to every member of staff of a school who has not yet acknowledged the protocol
+    in force (once per version when it comes into force; again whenever a leader asks)."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        ProtocolVersion,
+        on_delete=models.PROTECT,
+        related_name="acknowledgement_reminders",
+        help_text="The most specific version in force when the reminder was queued.",
+    )
+    kind = models.CharField(max_length=10, choices=ReminderKind.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipient_staff_ids = models.JSONField(default=list)
+
+    objects = AcknowledgementReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "version"],
+                condition=Q(kind="in_force"),
+                name="%(app_label)s_%(class)s_once_in_force",
+                violation_error_message="This version's in-force reminder is already queued.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} · {self.version_id} · {self.kind}"

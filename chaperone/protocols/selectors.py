@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import F, Prefetch, Q
 from django.http import Http404
 
 from chaperone import rules
 from chaperone.people.models import StaffAssignment, StaffMember
-from chaperone.protocols.models import Protocol, ProtocolAcknowledgement, ProtocolVersion
-from chaperone.protocols.services import (
+from chaperone.protocols.effective import (
     EffectiveProtocol,
     effective_protocol_for_school,
-    may_manage_school_overlay,
-    may_manage_trust_protocol,
     protocol_for_version,
+    today_at,
 )
+from chaperone.protocols.models import Protocol, ProtocolAcknowledgement, ProtocolVersion
 from chaperone.rules.diff import ProtocolDiff
+from chaperone.rules.document import PLATFORM_NAMES
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
 from chaperone.tenancy.querysets import get_for_actor_or_404
+from chaperone.tenancy.roles import Role
 
 
 def school_for_protocol(*, actor: Actor, school_id: int) -> School:
@@ -32,7 +33,7 @@ def school_for_protocol(*, actor: Actor, school_id: int) -> School:
     return School.objects.select_related("trust").get(pk=school_id)
 
 
-def version_get(*, actor: Actor, version_id: int) -> ProtocolVersion:
+def protocol_version_get(*, actor: Actor, version_id: int) -> ProtocolVersion:
     return get_for_actor_or_404(
         ProtocolVersion.objects.select_related(
             "protocol", "protocol__owner_school", "protocol__owner_trust", "base_version"
@@ -41,17 +42,6 @@ def version_get(*, actor: Actor, version_id: int) -> ProtocolVersion:
         "protocol.view",
         pk=version_id,
     )
-
-
-def upload_owners(*, actor: Actor, school: School) -> list[str]:
-    """What the actor may upload from this school: 'trust' (the whole protocol) and/or
-    'school' (the school's additions)."""
-    owners = []
-    if may_manage_trust_protocol(actor, school.trust):
-        owners.append("trust")
-    if may_manage_school_overlay(actor, school):
-        owners.append("school")
-    return owners
 
 
 def _acknowledged_all(
@@ -67,7 +57,9 @@ def _acknowledged_all(
     return {staff_id: max(d) for staff_id, d in dates.items() if len(d) == len(versions)}
 
 
-def my_acknowledgement(*, actor: Actor, versions: Sequence[ProtocolVersion]) -> datetime | None:
+def acknowledgement_of_actor(
+    *, actor: Actor, versions: Sequence[ProtocolVersion]
+) -> datetime | None:
     """When the actor acknowledged every one of ``versions`` (the latest date), else None."""
     if actor.staff_id is None:
         return None
@@ -118,6 +110,8 @@ class VersionEntry:
     version: ProtocolVersion
     diff: ProtocolDiff | None
     is_current: bool
+    #: comes into force on a later date (``version.effective_on``)
+    is_scheduled: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,13 +121,12 @@ class VersionHistory:
 
 
 def version_histories(
-    *, actor: Actor, school: School, effective: EffectiveProtocol | None = None
+    *, actor: Actor, school: School, effective: EffectiveProtocol | None
 ) -> list[VersionHistory]:
     """The trust's protocol and the school's additions, each version with a rule-level diff from
     the one before it (newest first), in two queries. ``effective`` is the school's effective
-    protocol if the caller has it already; its versions are the ones marked current."""
-    if effective is None:
-        effective = effective_protocol_for_school(school)
+    protocol today; its versions are the ones marked current, and any version uploaded after
+    them whose date has not come is marked scheduled."""
     current_ids = (
         {v.pk for v in (effective.trust_version, effective.school_version) if v is not None}
         if effective is not None
@@ -167,7 +160,79 @@ def version_histories(
                 if previous is not None and parsed is not None
                 else None
             )
-            entries.append(VersionEntry(version, diff, is_current=version.pk in current_ids))
+            scheduled = effective is not None and version.effective_on > effective.on
+            entries.append(
+                VersionEntry(
+                    version, diff, is_current=version.pk in current_ids, is_scheduled=scheduled
+                )
+            )
             previous = parsed
         out.append(VersionHistory(protocol, list(reversed(entries))))
     return out
+
+
+@dataclass(frozen=True)
+class SchoolContacts:
+    """How families reach the school and its designated safeguarding lead, for the parent guide."""
+
+    school: School
+    dsl: tuple[StaffMember, ...]
+    platforms: tuple[str, ...]
+
+    @property
+    def has_school_details(self) -> bool:
+        return bool(self.school.phone or self.school.email or self.school.website)
+
+
+def school_contacts(*, school: School, protocol: rules.Protocol) -> SchoolContacts:
+    """The school's contact details, its DSL(s) from the staff records (one query) and the
+    platforms ``protocol`` approves, by name."""
+    dsl = StaffMember.objects.filter(
+        assignments__school=school, assignments__role=Role.DSL, is_active=True
+    ).distinct()
+    return SchoolContacts(
+        school=school,
+        dsl=tuple(dsl.order_by("last_name", "first_name", "id")),
+        platforms=tuple(PLATFORM_NAMES[p] for p in protocol.platforms),
+    )
+
+
+@dataclass(frozen=True)
+class DashboardNotices:
+    """What the protocols app asks of the reader on their dashboard."""
+
+    #: the school's additions are out of step (shown to those who manage the school's protocol)
+    out_of_step: EffectiveProtocol | None = None
+    #: the protocol in force that the reader has not yet acknowledged
+    to_acknowledge: EffectiveProtocol | None = None
+
+    def __bool__(self) -> bool:
+        return self.out_of_step is not None or self.to_acknowledge is not None
+
+
+def dashboard_notices(*, actor: Actor, school: School) -> DashboardNotices:
+    """Cards for the dashboard from the school's protocol today, in two queries."""
+    if not actor.can("protocol.view", school.pk):
+        return DashboardNotices()
+    effective = effective_protocol_for_school(school, on=today_at(school))
+    if effective is None:
+        return DashboardNotices()
+    manages = actor.can("protocol.manage", school.pk)
+    out_of_step = effective if effective.out_of_step and manages else None
+    read = acknowledgement_of_actor(actor=actor, versions=effective.versions)
+    unread = actor.staff_id is not None and read is None and not effective.scheduled
+    return DashboardNotices(out_of_step=out_of_step, to_acknowledge=effective if unread else None)
+
+
+def scheduled_versions(*, school: School, on: date) -> list[ProtocolVersion]:
+    """Versions of the trust's protocol and the school's additions that come into force after
+    ``on`` (earliest first), in one query."""
+    return list(
+        ProtocolVersion.objects.filter(
+            Q(protocol__owner_trust_id=school.trust_id) | Q(protocol__owner_school_id=school.pk),
+            effective_on__gt=on,
+        )
+        .select_related("protocol")
+        .defer("source_text")
+        .order_by("effective_on", "uploaded_at", "id")
+    )

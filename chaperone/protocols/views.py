@@ -4,6 +4,7 @@ selectors read."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -15,20 +16,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chaperone import rules
 from chaperone.core.http import ChaperoneRequest
-from chaperone.protocols import selectors, services
+from chaperone.protocols import selectors, services, uploads
 from chaperone.protocols.documents import is_audience, pdf_filename, render_pdf, show_document
+from chaperone.protocols.effective import EffectiveProtocol, effective_protocol_for_school
 from chaperone.protocols.forms import TryForm, UploadForm, initial_try_data
+from chaperone.protocols.models import ProtocolVersion
 from chaperone.tenancy.models import School
-from chaperone.tenancy.policies import Actor
 from chaperone.tenancy.schools import active_school, school_for
-
-
-def _actor(request: ChaperoneRequest) -> Actor:
-    return request.actor
 
 
 def _school(request: ChaperoneRequest, action: str = "protocol.view") -> School:
     return school_for(request, action)
+
+
+def _effective(school: School) -> EffectiveProtocol | None:
+    """The school's protocol today, where the school is."""
+    return effective_protocol_for_school(school, on=services.today_at(school))
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
@@ -42,44 +45,50 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
 
 @require_GET
 def current(request: ChaperoneRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request.actor
     school = _school(request)
-    effective = services.effective_protocol_for_school(school)
+    effective = _effective(school)
     context: dict[str, Any] = {
         "school": school,
         "effective": effective,
-        "can_upload": selectors.upload_owners(actor=actor, school=school) != [],
+        "can_upload": services.may_upload(actor, school),
+        "can_manage": services.may_manage_school_overlay(actor, school),
         "can_see_acknowledgements": actor.can("protocol.acknowledgements", school.pk),
     }
     if effective is not None:
         context["doc"] = show_document(effective.protocol, "staff", effective.origin)
-        context["my_acknowledgement"] = selectors.my_acknowledgement(
+        context["my_acknowledgement"] = selectors.acknowledgement_of_actor(
             actor=actor, versions=effective.versions
         )
+        context["scheduled"] = selectors.scheduled_versions(school=school, on=effective.on)
     return render(request, "protocols/current.html", context)
 
 
 @require_GET
 def parent_version(request: ChaperoneRequest) -> HttpResponse:
     school = _school(request)
-    effective = services.effective_protocol_for_school(school)
-    doc = show_document(effective.protocol, "parent") if effective else None
-    return render(
-        request, "protocols/parent.html", {"school": school, "doc": doc, "effective": effective}
-    )
+    effective = _effective(school)
+    context: dict[str, Any] = {"school": school, "effective": effective, "doc": None}
+    if effective is not None:
+        context["doc"] = show_document(effective.protocol, "parent")
+        context["contacts"] = selectors.school_contacts(school=school, protocol=effective.protocol)
+    return render(request, "protocols/parent.html", context)
 
 
 @require_GET
 def school_pdf(request: ChaperoneRequest, school_id: int, audience: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = request.actor
     school = selectors.school_for_protocol(actor=actor, school_id=school_id)
-    effective = services.effective_protocol_for_school(school)
+    effective = _effective(school)
     if effective is None or not is_audience(audience):
         raise Http404("No such record.")
-    origin = effective.origin if audience == "staff" else None
-    doc = show_document(effective.protocol, audience, origin)
-    pdf = render_pdf(doc, {"school": school, "effective": effective})
-    return _pdf_response(pdf, pdf_filename(doc.document))
+    context: dict[str, Any] = {"school": school, "effective": effective}
+    if audience == "staff":
+        doc = show_document(effective.protocol, audience, effective.origin)
+    else:
+        doc = show_document(effective.protocol, audience)
+        context["contacts"] = selectors.school_contacts(school=school, protocol=effective.protocol)
+    return _pdf_response(render_pdf(doc, context), pdf_filename(doc.document))
 
 
 # --- versions ---------------------------------------------------------------------------------
@@ -87,9 +96,9 @@ def school_pdf(request: ChaperoneRequest, school_id: int, audience: str) -> Http
 
 @require_GET
 def history(request: ChaperoneRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request.actor
     school = _school(request)
-    effective = services.effective_protocol_for_school(school)
+    effective = _effective(school)
     histories = selectors.version_histories(actor=actor, school=school, effective=effective)
     return render(
         request,
@@ -100,15 +109,18 @@ def history(request: ChaperoneRequest) -> HttpResponse:
 
 @require_GET
 def version_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
-    version = selectors.version_get(actor=actor, version_id=pk)
+    actor = request.actor
+    version = selectors.protocol_version_get(actor=actor, version_id=pk)
     doc = show_document(services.protocol_for_version(version), "staff")
-    return render(request, "protocols/version_detail.html", {"version": version, "doc": doc})
+    school = active_school(request)
+    today = services.today_at(school) if school else timezone.localdate()
+    context = {"version": version, "doc": doc, "scheduled": version.effective_on > today}
+    return render(request, "protocols/version_detail.html", context)
 
 
 @require_GET
 def version_source(request: ChaperoneRequest, pk: int) -> HttpResponse:
-    version = selectors.version_get(actor=_actor(request), version_id=pk)
+    version = selectors.protocol_version_get(actor=request.actor, version_id=pk)
     response = HttpResponse(version.source_text, content_type="text/plain; charset=utf-8")
     filename = f"{version.protocol.slug}-{version.version_label}.toml".replace('"', "")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
@@ -117,56 +129,77 @@ def version_source(request: ChaperoneRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def upload(request: ChaperoneRequest) -> HttpResponse:
-    actor = _actor(request)
+    """Check a file (showing its effect before anything is stored), then store it on confirm."""
+    actor = request.actor
     school = _school(request)
-    owners = selectors.upload_owners(actor=actor, school=school)
-    if not owners:
+    if not services.may_upload(actor, school):
         raise PermissionDenied("You cannot change this school's protocol.")
-    effective = services.effective_protocol_for_school(school)
-    if request.method == "POST":
-        form = UploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            text = form.cleaned_data["source_text"]
-            owner = services.upload_kind(text) or owners[-1]
-            try:
-                if owner not in owners:
-                    raise services.ProtocolUploadError([_owner_refusal(owner)])
-                version = services.protocol_version_upload(
-                    actor=actor,
-                    source_text=text,
-                    owner_school=school if owner == "school" else None,
-                    owner_trust=school.trust if owner == "trust" else None,
-                )
-            except services.ProtocolUploadError as exc:
-                form.keep_text(text)
-                for problem in exc.problems:
-                    form.add_error("source_text", problem)
-            else:
-                messages.success(
-                    request, f"Version {version.version_label} is stored and now in force."
-                )
-                return redirect("protocols:version_detail", pk=version.pk)
-    else:
-        form = UploadForm()
+    context: dict[str, Any] = {
+        "school": school,
+        "effective": _effective(school),
+        "may_upload_trust": services.may_manage_trust_protocol(actor, school.trust),
+        "may_upload_school": services.may_manage_school_overlay(actor, school),
+    }
+    if request.method == "GET":
         template_id = request.GET.get("template", "")
+        initial = {}
         if template_id in rules.template_ids():
             from chaperone.protocols.demo import template_source
 
-            form = UploadForm(initial={"source_text": template_source(template_id)})
-    return render(
-        request,
-        "protocols/upload.html",
-        {"school": school, "form": form, "owners": owners, "effective": effective},
-    )
+            initial["source_text"] = template_source(template_id)
+        context["form"] = UploadForm(initial=initial)
+        return render(request, "protocols/upload.html", context)
+    form = UploadForm(request.POST, request.FILES)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "protocols/upload.html", context)
+    text = form.cleaned_data["source_text"]
+    try:
+        if "confirm" in request.POST:
+            version = uploads.protocol_version_upload(
+                actor=actor,
+                school=school,
+                source_text=text,
+                expected_sha256=request.POST.get("sha256", ""),
+            )
+        else:
+            context["check"] = uploads.protocol_upload_check(
+                actor=actor, school=school, source_text=text
+            )
+            return render(request, "protocols/upload_preview.html", {**context, "text": text})
+    except uploads.ProtocolUploadError as exc:
+        form.keep_text(text)
+        for problem in exc.problems:
+            form.add_error("source_text", problem)
+        return render(request, "protocols/upload.html", context)
+    messages.success(request, _stored_message(version, services.today_at(school)))
+    return redirect("protocols:version_detail", pk=version.pk)
 
 
-def _owner_refusal(owner: str) -> str:
-    if owner == "trust":
+def _stored_message(version: ProtocolVersion, today: date) -> str:
+    if version.effective_on > today:
         return (
-            "extends: only the trust's administrators can replace the trust protocol; a school "
-            'uploads its additions, starting with extends = "<trust protocol id>"'
+            f"Version {version.version_label} is stored, scheduled from "
+            f"{version.effective_on:%-d %B %Y}. Until then the current version stays in force."
         )
-    return "extends: this school follows its trust's protocol directly and has no additions"
+    return f"Version {version.version_label} is stored and now in force."
+
+
+@require_POST
+def confirm_additions(request: ChaperoneRequest) -> HttpResponse:
+    """The school follows the trust's new version with the additions that still fit."""
+    school = _school(request, "protocol.manage")
+    try:
+        uploads.protocol_additions_confirm(actor=request.actor, school=school)
+    except uploads.NothingToConfirm as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            "Confirmed. The school now follows the trust's version with the additions that "
+            "still fit.",
+        )
+    return redirect("protocols:current")
 
 
 # --- acknowledgements -------------------------------------------------------------------------
@@ -174,7 +207,7 @@ def _owner_refusal(owner: str) -> str:
 
 @require_POST
 def acknowledge(request: ChaperoneRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request.actor
     school = _school(request)
     ids = [int(v) for v in request.POST.getlist("version") if v.isdigit()]
     try:
@@ -185,15 +218,15 @@ def acknowledge(request: ChaperoneRequest) -> HttpResponse:
         messages.error(request, "There is no protocol to acknowledge yet.")
     else:
         when = timezone.localtime(max(a.acknowledged_at for a in acks))
-        messages.success(request, f"Thank you. Recorded that you read it on {when:%d %B %Y}.")
+        messages.success(request, f"Thank you. Recorded that you read it on {when:%-d %B %Y}.")
     return redirect("protocols:current")
 
 
 @require_GET
 def acknowledgements(request: ChaperoneRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request.actor
     school = _school(request, "protocol.acknowledgements")
-    effective = services.effective_protocol_for_school(school)
+    effective = _effective(school)
     rows = (
         selectors.acknowledgement_rows(actor=actor, school=school, versions=effective.versions)
         if effective
@@ -210,6 +243,19 @@ def acknowledgements(request: ChaperoneRequest) -> HttpResponse:
             "total": len(rows),
         },
     )
+
+
+@require_POST
+def remind(request: ChaperoneRequest) -> HttpResponse:
+    """E-mail everyone who has not yet read the protocol in force (a task sends it)."""
+    school = _school(request, "protocol.acknowledgements")
+    try:
+        services.acknowledgement_remind(actor=request.actor, school=school)
+    except services.NoProtocolError:
+        messages.error(request, "There is no protocol to read yet.")
+    else:
+        messages.success(request, "A reminder is on its way to everyone who has not read it yet.")
+    return redirect("protocols:acknowledgements")
 
 
 # --- template library -------------------------------------------------------------------------
@@ -235,7 +281,7 @@ def template_detail(request: ChaperoneRequest, template_id: str) -> HttpResponse
     wanted = request.GET.get("for", "staff")
     audience = wanted if is_audience(wanted) else "staff"
     school = active_school(request)
-    can_upload = bool(school and selectors.upload_owners(actor=_actor(request), school=school))
+    can_upload = bool(school and services.may_upload(request.actor, school))
     return render(
         request,
         "protocols/template_detail.html",
@@ -267,7 +313,7 @@ def _judge(
     school: School,
     *,
     save: bool,
-    effective: services.EffectiveProtocol | None = None,
+    effective: EffectiveProtocol | None = None,
 ) -> dict[str, Any]:
     """Validate the form, ask the engine, and (on "Save this check") record the decision."""
     context: dict[str, Any] = {"form": form, "school": school, "decision": None, "saved": None}
@@ -275,7 +321,7 @@ def _judge(
         return context
     try:
         decision, saved = services.protocol_decide(
-            actor=_actor(request),
+            actor=request.actor,
             school=school,
             request_data=form.to_request(school.time_zone),
             record=save,
@@ -315,9 +361,9 @@ def try_it(request: ChaperoneRequest) -> HttpResponse:
         form = TryForm(request.POST)
         save = "save" in request.POST
     else:
-        form = TryForm(initial_try_data(timezone.localdate().isoformat()))
+        form = TryForm(initial_try_data(services.today_at(school).isoformat()))
         save = False
-    effective = services.effective_protocol_for_school(school)
+    effective = _effective(school)
     context = _judge(request, form, school, save=save, effective=effective)
     context["effective"] = effective
     if context["saved"] is not None:

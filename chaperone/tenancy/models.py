@@ -44,6 +44,10 @@ class School(models.Model):
         "LA code", max_length=3, blank=True, validators=[RegexValidator(r"^\d{3}$")]
     )
     time_zone = models.CharField(max_length=64, default="Europe/London")
+    # How families reach the school (the parent guide prints these).
+    phone = models.CharField("telephone", max_length=40, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    website = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

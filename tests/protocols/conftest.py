@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from aiosmtpd.controller import Controller
 
+from chaperone.protocols.effective import protocol_cache
 from chaperone.protocols.models import ProtocolVersion
-from chaperone.protocols.services import protocol_cache
 from tests.protocols.factories import school_overlay_version, trust_version
 
 

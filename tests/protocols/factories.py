@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chaperone.protocols.demo import primary_overlay_source, template_source
 from chaperone.protocols.models import ProtocolVersion
-from chaperone.protocols.services import protocol_version_upload
+from chaperone.protocols.uploads import protocol_version_upload
 from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.policies import SYSTEM
 
@@ -12,9 +12,10 @@ from chaperone.tenancy.policies import SYSTEM
 def trust_version(
     trust: Trust, template_id: str = "npat-one-to-one", *, text: str | None = None
 ) -> ProtocolVersion:
+    """A new version of ``trust``'s protocol (uploaded from its first school)."""
     return protocol_version_upload(
         actor=SYSTEM,
-        owner_trust=trust,
+        school=trust.schools.order_by("id")[0],
         source_text=text if text is not None else template_source(template_id),
     )
 
@@ -22,7 +23,7 @@ def trust_version(
 def school_overlay_version(school: School, *, text: str | None = None) -> ProtocolVersion:
     return protocol_version_upload(
         actor=SYSTEM,
-        owner_school=school,
+        school=school,
         source_text=text if text is not None else primary_overlay_source(school),
     )
 

@@ -92,3 +92,66 @@ def test_protocol_pages_load_cleanly(live_server, teacher) -> None:  # type: ign
             expect(page.locator("h1")).to_be_visible()
 
     in_browser(live_server.url, steps)
+
+
+def test_a_trust_version_that_drops_a_rule_never_switches_a_schools_additions_off(
+    live_server, tenant_a, transactional_db
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue #8's first bar: the trust admin uploads a version dropping a rule the school's
+    additions build on; the preview names the school; after saving, the school's contacts are
+    still refused where its additions refused them, and its head sees the warning."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.browser.helpers import enter_code
+    from tests.protocols.test_inheritance import without_approved_platforms
+
+    trust_version(tenant_a.trust, "npat-one-to-one")
+    school_overlay_version(tenant_a.school)
+    admin = make_staff(None, Role.TRUST_ADMIN, trust=tenant_a.trust)
+    head = make_staff(tenant_a.school, Role.HEADTEACHER)
+    teacher = make_staff(tenant_a.school, Role.TEACHER)
+    keys = {
+        staff.user.username: TOTPDevice.objects.create(
+            user=staff.user, name="phone", confirmed=True
+        ).bin_key
+        for staff in (admin, head)
+    }
+    text = without_approved_platforms()
+
+    def sign_in_as(page: Page, username: str, path: str) -> None:
+        sign_in(page, username, path=path)
+        if username in keys:
+            enter_code(page, keys[username])
+
+    def sign_out(page: Page) -> None:
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign out").first.click()
+
+    def steps(page: Page) -> None:
+        sign_in_as(page, admin.user.username, "/protocols/upload/")
+        page.get_by_label("Protocol file (TOML)").fill(text)
+        page.get_by_role("button", name="Check").click()
+        expect(page.locator("h1")).to_have_text("Check before storing: version 2026.2")
+        warning = page.get_by_role("alert")
+        expect(warning).to_contain_text("1 school would be out of step: Alpha Primary")
+        expect(page.locator("#school-effects")).to_contain_text("Out of step")
+        page.get_by_role("button", name="Store version 2026.2").click()
+        expect(page.get_by_text("Version 2026.2 is stored and now in force.")).to_be_visible()
+        sign_out(page)
+
+        sign_in_as(page, teacher.user.username, "/protocols/try/")
+        result = page.locator("#decision")
+        # the default example, a group lesson with no parent in the room: the school's rule
+        expect(result.locator(".app-decision--refused")).to_be_visible()
+        expect(result).to_contain_text("CHAPERONE_REQUIRED")
+        page.get_by_label("Their bedroom", exact=True).check()
+        expect(result).to_contain_text("BEDROOM_LOCATION")
+        sign_out(page)
+
+        sign_in_as(page, head.user.username, "/")
+        card = page.locator("#protocol-out-of-step")
+        expect(card).to_contain_text("Alpha Primary's protocol additions are out of step")
+        card.get_by_role("link").click()
+        expect(page.locator("#out-of-step")).to_contain_text("No longer fit")
+
+    in_browser(live_server.url, steps)

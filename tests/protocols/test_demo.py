@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chaperone.protocols.demo import load_demo_protocols
-from chaperone.protocols.services import effective_protocol_for_school
+from chaperone.protocols.effective import effective_protocol_for_school, today_at
 
 pytestmark = pytest.mark.django_db
 
@@ -15,15 +15,23 @@ def test_demo_protocols(tenant_a, tenant_b) -> None:  # type: ignore[no-untyped-
         trust=tenant_a.trust, primary_school=tenant_a.school, independent_trust=tenant_b.trust
     )
     assert [v.protocol.slug for v in versions] == [
-        "npat-one-to-one",
+        "northgate-one-to-one",
         "alpha-primary-additions",
-        "habs-monmouth",
+        "quillbrook-remote-sessions",
     ]
-    primary = effective_protocol_for_school(tenant_a.school)
-    assert primary.protocol.based_on.id == "npat-one-to-one"
+    primary = effective_protocol_for_school(tenant_a.school, on=today_at(tenant_a.school))
+    assert primary.protocol.based_on.id == "northgate-one-to-one"
     assert not primary.overlay_problems
-    assert effective_protocol_for_school(tenant_a.other_school).protocol.id == "npat-one-to-one"
-    assert effective_protocol_for_school(tenant_b.school).protocol.id == "habs-monmouth"
+    assert (
+        effective_protocol_for_school(
+            tenant_a.other_school, on=today_at(tenant_a.other_school)
+        ).protocol.id
+        == "northgate-one-to-one"
+    )
+    assert (
+        effective_protocol_for_school(tenant_b.school, on=today_at(tenant_b.school)).protocol.id
+        == "quillbrook-remote-sessions"
+    )
 
 
 def test_demo_hook_shape_loads_and_deletes(tenant_a, tenant_b, overlay) -> None:  # type: ignore[no-untyped-def]
@@ -40,3 +48,23 @@ def test_demo_hook_shape_loads_and_deletes(tenant_a, tenant_b, overlay) -> None:
     assert ProtocolVersion.objects.count() == 3
     delete_for_demo_tenants(groups)
     assert not ProtocolVersion.objects.exists()
+
+
+def test_demo_protocols_name_no_real_organisation(tenant_a, tenant_b) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer defect 13: the fictional demo's protocols named the real trust and school
+    behind the templates, and said "(for this template: ...)"."""
+    from chaperone import rules
+    from chaperone.protocols.demo import DEMO_INDEPENDENT_PROTOCOL, demo_protocol_source
+
+    load_demo_protocols(
+        trust=tenant_a.trust, primary_school=tenant_a.school, independent_trust=tenant_b.trust
+    )
+    for school in (tenant_a.school, tenant_a.other_school, tenant_b.school):
+        protocol = effective_protocol_for_school(school, on=today_at(school)).protocol
+        for audience in ("staff", "parent"):
+            text = rules.render_text(rules.build_document(protocol, audience))
+            for real in ("NPAT", "Haberdashers", "Monmouth", "for this template"):
+                assert real not in text, (school, audience, real)
+    # the templates keep their sources' names
+    assert rules.load_template("habs-monmouth").owner.name == "Haberdashers' Monmouth Schools"
+    assert "Quillbrook College" in demo_protocol_source(DEMO_INDEPENDENT_PROTOCOL)

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from chaperone import rules
 from chaperone.protocols.demo import primary_overlay_source, template_source
 from chaperone.tenancy.roles import Role
+from tests.factories import make_staff
 from tests.protocols.factories import bump, school_overlay_version, trust_version
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,9 @@ def test_pdf_of_each_shipped_protocol(tenant_a, login_as, template_id, audience)
     assert f"{template_id}-{protocol.version}-{audience}.pdf" in response["Content-Disposition"]
     text = pdf_text(response.content)
     assert protocol.title in text
-    assert f"Version {protocol.version}" in text
+    # the version is for staff; families get the date it applies from
+    assert (f"Version {protocol.version}" in text) == (audience == "staff")
+    assert "In force from" in text
 
 
 def test_school_pdf_marks_what_the_school_added(tenant_a, overlay, login_as) -> None:  # type: ignore[no-untyped-def]
@@ -135,5 +138,59 @@ def test_overlay_out_of_step_with_a_new_trust_version_is_flagged(
     response = login_as(tenant_a.school, Role.TEACHER).get(reverse("protocols:current"))
     effective = response.context["effective"]
     assert effective.overlay_problems and "rule 'clothing'" in effective.overlay_problems[0]
-    assert [v.pk for v in effective.versions] == [newer.pk]
-    assert "no longer fit the trust" in response.content.decode()
+    assert effective.out_of_step and effective.trust_version.pk == newer.pk
+    assert [a.key for a in effective.fit.no_longer_fit] == ["clothing"]
+    assert "out of step with the trust" in response.content.decode()
+
+
+def test_parent_guide_names_platforms_dsl_and_how_to_reach_the_school(
+    tenant_a, overlay, login_as
+) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer review 3(b): the guide named neither the platforms nor the DSL."""
+    school = tenant_a.school
+    school.phone, school.email = "01632 960 100", "office@alpha.example"
+    school.save()
+    dsl = make_staff(
+        school, Role.DSL, first_name="Emma", last_name="Taylor", email="et@alpha.example"
+    )
+    client = login_as(school, Role.TEACHER)
+    body = client.get(reverse("protocols:parent")).content.decode()
+    assert "Microsoft Teams, Zoom" in body and "Google Meet" not in body.split("How to reach us")[1]
+    assert f'{dsl.full_name}, <a href="mailto:et@alpha.example">' in body
+    assert "01632 960 100" in body and "office@alpha.example" in body
+    assert "Version 2026.1" not in body and "trust version" not in body
+    pdf = pdf_text(client.get(reverse("protocols:school_pdf", args=[school.pk, "parent"])).content)
+    assert "Emma Taylor, et@alpha.example" in pdf and "01632 960 100" in pdf
+    assert "trust version" not in pdf and "2026.1" not in pdf
+
+
+def test_staff_documents_keep_finding_codes_out_of_the_body(tenant_a, overlay, login_as) -> None:  # type: ignore[no-untyped-def]
+    client = login_as(tenant_a.school, Role.TEACHER)
+    body = client.get(reverse("protocols:current")).content.decode()
+    main, _, appendix = body.partition("Appendix: the codes behind each rule")
+    assert "BEDROOM_LOCATION" not in main and "BEDROOM_LOCATION" in appendix
+    assert "Finding codes" not in body
+    pdf = pdf_text(
+        client.get(reverse("protocols:school_pdf", args=[tenant_a.school.pk, "staff"])).content
+    )
+    before, _, after = pdf.partition("Appendix: the codes behind each rule")
+    assert "BEDROOM_LOCATION" not in before and "BEDROOM_LOCATION" in after
+
+
+def test_pdf_badge_sits_beside_its_item(tenant_a, overlay, login_as) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer review 3(b): in the checklist each T/S badge sat alone on a line."""
+    client = login_as(tenant_a.school, Role.TEACHER)
+    response = client.get(reverse("protocols:school_pdf", args=[tenant_a.school.pk, "staff"]))
+    lines = []
+    for page in PdfReader(io.BytesIO(response.content)).pages:
+        lines += [line.strip() for line in page.extract_text().splitlines()]
+    assert not [line for line in lines if line in {"T", "S", "S+"}]
+    assert any(line.startswith("S Cameras and microphones off") for line in lines), lines
+
+
+def test_standalone_school_is_not_labelled_trust_version(tenant_b, login_as) -> None:  # type: ignore[no-untyped-def]
+    trust_version(tenant_b.trust, "habs-monmouth")
+    body = login_as(tenant_b.school, Role.TEACHER).get(reverse("protocols:current")).content
+    text = body.decode()
+    assert "Trust version" not in text and "Version 2026.1" in text
+    assert "Added by the school" not in text  # no additions, so no such mark in the legend

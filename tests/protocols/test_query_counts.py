@@ -10,10 +10,8 @@ from django.urls import reverse
 
 from chaperone.people.models import StaffAssignment
 from chaperone.protocols.demo import template_source
-from chaperone.protocols.services import (
-    effective_protocol_for_school,
-    protocol_acknowledge_for_school,
-)
+from chaperone.protocols.effective import effective_protocol_for_school, today_at
+from chaperone.protocols.services import protocol_acknowledge_for_school
 from chaperone.tenancy.policies import Actor
 from chaperone.tenancy.roles import Role
 from tests.factories import StaffFactory
@@ -37,7 +35,7 @@ def _more_versions(tenant, overlay) -> None:  # type: ignore[no-untyped-def]
 
 def _more_staff(tenant, count: int) -> None:  # type: ignore[no-untyped-def]
     """``count`` more teachers at the school; every other one has read the protocol in force."""
-    effective = effective_protocol_for_school(tenant.school)
+    effective = effective_protocol_for_school(tenant.school, on=today_at(tenant.school))
     assert effective is not None
     for n in range(count):
         staff = StaffFactory(trust=tenant.trust)
@@ -69,3 +67,25 @@ def test_protocol_pages_do_not_query_per_member_of_staff_or_version(
     _queries(client, url)  # the new versions are compiled once per process
     many = _queries(client, url)
     assert many == few, f"{url_name}: {few} queries with few rows, {many} with many"
+
+
+def test_trust_upload_preview_does_not_query_per_school(tenant_a, overlay) -> None:  # type: ignore[no-untyped-def]
+    from chaperone.protocols.demo import primary_overlay_source
+    from chaperone.protocols.uploads import protocol_upload_check
+    from chaperone.tenancy.policies import SYSTEM
+    from tests.factories import SchoolFactory
+
+    text = bump(template_source("npat-one-to-one"), "2026.2")
+
+    def queries() -> int:
+        actor = SYSTEM
+        protocol_upload_check(actor=actor, school=tenant_a.school, source_text=text)  # warm
+        with CaptureQueriesContext(connection) as ctx:
+            protocol_upload_check(actor=actor, school=tenant_a.school, source_text=text)
+        return len(ctx.captured_queries)
+
+    few = queries()
+    for _ in range(4):
+        school = SchoolFactory(trust=tenant_a.trust)
+        school_overlay_version(school, text=primary_overlay_source(school))
+    assert queries() == few

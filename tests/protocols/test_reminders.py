@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from chaperone.protocols.demo import primary_overlay_source, template_source
 from chaperone.protocols.models import ProtocolReviewReminder
-from chaperone.protocols.services import due_reminder_version_ids, reminder_send
+from chaperone.protocols.reminders import due_review_version_ids, review_reminder_send
 from chaperone.protocols.tasks import send_review_reminder
 from chaperone.tenancy.roles import Role
 from tests.factories import make_staff
@@ -59,14 +59,23 @@ def test_overdue_is_a_second_window_and_goes_to_head_and_dsl(tenant_a, npat, smt
     make_staff(tenant_a.other_school, Role.DSL, email="dsl2@alpha.example")
     version = school_overlay_version(tenant_a.school, text=primary_overlay_source(tenant_a.school))
     review = version.review_on
-    assert reminder_send(version_id=version.pk, today=review - dt.timedelta(days=40)) == "not_due"
-    assert reminder_send(version_id=version.pk, today=review - dt.timedelta(days=5)) == "sent"
     assert (
-        reminder_send(version_id=version.pk, today=review - dt.timedelta(days=4)) == "already_sent"
+        review_reminder_send(version_id=version.pk, today=review - dt.timedelta(days=40))
+        == "not_due"
     )
-    assert reminder_send(version_id=version.pk, today=review + dt.timedelta(days=1)) == "sent"
     assert (
-        reminder_send(version_id=version.pk, today=review + dt.timedelta(days=9)) == "already_sent"
+        review_reminder_send(version_id=version.pk, today=review - dt.timedelta(days=5)) == "sent"
+    )
+    assert (
+        review_reminder_send(version_id=version.pk, today=review - dt.timedelta(days=4))
+        == "already_sent"
+    )
+    assert (
+        review_reminder_send(version_id=version.pk, today=review + dt.timedelta(days=1)) == "sent"
+    )
+    assert (
+        review_reminder_send(version_id=version.pk, today=review + dt.timedelta(days=9))
+        == "already_sent"
     )
     assert len(smtp_inbox.messages) == 2
     assert all(sorted(m[1]) == sorted([head.email, dsl.email]) for m in smtp_inbox.messages)
@@ -81,12 +90,12 @@ def test_command_finds_only_current_due_versions(
     old = trust_version(tenant_a.trust, "npat-one-to-one")  # review next September: not due
     standalone = trust_version(tenant_b.trust, "habs-monmouth")
     today = old.review_on - dt.timedelta(days=3)
-    assert sorted(due_reminder_version_ids(today)) == sorted([old.pk, standalone.pk])
+    assert sorted(due_review_version_ids(today)) == sorted([old.pk, standalone.pk])
     newer = trust_version(
         tenant_a.trust, text=bump(template_source("npat-one-to-one"), "2027.1", review="2028-09-01")
     )
-    assert due_reminder_version_ids(today) == [standalone.pk]
-    assert newer.pk not in due_reminder_version_ids(timezone.localdate())
+    assert due_review_version_ids(today) == [standalone.pk]
+    assert newer.pk not in due_review_version_ids(timezone.localdate())
     with django_capture_on_commit_callbacks(execute=True):
         call_command("protocol_reminders", stdout=StringIO())
     # Today (not "today" above) nothing is due yet.
@@ -99,5 +108,5 @@ def test_failed_sending_leaves_no_record_so_it_is_retried(tenant_a, settings) ->
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
     with pytest.raises(OSError):
-        reminder_send(version_id=version.pk, today=version.review_on)
+        review_reminder_send(version_id=version.pk, today=version.review_on)
     assert not ProtocolReviewReminder.objects.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -10,12 +11,9 @@ from django.db import IntegrityError, transaction
 from chaperone.audit.models import AuditEvent
 from chaperone.people.actors import actor_for_user
 from chaperone.protocols.demo import template_source
+from chaperone.protocols.effective import effective_protocol_for_school, protocol_cache, today_at
 from chaperone.protocols.models import ImmutableVersionError, Protocol, ProtocolVersion
-from chaperone.protocols.services import (
-    ProtocolUploadError,
-    effective_protocol_for_school,
-    protocol_cache,
-)
+from chaperone.protocols.uploads import ProtocolUploadError
 from chaperone.tenancy.roles import Role
 from tests.factories import make_staff
 from tests.protocols.factories import bump, trust_version
@@ -61,7 +59,12 @@ def test_a_new_version_leaves_the_old_one_untouched(tenant_a, npat) -> None:  # 
         "2026.1",
         "2026.2",
     ]
-    assert effective_protocol_for_school(tenant_a.school).trust_version.pk == newer.pk
+    assert (
+        effective_protocol_for_school(
+            tenant_a.school, on=today_at(tenant_a.school)
+        ).trust_version.pk
+        == newer.pk
+    )
 
 
 def test_the_same_label_twice_is_refused_naming_the_version(tenant_a, npat) -> None:  # type: ignore[no-untyped-def]
@@ -115,9 +118,9 @@ def test_trust_protocol_is_visible_in_every_school_of_the_trust_only(
 
 
 def test_effective_protocol_is_compiled_once_per_version_pair(tenant_a, overlay) -> None:  # type: ignore[no-untyped-def]
-    first = effective_protocol_for_school(tenant_a.school)
+    first = effective_protocol_for_school(tenant_a.school, on=today_at(tenant_a.school))
     misses = protocol_cache.misses
-    second = effective_protocol_for_school(tenant_a.school)
+    second = effective_protocol_for_school(tenant_a.school, on=today_at(tenant_a.school))
     assert second.protocol is first.protocol
     assert protocol_cache.misses == misses
     assert [v.pk for v in first.versions] == [overlay.base_version_id, overlay.pk]
@@ -125,7 +128,7 @@ def test_effective_protocol_is_compiled_once_per_version_pair(tenant_a, overlay)
     assert first.origin("lobby-on-every-call") == "school"
     assert first.origin("approved-platforms") == "tightened"
     assert "meet" not in first.protocol.platforms
-    other = effective_protocol_for_school(tenant_a.other_school)
+    other = effective_protocol_for_school(tenant_a.other_school, on=today_at(tenant_a.other_school))
     assert [v.pk for v in other.versions] == [overlay.base_version_id]
 
 
@@ -137,8 +140,17 @@ def test_a_version_applies_from_its_effective_date(tenant_a, npat) -> None:  # t
     later = bump(text, "2027.1", review="2100-09-01")
     later = later.replace("effective = 2026-09-01", "effective = 2099-09-01", 1)
     future = trust_version(tenant_a.trust, text=later)
-    assert effective_protocol_for_school(tenant_a.school).trust_version.pk == npat.pk
+    assert (
+        effective_protocol_for_school(
+            tenant_a.school, on=today_at(tenant_a.school)
+        ).trust_version.pk
+        == npat.pk
+    )
     admin = actor_for_user(make_staff(None, Role.TRUST_ADMIN, trust=tenant_a.trust).user)
-    history = version_histories(actor=admin, school=tenant_a.school)[0]
+    effective = effective_protocol_for_school(tenant_a.school, on=today_at(tenant_a.school))
+    history = version_histories(actor=admin, school=tenant_a.school, effective=effective)[0]
     current = [e.version.pk for e in history.entries if e.is_current]
-    assert current == [npat.pk] and future.pk in [e.version.pk for e in history.entries]
+    scheduled = [e.version.pk for e in history.entries if e.is_scheduled]
+    assert current == [npat.pk] and scheduled == [future.pk]
+    on_the_day = effective_protocol_for_school(tenant_a.school, on=dt.date(2099, 9, 1))
+    assert on_the_day.trust_version.pk == future.pk

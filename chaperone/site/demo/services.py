@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.utils.text import slugify
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -192,6 +193,10 @@ def demo_load(
             urn=school.urn,
             phase=school.phase,
             la_code=DEMO_LA_CODE,
+            # fictional contact details: a drama telephone number and reserved domains
+            phone=f"01632 960 {school.urn[-3:]}",
+            email=f"office@{slugify(school.name)}.example",
+            website=f"https://www.{slugify(school.name)}.example",
         )
         for plan in TRUSTS
         for school in plan.schools
