@@ -1,26 +1,43 @@
-"""The hash chain: how one audit row is serialised and hashed.
+"""The hash chains: how one audit row is serialised and sealed.
 
-A row's ``payload`` is canonical JSON of every recorded field (sorted keys, compact separators,
-UTF-8, timestamps as ISO 8601 in UTC with microseconds). Its ``hash`` is
-``sha256(bytes.fromhex(prev_hash) + payload.encode("utf-8"))`` in hex, where ``prev_hash`` is the
-previous row's ``hash`` (:data:`GENESIS_HASH` for the first row). Verification recomputes from the
-stored bytes, so editing any payload or hash breaks the chain at that row.
+There is one chain per trust (a standalone school is a trust of one), a small service chain for
+events outside any trust, and the closed legacy chain of rows written before chains were split
+(ADR 0003). A row's ``payload`` is canonical JSON of every recorded field (sorted keys, compact
+separators, UTF-8, timestamps as ISO 8601 in UTC with microseconds). Its ``hash`` is
+
+* ``HMAC-SHA256(key, bytes.fromhex(prev_hash) + payload)`` in hex for the per-trust and service
+  chains (payload format 2, which also names the chain), where ``key`` is
+  ``settings.CHAPERONE_AUDIT_KEY``, kept outside the database: someone who can only write to the
+  database cannot make a row that verifies;
+* ``sha256(bytes.fromhex(prev_hash) + payload)`` for the legacy chain (format 1), as before.
+
+``prev_hash`` is the previous row's ``hash`` in the same chain (:data:`GENESIS_HASH` for the
+first). Each chain's head (last ``seq`` and ``hash``) carries a MAC of its own, so it cannot be
+moved without the key either.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 GENESIS_HASH = "0" * 64
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2
+LEGACY_PAYLOAD_VERSION = 1
 
-#: The fields a payload holds, besides ``v`` (the payload format version).
-PAYLOAD_FIELDS = (
+#: Chain ids: a trust's chain has the trust's id; these two are not trusts.
+SERVICE_CHAIN = 0
+LEGACY_CHAIN = -1
+
+#: The fields a legacy (format 1) payload holds, besides ``v``.
+LEGACY_PAYLOAD_FIELDS = (
     "seq",
     "occurred_at",
     "action",
@@ -39,6 +56,34 @@ PAYLOAD_FIELDS = (
     "details",
     "prev_hash",
 )
+#: The fields a payload holds, besides ``v``: every stored column but the id, payload and hash.
+PAYLOAD_FIELDS = ("chain_id", *LEGACY_PAYLOAD_FIELDS)
+
+
+def chain_of(trust_id: int | None) -> int:
+    """The chain an event of ``trust_id`` belongs to."""
+    return SERVICE_CHAIN if trust_id is None else trust_id
+
+
+def chain_label(chain_id: int) -> str:
+    """How commands and reports name a chain: ``trust:5``, ``service`` or ``legacy``."""
+    if chain_id == SERVICE_CHAIN:
+        return "service"
+    if chain_id == LEGACY_CHAIN:
+        return "legacy"
+    return f"trust:{chain_id}"
+
+
+def parse_chain(value: str) -> int:
+    """The chain id named by ``value`` (``trust:5``, ``5``, ``service`` or ``legacy``)."""
+    text = value.strip().lower()
+    named = {"service": SERVICE_CHAIN, "legacy": LEGACY_CHAIN}
+    if text in named:
+        return named[text]
+    number = text.removeprefix("trust:")
+    if number.isascii() and number.isdigit() and int(number) > 0:
+        return int(number)
+    raise ValueError(f"{value!r} is not a chain: use trust:ID, service or legacy")
 
 
 def canonical_json(value: Any) -> str:
@@ -58,13 +103,46 @@ def timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def build_payload(fields: dict[str, Any]) -> str:
+def build_payload(fields: dict[str, Any], *, legacy: bool = False) -> str:
     """The canonical payload of a row from its field values (``occurred_at`` a datetime)."""
-    data = {name: fields[name] for name in PAYLOAD_FIELDS}
+    names = LEGACY_PAYLOAD_FIELDS if legacy else PAYLOAD_FIELDS
+    data = {name: fields[name] for name in names}
     data["occurred_at"] = timestamp(fields["occurred_at"])
-    data["v"] = PAYLOAD_VERSION
+    data["v"] = LEGACY_PAYLOAD_VERSION if legacy else PAYLOAD_VERSION
     return canonical_json(data)
 
 
+def audit_key() -> bytes:
+    key = settings.CHAPERONE_AUDIT_KEY
+    return key.encode("utf-8") if isinstance(key, str) else bytes(key)
+
+
 def link_hash(prev_hash: str, payload: str) -> str:
+    """A legacy (format 1) row's hash: plain sha256, no key."""
     return hashlib.sha256(bytes.fromhex(prev_hash) + payload.encode("utf-8")).hexdigest()
+
+
+def sealer(chain_id: int) -> Callable[[bytes], bytes]:
+    """The function from ``prev digest + payload bytes`` to a row's digest in ``chain_id``: HMAC
+    with the audit key (prepared once, then copied per row), or sha256 for the legacy chain."""
+    if chain_id == LEGACY_CHAIN:
+        return lambda data: hashlib.sha256(data).digest()
+    prepared = hmac.new(audit_key(), digestmod=hashlib.sha256)
+
+    def seal(data: bytes) -> bytes:
+        mac = prepared.copy()
+        mac.update(data)
+        return mac.digest()
+
+    return seal
+
+
+def seal_hash(chain_id: int, prev_hash: str, payload: str) -> str:
+    """The ``hash`` of a row whose predecessor has ``prev_hash``."""
+    return sealer(chain_id)(bytes.fromhex(prev_hash) + payload.encode("utf-8")).hex()
+
+
+def head_mac(chain_id: int, seq: int, hash_: str) -> str:
+    """The MAC a chain head carries over its chain, ``seq`` and ``hash``."""
+    message = f"audit-head:{chain_id}:{seq}:{hash_}".encode()
+    return hmac.new(audit_key(), message, hashlib.sha256).hexdigest()

@@ -3,7 +3,8 @@
 Rows reference people, schools and records by id plus a label snapshot, never by foreign key, so
 an audit row outlives whatever it describes. Rows are written only by
 :func:`chaperone.audit.log.record`; they cannot be changed or deleted through Django, and database
-triggers (see migration 0002) refuse UPDATE and DELETE underneath it.
+triggers (see migration 0002) refuse UPDATE and DELETE underneath it. Each row belongs to one
+chain (:mod:`chaperone.audit.chain`).
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ class AuditEventQuerySet(RefusesUpdate, ScopedQuerySet["AuditEvent"]):
 
 
 class AuditEvent(WrittenOnce):
-    seq = models.BigIntegerField(unique=True, editable=False)
+    chain_id = models.BigIntegerField(
+        editable=False, help_text="The trust's id; 0 for the service chain, -1 for legacy rows."
+    )
+    seq = models.BigIntegerField(editable=False, help_text="Position in the chain.")
     occurred_at = models.DateTimeField(editable=False)
     action = models.CharField(max_length=100, editable=False)
 
@@ -87,7 +91,7 @@ class AuditEvent(WrittenOnce):
 
     payload = models.TextField(editable=False, help_text="Canonical JSON of the fields above.")
     prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, unique=True, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -104,6 +108,9 @@ class AuditEvent(WrittenOnce):
                 name="%(app_label)s_%(class)s_seq_positive",
                 violation_error_message="Audit sequence numbers start at 1.",
             ),
+            # On PostgreSQL the table is partitioned by month (migration 0004), and this
+            # constraint also holds occurred_at, as partitioning requires.
+            models.UniqueConstraint(fields=["chain_id", "seq"], name="audit_event_chain_seq"),
         ]
 
     def __str__(self) -> str:
@@ -133,21 +140,14 @@ class AuditEvent(WrittenOnce):
 
 
 class AuditChainHead(models.Model):
-    """One row: the last sequence number and hash. Locking it serialises appends to the chain,
-    and comparing it with the last row reveals rows cut off the end of the log."""
+    """One row per chain: its last sequence number and hash, and a MAC over both. Locking it
+    serialises appends to that chain only, and comparing it with the chain's last row reveals
+    rows cut off the end."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    id = models.BigIntegerField(primary_key=True, editable=False, help_text="The chain id.")
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(id=1),
-                name="%(app_label)s_%(class)s_single_row",
-                violation_error_message="There is only one audit chain head.",
-            ),
-        ]
+    mac = models.CharField(max_length=64, blank=True, help_text="HMAC of chain, seq and hash.")
 
     def __str__(self) -> str:
-        return f"audit head #{self.seq} {self.hash[:12]}"
+        return f"audit head {self.pk} #{self.seq} {self.hash[:12]}"

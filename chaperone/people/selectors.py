@@ -14,6 +14,7 @@ from chaperone.people.models import (
     Household,
     PendingFlagChange,
     Pupil,
+    Role,
     SocialCareStatus,
     StaffAssignment,
     StaffMember,
@@ -278,4 +279,18 @@ def flag_confirmers(*, school: School) -> list[StaffMember]:
         .exclude(email="")
         .distinct()
         .order_by("last_name", "first_name", "id")
+    )
+
+
+def dsl_emails_of_trust(trust_id: int) -> list[str]:
+    """The addresses of the active DSLs of the trust's schools. For the system, not for a
+    reader: the audit log e-mails them its daily anchor of the trust's chain."""
+    return sorted(
+        set(
+            StaffMember.objects.filter(
+                is_active=True, assignments__role=Role.DSL, assignments__school__trust_id=trust_id
+            )
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
     )

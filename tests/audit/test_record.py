@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 from django.db import transaction
 
-from chaperone.audit.chain import GENESIS_HASH, link_hash
-from chaperone.audit.log import SYSTEM_LABEL, record, record_read
+from chaperone.audit.chain import GENESIS_HASH, SERVICE_CHAIN, seal_hash
+from chaperone.audit.log import SYSTEM_LABEL, AuditChainBroken, record, record_read
 from chaperone.audit.models import AuditChainHead, AuditEvent
 from chaperone.audit.registry import UnknownAuditAction
 from chaperone.core.context import RequestContext, use_context
@@ -27,14 +28,15 @@ def test_each_event_links_to_the_one_before(tenant_a) -> None:
     assert second.prev_hash == first.hash
     assert third.prev_hash == second.hash
     for event in (first, second, third):
-        assert event.hash == link_hash(event.prev_hash, event.payload)
-    head = AuditChainHead.objects.get()
+        assert event.chain_id == tenant_a.trust.pk
+        assert event.hash == seal_hash(event.chain_id, event.prev_hash, event.payload)
+    head = AuditChainHead.objects.get(pk=tenant_a.trust.pk)
     assert (head.seq, head.hash) == (third.seq, third.hash)
 
 
 def test_the_first_event_links_to_the_genesis_hash() -> None:
     event = record("auth.logout", actor=None)
-    assert event.seq == 1
+    assert (event.chain_id, event.seq) == (SERVICE_CHAIN, 1)
     assert event.prev_hash == GENESIS_HASH
 
 
@@ -127,19 +129,22 @@ def test_a_rolled_back_action_takes_its_audit_row_with_it(tenant_a) -> None:
         raise Undo
 
     assert not AuditEvent.objects.filter(action="pupil.viewed").exists()
-    head = AuditChainHead.objects.get()
+    head = AuditChainHead.objects.get(pk=SERVICE_CHAIN)
     assert (head.seq, head.hash) == (kept.seq, kept.hash)
+    assert not AuditChainHead.objects.filter(pk=tenant_a.trust.pk).exists()
     following = record("audit.viewed", actor=None)
     assert (following.seq, following.prev_hash) == (kept.seq + 1, kept.hash)
 
 
-def test_a_missing_head_is_rebuilt_from_the_last_row() -> None:
+def test_a_missing_head_stops_appends_instead_of_hiding_what_was_cut() -> None:
+    """The old code rebuilt a deleted head from the last row left, so cutting the tail and the
+    head together passed verification (security review MEDIUM 11, t5)."""
     from tests.audit.helpers import tamper
 
-    last = record("audit.viewed", actor=None)
+    record("audit.viewed", actor=None)
     tamper("DELETE FROM audit_auditchainhead", table="audit_auditchainhead")
-    following = record("audit.viewed", actor=None)
-    assert (following.seq, following.prev_hash) == (last.seq + 1, last.hash)
+    with pytest.raises(AuditChainBroken, match="head of audit chain service is missing"):
+        record("audit.viewed", actor=None)
 
 
 @pytest.mark.parametrize(
@@ -152,10 +157,41 @@ def test_a_missing_head_is_rebuilt_from_the_last_row() -> None:
     ],
 )
 def test_ip_addresses_are_stored_as_the_payload_says(given: str, stored: str | None) -> None:
-    from chaperone.audit.services import audit_chain_verify
+    from chaperone.audit.verify import audit_chain_verify
 
     with use_context(RequestContext(ip_address=given)):
         event = record("audit.viewed", actor=None)
     assert AuditEvent.objects.get(pk=event.pk).ip_address == stored
     assert json.loads(event.payload)["ip_address"] == stored
-    assert audit_chain_verify(deep=True).ok
+    assert audit_chain_verify(chain_id=SERVICE_CHAIN, full=True).ok
+
+
+def test_record_many_appends_a_batch_per_chain_with_one_head_lock_each(
+    tenant_a, tenant_b, django_assert_max_num_queries
+) -> None:
+    from chaperone.audit.log import AuditEntry, record_many
+    from chaperone.audit.verify import audit_verify_all
+
+    pupils = [PupilFactory(school=tenant_a.school) for _ in range(30)]
+    entries = [AuditEntry("pupil.viewed", target=p, details={"n": n}) for n, p in enumerate(pupils)]
+    entries.insert(10, AuditEntry("audit.viewed", school_id=tenant_b.school.pk))
+    # Per chain: lock, (create the head: 4), one INSERT, move the head. Plus the trust lookup.
+    with django_assert_max_num_queries(16):
+        events = record_many(entries, actor=None)
+    assert [e.action for e in events] == [e.action for e in entries]
+    in_a = [e for e in events if e.chain_id == tenant_a.trust.pk]
+    assert [e.seq for e in in_a] == list(range(1, 31))
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(in_a))
+    assert all(e.pk is not None for e in events)
+    assert events[10].chain_id == tenant_b.trust.pk
+    assert all(result.ok for result in audit_verify_all(full=True))
+    head = AuditChainHead.objects.get(pk=tenant_a.trust.pk)
+    assert (head.seq, head.hash) == (30, in_a[-1].hash)
+
+
+def test_record_many_checks_every_action_before_writing_any(tenant_a) -> None:
+    from chaperone.audit.log import AuditEntry, record_many
+
+    with pytest.raises(UnknownAuditAction):
+        record_many([AuditEntry("audit.viewed"), AuditEntry("no.such_action")], actor=None)
+    assert not AuditEvent.objects.exists()

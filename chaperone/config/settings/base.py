@@ -23,18 +23,18 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key() -> str:
-    """Use CHAPERONE_SECRET_KEY, else a key generated once into var/ (never committed)."""
-    if key := os.environ.get("CHAPERONE_SECRET_KEY"):
+def _secret(variable: str, filename: str) -> str:
+    """Use the environment variable, else a key generated once into var/ (never committed)."""
+    if key := os.environ.get(variable):
         return key
-    path = VAR_DIR / "secret_key"
+    path = VAR_DIR / filename
     if not path.exists():
         path.write_text(secrets.token_urlsafe(64))
         path.chmod(0o600)
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _secret("CHAPERONE_SECRET_KEY", "secret_key")
 DEBUG = env_bool("CHAPERONE_DEBUG")
 ALLOWED_HOSTS = os.environ.get("CHAPERONE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 CSRF_TRUSTED_ORIGINS = [
@@ -198,6 +198,17 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get(
     "CHAPERONE_FROM_EMAIL", "Chaperone <no-reply@chaperone.invalid>"
 )
+
+# The audit chains (docs/subsystems/audit.md): the MAC key lives outside the database, anchors of
+# every chain's head are written outside it daily, old monthly partitions may go after retention.
+CHAPERONE_AUDIT_KEY = _secret("CHAPERONE_AUDIT_KEY", "audit_key")
+CHAPERONE_AUDIT_ANCHOR_DIR = Path(
+    os.environ.get("CHAPERONE_AUDIT_ANCHOR_DIR", VAR_DIR / "audit-anchors")
+)
+CHAPERONE_AUDIT_ANCHOR_EMAILS = [
+    e for e in os.environ.get("CHAPERONE_AUDIT_ANCHOR_EMAILS", "").split(",") if e.strip()
+]
+CHAPERONE_AUDIT_RETENTION_MONTHS = int(os.environ.get("CHAPERONE_AUDIT_RETENTION_MONTHS", "84"))
 
 LOGGING = logging_config(
     fmt=os.environ.get("CHAPERONE_LOG_FORMAT", "console"),

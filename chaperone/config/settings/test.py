@@ -10,3 +10,4 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_AUTOREFRESH = True
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="chaperone-test-media-"))
+CHAPERONE_AUDIT_ANCHOR_DIR = Path(tempfile.mkdtemp(prefix="chaperone-test-anchors-"))
