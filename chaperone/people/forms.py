@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
@@ -77,3 +79,19 @@ class FlagDecisionForm(forms.Form):
             self.add_error("changes", "Tick the changes to decide, or tick all the changes listed.")
         data["chosen"] = chosen
         return data
+
+
+class RoleGrantForm(forms.Form):
+    role = forms.ChoiceField(
+        label="Role to grant",
+        help_text="Safeguarding and leadership roles take effect only once another headteacher "
+        "or a trust administrator confirms them.",
+        error_messages={
+            "required": "Choose the role to grant.",
+            "invalid_choice": "Choose one of the roles in the list.",
+        },
+    )
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", "Choose a role"), *roles]  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
 
 from chaperone.audit.log import record_read
 from chaperone.people.models import (
@@ -278,4 +279,18 @@ def flag_confirmers(*, school: School) -> list[StaffMember]:
         .exclude(email="")
         .distinct()
         .order_by("last_name", "first_name", "id")
+    )
+
+
+def staff_managed_at(*, actor: Actor, school: School, staff_id: int, action: str) -> StaffMember:
+    """A staff member of ``school`` whom the actor may manage there (``action``); anyone else,
+    another school's staff included, is a 404 like a missing id."""
+    if not actor.can(action, school.id):
+        raise Http404("No such record.")
+    at_school = StaffAssignment.objects.filter(school=school).values("staff_id")
+    return get_for_actor_or_404(
+        StaffMember.objects.select_related("user").filter(pk__in=at_school),
+        actor,
+        action,
+        pk=staff_id,
     )
