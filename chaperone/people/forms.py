@@ -12,7 +12,8 @@ from chaperone.people.importers.reading import MAX_BYTES, TOO_LARGE
 
 KIND_HINTS = {
     "pupils": "One row per pupil, with UPN, names, date of birth and year group.",
-    "staff": "One row per staff member, with staff ID, names and roles. No logins are created.",
+    "staff": "One row per staff member, with staff ID, names and roles. No logins are created, "
+    "and safeguarding or leadership roles are never given: those are granted on the Roles screen.",
     "households": "One row per parent or carer, with the household reference they belong to.",
 }
 

@@ -294,7 +294,9 @@ def _login_of(staff: StaffMember) -> User:
 def login_session_record(
     *, user: User, session_key: str, ip_address: str | None, user_agent: str
 ) -> None:
-    """Called at sign-in: remember which session belongs to whom."""
+    """Called at sign-in: remember which session belongs to whom (and forget the user's
+    sessions that have ended since, so the rows do not pile up)."""
+    login_sessions(user=user)
     LoginSession.objects.update_or_create(
         session_key=session_key,
         defaults={
