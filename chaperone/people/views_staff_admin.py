@@ -5,7 +5,6 @@ the second factor verified this session; another school's staff member is a 404.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from chaperone.people import grants, logins, selectors
 from chaperone.people.forms import RoleGrantForm
 from chaperone.people.models import StaffMember
 from chaperone.tenancy.models import School
-from chaperone.tenancy.schools import active_school
+from chaperone.tenancy.schools import active_school, school_for
 
 NOT_EMAILED = "The change is saved, but the email about it could not be sent."
 
@@ -108,9 +107,7 @@ def staff_roles(request: ChaperoneRequest, pk: int) -> HttpResponse:
 @require_GET
 def role_confirmations(request: ChaperoneRequest) -> HttpResponse:
     actor = request.actor
-    school = active_school(request)
-    if school is None or not actor.can("staff.manage_roles", school.id):
-        raise PermissionDenied("Only headteachers and trust administrators confirm roles.")
+    school = school_for(request, "staff.manage_roles")
     if (verify := _second_factor_missing(request)) is not None:
         return verify
     return render(
