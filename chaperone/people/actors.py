@@ -28,8 +28,10 @@ def actor_for_user(user: User | AnonymousUser | None) -> Actor:
         return Actor(user_id=user.pk, is_superuser=user.is_superuser, label=label)
     school_roles: dict[int, set[str]] = {}
     trust_roles: set[str] = set()
-    for school_id, role in StaffAssignment.objects.filter(staff=staff).values_list(
-        "school_id", "role"
+    # Roles in effect only: a granted safeguarding or leadership role awaiting its second
+    # person's confirmation gives nothing.
+    for school_id, role in (
+        StaffAssignment.objects.in_effect().filter(staff=staff).values_list("school_id", "role")
     ):
         if school_id is None:
             trust_roles.add(role)

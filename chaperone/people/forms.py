@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
@@ -10,7 +12,8 @@ from chaperone.people.importers.reading import MAX_BYTES, TOO_LARGE
 
 KIND_HINTS = {
     "pupils": "One row per pupil, with UPN, names, date of birth and year group.",
-    "staff": "One row per staff member, with staff ID, names and roles. No logins are created.",
+    "staff": "One row per staff member, with staff ID, names and roles. No logins are created, "
+    "and safeguarding or leadership roles are never given: those are granted on the Roles screen.",
     "households": "One row per parent or carer, with the household reference they belong to.",
 }
 
@@ -77,3 +80,19 @@ class FlagDecisionForm(forms.Form):
             self.add_error("changes", "Tick the changes to decide, or tick all the changes listed.")
         data["chosen"] = chosen
         return data
+
+
+class RoleGrantForm(forms.Form):
+    role = forms.ChoiceField(
+        label="Role to grant",
+        help_text="Safeguarding and leadership roles take effect only once another headteacher "
+        "or a trust administrator confirms them.",
+        error_messages={
+            "required": "Choose the role to grant.",
+            "invalid_choice": "Choose one of the roles in the list.",
+        },
+    )
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", "Choose a role"), *roles]  # type: ignore[attr-defined]

@@ -89,8 +89,20 @@ def _own_staff_record(actor: Actor) -> models.Q | None:
     return models.Q(pk=actor.staff_id) if actor.staff_id is not None else None
 
 
+class AssignmentQuerySet(models.QuerySet["StaffAssignment"]):
+    def in_effect(self) -> AssignmentQuerySet:
+        """Roles that count: a granted safeguarding or leadership role counts only once a second
+        headteacher or trust administrator has confirmed it."""
+        return self.filter(awaiting_confirmation=False)
+
+
 class StaffAssignment(models.Model):
-    """A role a staff member holds in one school (or across the trust, for trust roles)."""
+    """A role a staff member holds in one school (or across the trust, for trust roles).
+
+    Safeguarding and leadership roles are granted on the Roles screen, never imported: such a
+    grant waits (``awaiting_confirmation``) until someone other than the granter and the grantee
+    confirms it, and until then it gives no permission.
+    """
 
     unscoped_because = (
         "read only through its staff member: the actor builder reads the signed-in person's own, "
@@ -102,6 +114,17 @@ class StaffAssignment(models.Model):
         School, on_delete=models.CASCADE, null=True, blank=True, related_name="assignments"
     )
     role = models.CharField(max_length=30, choices=Role.choices)
+    awaiting_confirmation = models.BooleanField(default=False)
+    granted_by = models.ForeignKey(
+        StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -118,10 +141,20 @@ class StaffAssignment(models.Model):
                 name="%(app_label)s_%(class)s_school_matches_role_scope",
                 violation_error_message="Trust roles have no school; school roles need one.",
             ),
+            models.CheckConstraint(
+                condition=models.Q(awaiting_confirmation=False)
+                | models.Q(confirmed_by__isnull=True),
+                name="%(app_label)s_%(class)s_confirmed_is_not_awaiting",
+                violation_error_message="A confirmed role is no longer awaiting confirmation.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.staff} · {self.get_role_display()} · {self.school or 'trust'}"
+
+    @property
+    def place(self) -> str:
+        return self.school.name if self.school else "the whole trust"
 
 
 class Channel(models.TextChoices):
@@ -328,3 +361,21 @@ class PendingFlagChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_flag_display()} of pupil {self.pupil_id}"
+
+
+class LoginSession(models.Model):
+    """A browser signed in as a user (written at sign-in), so that people can see where they are
+    signed in and sign those sessions out, and so that deactivating a login or resetting its
+    second factor ends every session at once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    signed_in_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-signed_in_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.signed_in_at:%Y-%m-%d %H:%M}"

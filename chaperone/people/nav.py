@@ -7,4 +7,11 @@ NAV = [
     NavItem("Staff", "people:staff_list", "staff.view", order=30, current=("people:staff_list",)),
     NavItem("Import", "people:import_start", "people.import", order=50),
     NavItem("Flag changes", "people:flag_changes", "people.confirm_flag_changes", order=55),
+    NavItem(
+        "Roles to confirm",
+        "people:role_confirmations",
+        "staff.manage_roles",
+        order=70,
+        current=("people:role_confirmations",),
+    ),
 ]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
 
 from chaperone.audit.log import record_read
 from chaperone.people.models import (
@@ -227,10 +228,15 @@ def staff_with_permission(*, action: str, school: School) -> QuerySet[StaffMembe
     holders of a role with it in that school, and the administrators of the school's trust. The
     inverse of :meth:`~chaperone.tenancy.policies.Actor.can`."""
     roles = roles_with(action)
-    in_school = Q(assignments__school=school, assignments__role__in=roles - TRUST_ROLES)
+    in_school = Q(
+        assignments__school=school,
+        assignments__awaiting_confirmation=False,
+        assignments__role__in=roles - TRUST_ROLES,
+    )
     in_trust = Q(
         trust_id=school.trust_id,
         assignments__school__isnull=True,
+        assignments__awaiting_confirmation=False,
         assignments__role__in=roles & TRUST_ROLES,
     )
     return (
@@ -274,7 +280,10 @@ def flag_confirmers(*, school: School) -> list[StaffMember]:
     roles = roles_with("people.confirm_flag_changes") - TRUST_ROLES
     return list(
         StaffMember.objects.filter(
-            assignments__school=school, assignments__role__in=sorted(roles), is_active=True
+            assignments__school=school,
+            assignments__awaiting_confirmation=False,
+            assignments__role__in=sorted(roles),
+            is_active=True,
         )
         .exclude(email="")
         .distinct()
@@ -288,9 +297,26 @@ def dsl_emails_of_trust(trust_id: int) -> list[str]:
     return sorted(
         set(
             StaffMember.objects.filter(
-                is_active=True, assignments__role=Role.DSL, assignments__school__trust_id=trust_id
+                is_active=True,
+                assignments__awaiting_confirmation=False,
+                assignments__role=Role.DSL,
+                assignments__school__trust_id=trust_id,
             )
             .exclude(email="")
             .values_list("email", flat=True)
         )
+    )
+
+
+def staff_managed_at(*, actor: Actor, school: School, staff_id: int, action: str) -> StaffMember:
+    """A staff member of ``school`` whom the actor may manage there (``action``); anyone else,
+    another school's staff included, is a 404 like a missing id."""
+    if not actor.can(action, school.id):
+        raise Http404("No such record.")
+    at_school = StaffAssignment.objects.filter(school=school).values("staff_id")
+    return get_for_actor_or_404(
+        StaffMember.objects.select_related("user").filter(pk__in=at_school),
+        actor,
+        action,
+        pk=staff_id,
     )

@@ -1,14 +1,19 @@
 """Sign-in, failed sign-in and sign-out go to the audit log (the people app knows who a user is;
-the audit app below it does not)."""
+the audit app below it does not). Each signed-in session is also remembered by user (Django's
+sessions cannot be queried by user), so people can see and end theirs and a deactivated login is
+signed out everywhere."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
 from chaperone.audit.log import record
+from chaperone.core.context import current_context
 from chaperone.people.actors import actor_for_user
+from chaperone.people.logins import login_session_forget, login_session_record
 from chaperone.people.models import StaffMember
 
 #: Only this key is kept from the credentials of a failed sign-in; never the password.
@@ -17,9 +22,31 @@ USERNAME_KEY = "username"
 
 def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     record("auth.login", actor=actor_for_user(user))
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    if session.session_key is None:
+        session.save()
+    login_session_record(
+        user=user,
+        session_key=session.session_key,
+        ip_address=_ip(current_context().ip_address),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+
+
+def _ip(value: str | None) -> str | None:
+    """The client address as the request context has it (set by the site middleware)."""
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
 
 
 def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key:
+        login_session_forget(session_key=session.session_key)
     if user is None or not getattr(user, "is_authenticated", False):
         return
     record("auth.logout", actor=actor_for_user(user))

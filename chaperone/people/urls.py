@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chaperone.people import views, views_import
+from chaperone.people import views, views_import, views_staff_admin
 
 app_name = "people"
 urlpatterns: list = [
@@ -10,6 +10,9 @@ urlpatterns: list = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
     path("flag-changes/", views.flag_changes, name="flag_changes"),
+    path("staff/<int:pk>/roles/", views_staff_admin.staff_roles, name="staff_roles"),
+    path("staff/<int:pk>/login/", views_staff_admin.staff_account, name="staff_account"),
+    path("roles/awaiting/", views_staff_admin.role_confirmations, name="role_confirmations"),
     path("code-of-conduct/", views.code_of_conduct, name="code_of_conduct"),
     path("import/", views_import.import_start, name="import_start"),
     path("import/<uuid:batch>/", views_import.import_preview, name="import_preview"),

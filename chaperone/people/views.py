@@ -94,10 +94,17 @@ def staff_list(request: ChaperoneRequest) -> HttpResponse:
 def staff_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
     actor = request.actor
     staff = selectors.staff_get_for_viewing(actor=actor, staff_id=pk)
+    school = active_school(request)
+    here = school.id if school and staff.assignments.filter(school=school).exists() else None
     return render(
         request,
         "people/staff_detail.html",
-        {"staff": staff, "assignments": selectors.staff_roles_by_school(actor=actor, staff=staff)},
+        {
+            "staff": staff,
+            "assignments": selectors.staff_roles_by_school(actor=actor, staff=staff),
+            "can_manage_roles": here is not None and actor.can("staff.manage_roles", here),
+            "can_manage_login": here is not None and actor.can("staff.manage_accounts", here),
+        },
     )
 
 

@@ -58,6 +58,7 @@ def school_leads(school_id: int) -> list[StaffMember]:
     return list(
         StaffMember.objects.filter(
             assignments__school_id=school_id,
+            assignments__awaiting_confirmation=False,
             assignments__role__in=[Role.HEADTEACHER, Role.DSL],
             is_active=True,
         )
@@ -88,12 +89,14 @@ def reminder_recipients(version: ProtocolVersion) -> list[StaffMember]:
     q = Q(
         trust_id=protocol.owner_trust_id,
         assignments__school__isnull=True,
+        assignments__awaiting_confirmation=False,
         assignments__role=Role.TRUST_ADMIN,
     )
     trust = protocol.owner_trust
     if trust is not None and trust.is_standalone:
         q |= Q(
             assignments__school__trust_id=trust.pk,
+            assignments__awaiting_confirmation=False,
             assignments__role__in=[Role.HEADTEACHER, Role.DSL],
         )
     return list(

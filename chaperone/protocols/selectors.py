@@ -188,7 +188,10 @@ def school_contacts(*, school: School, protocol: rules.Protocol) -> SchoolContac
     """The school's contact details, its DSL(s) from the staff records (one query) and the
     platforms ``protocol`` approves, by name."""
     dsl = StaffMember.objects.filter(
-        assignments__school=school, assignments__role=Role.DSL, is_active=True
+        assignments__school=school,
+        assignments__awaiting_confirmation=False,
+        assignments__role=Role.DSL,
+        is_active=True,
     ).distinct()
     return SchoolContacts(
         school=school,

@@ -19,6 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import devices_for_user
 from django_otp import login as otp_login
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chaperone.audit.log import record
@@ -78,12 +80,12 @@ class LoginView(auth_views.LoginView):
     form_class = SignInForm
 
 
-def _allowed(device: TOTPDevice, form: TokenForm) -> bool:
+def _allowed(device: Device, form: forms.Form, field: str = "token") -> bool:
     """After a wrong code django-otp makes the next try wait a little longer each time."""
     allowed, _info = device.verify_is_allowed()
     if not allowed:
         form.add_error(
-            "token", "Too many wrong codes in a row. Wait a few seconds, then try the new code."
+            field, "Too many wrong codes in a row. Wait a few seconds, then try the new code."
         )
     return allowed
 
@@ -113,6 +115,7 @@ def two_factor_setup(request: ChaperoneRequest) -> HttpResponse:
                 otp_login(request, device)
                 record("auth.two_factor_enrolled", actor=request.actor, target=None)
             return redirect(_safe_next(request))
+        record("auth.two_factor_failed", actor=request.actor, details={"method": "setup"})
         form.add_error(
             "token", "That code did not match. Check the time on your phone and try again."
         )
@@ -129,23 +132,65 @@ def two_factor_setup(request: ChaperoneRequest) -> HttpResponse:
     )
 
 
+class BackupCodeForm(forms.Form):
+    backup_code = forms.CharField(
+        label="Backup code",
+        help_text="One of the codes you saved when you made backup codes. Each works once.",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Enter one of your backup codes."},
+    )
+
+    def clean_backup_code(self) -> str:
+        return "".join(self.cleaned_data["backup_code"].split()).lower()
+
+
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request: ChaperoneRequest) -> HttpResponse:
-    """Ask for the current code from the user's confirmed authenticator."""
-    devices = list(devices_for_user(request.user, confirmed=True))
-    if not devices:
+    """Ask for the current code from the user's authenticator, or one of their backup codes."""
+    totp_devices = list(TOTPDevice.objects.devices_for_user(request.user, confirmed=True))
+    backup_devices = list(StaticDevice.objects.devices_for_user(request.user, confirmed=True))
+    if not totp_devices and not backup_devices:
         return redirect("two_factor_setup")
-    form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and all(_allowed(d, form) for d in devices):
-        token = form.cleaned_data["token"]
+    use_backup = "backup_code" in request.POST
+    form = TokenForm(request.POST if not use_backup else None)
+    backup_form = BackupCodeForm(request.POST if use_backup else None)
+    chosen, devices, field = (
+        (backup_form, backup_devices, "backup_code")
+        if use_backup
+        else (form, totp_devices, "token")
+    )
+    if (
+        request.method == "POST"
+        and chosen.is_valid()
+        and all(_allowed(d, chosen, field) for d in devices)
+    ):
+        token = chosen.cleaned_data[field]
         device = next((d for d in devices if d.verify_token(token)), None)
         if device is not None:
             otp_login(request, device)
-            record("auth.two_factor_verified", actor=request.actor)
+            if use_backup:
+                left = StaticToken.objects.filter(device__user=request.user).count()
+                record("auth.backup_code_used", actor=request.actor, details={"left": left})
+            else:
+                record("auth.two_factor_verified", actor=request.actor)
             return redirect(_safe_next(request))
-        form.add_error("token", "That code did not match. Codes change every 30 seconds.")
+        record("auth.two_factor_failed", actor=request.actor, details={"method": field})
+        chosen.add_error(
+            field,
+            "That backup code is not right, or was used already."
+            if use_backup
+            else "That code did not match. Codes change every 30 seconds.",
+        )
     return render(
-        request, "accounts/two_factor_verify.html", {"form": form, "next": _safe_next(request)}
+        request,
+        "accounts/two_factor_verify.html",
+        {
+            "form": form,
+            "backup_form": backup_form,
+            "has_backup_codes": bool(backup_devices),
+            "next": _safe_next(request),
+        },
     )
 
 

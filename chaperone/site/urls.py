@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chaperone.site import accounts, views
+from chaperone.site import account_views, accounts, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -10,4 +10,13 @@ urlpatterns = [
     path("accounts/logout/", accounts.logout_view, name="logout"),
     path("accounts/two-factor/setup/", accounts.two_factor_setup, name="two_factor_setup"),
     path("accounts/two-factor/verify/", accounts.two_factor_verify, name="two_factor_verify"),
+    path("accounts/", account_views.account, name="account"),
+    path("accounts/password/", account_views.password_change, name="password_change"),
+    path("accounts/sessions/", account_views.sessions, name="sessions"),
+    path("accounts/backup-codes/", account_views.backup_codes, name="backup_codes"),
+    path(
+        "accounts/invite/<str:uidb64>/<str:token>/",
+        account_views.invite_accept,
+        name="invite_accept",
+    ),
 ]

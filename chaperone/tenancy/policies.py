@@ -53,6 +53,10 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "protocol.view": EVERY_SCHOOL_ROLE,
     "protocol.manage": frozenset({Role.HEADTEACHER}) | SAFEGUARDING,
     "protocol.acknowledgements": LEADERS | SAFEGUARDING,
+    # Granting, removing and confirming roles (the Roles screen). Trust roles need a trust admin.
+    "staff.manage_roles": frozenset({Role.HEADTEACHER}),
+    # Logins: invite, deactivate, reactivate, reset a lost second factor, unlock.
+    "staff.manage_accounts": frozenset({Role.HEADTEACHER}),
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school
@@ -72,6 +76,11 @@ SYSTEM_GRANTS = frozenset({"people.import", "protocol.manage", "trust.manage_pro
 TWO_FACTOR_ROLES = frozenset(
     {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.SLT, Role.TRUST_ADMIN}
 )
+
+
+#: Roles that only the Roles screen gives or takes away (never an import, command or other form);
+#: a grant of one counts only once a second headteacher or trust administrator confirms it.
+GRANTED_ROLES = TWO_FACTOR_ROLES
 
 
 class UnknownAction(KeyError):
@@ -207,3 +216,10 @@ def object_rules_filter(model: type[Model], actor: Actor, action: str) -> Q | No
         if q is not None:
             combined = q if combined is None else combined | q
     return combined
+
+
+def may_manage_role(actor: Actor, role: str, school_id: int | None) -> bool:
+    """May ``actor`` grant, remove or confirm ``role`` in ``school_id`` (None: across the trust)?"""
+    if role == Role.TRUST_ADMIN or school_id is None:
+        return actor.is_trust_admin
+    return actor.can("staff.manage_roles", school_id)

@@ -141,3 +141,20 @@ def test_the_installed_command_in_a_subprocess(tmp_path) -> None:
         "SELECT via, actor_label FROM audit_auditevent WHERE action = 'people.pupils_imported'"
     ).fetchall() == [("cli", "System")]
     db.close()
+
+
+def test_the_command_line_import_grants_no_safeguarding_role_either(tenant_a, tmp_path) -> None:
+    from chaperone.people.models import StaffAssignment
+    from tests.people.test_import_support import staff_rows
+
+    rows = staff_rows()
+    rows[0][6] = "Teacher; DSL"
+    path = tmp_path / "staff.csv"
+    path.write_bytes(staff_csv(rows))
+    out = StringIO()
+    with pytest.raises(CommandError) as caught:
+        call_command("import", "staff", str(path), "--school", "111111", stdout=out)
+    assert caught.value.returncode == 1
+    assert "line 2, column 'Roles': Designated safeguarding lead: " in out.getvalue()
+    call_command("import", "staff", str(path), "--school", "111111", "--skip-invalid", stdout=out)
+    assert not StaffAssignment.objects.filter(role="dsl").exists()

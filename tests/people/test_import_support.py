@@ -72,7 +72,7 @@ def staff_rows() -> list[list[object]]:
             "Teacher; Tutor",
             "01/09/2023",
         ],
-        ["T002", "Mr", "Ken", "Lowe", "k.lowe@school.example.org", "", "DSL, Head", "2022-03-04"],
+        ["T002", "Mr", "Ken", "Lowe", "k.lowe@school.example.org", "", "HOY", "2022-03-04"],
         ["T003", "", "Priya", "Shah", "", "020 7946 0000", "SENCO", ""],
     ]
 

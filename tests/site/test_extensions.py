@@ -32,7 +32,15 @@ def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as
     teacher = login_as(tenant_a.school, Role.TEACHER).get(reverse("dashboard")).content
     assert _nav(teacher) == ["Dashboard", "Pupils", "Staff", "Protocol"]
     head = login_as(tenant_a.school, Role.HEADTEACHER).get(reverse("dashboard")).content
-    assert _nav(head) == ["Dashboard", "Pupils", "Staff", "Protocol", "Import", "Audit log"]
+    assert _nav(head) == [
+        "Dashboard",
+        "Pupils",
+        "Staff",
+        "Protocol",
+        "Import",
+        "Audit log",
+        "Roles to confirm",
+    ]
 
 
 def test_the_current_page_is_marked(tenant_a, login_as) -> None:

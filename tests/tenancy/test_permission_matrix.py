@@ -43,6 +43,8 @@ audit.view                      y   y   y    -   -   -   -   -   -   -   -   -  
 protocol.view                   y   y   y    y   y   y   y   y   y   y   y   y   y
 protocol.manage                 y   y   y    -   -   -   -   -   -   -   -   -   -
 protocol.acknowledgements       y   y   y    y   -   -   -   -   -   -   -   -   -
+staff.manage_roles              y   -   -    -   -   -   -   -   -   -   -   -   -
+staff.manage_accounts           y   -   -    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.
@@ -131,3 +133,23 @@ def test_leadership_and_safeguarding_roles_need_a_second_factor() -> None:
     assert set(TWO_FACTOR_ROLES) == TWO_FACTOR
     for role in Role:
         assert _member_of(role).requires_two_factor is (role in TWO_FACTOR)
+
+
+def test_granted_roles_are_the_second_factor_roles_and_trust_roles_need_a_trust_admin() -> None:
+    from chaperone.tenancy.policies import GRANTED_ROLES, may_manage_role
+
+    assert GRANTED_ROLES == TWO_FACTOR
+    head = _member_of(Role.HEADTEACHER)
+    assert may_manage_role(head, Role.DSL, SCHOOL)
+    assert not may_manage_role(head, Role.DSL, OTHER_SCHOOL)
+    assert not may_manage_role(head, Role.TRUST_ADMIN, None)
+    trust_admin = Actor(
+        user_id=2,
+        staff_id=2,
+        trust_id=TRUST,
+        trust_roles=frozenset({Role.TRUST_ADMIN}),
+        trust_school_ids=frozenset({SCHOOL, OTHER_SCHOOL}),
+    )
+    assert may_manage_role(trust_admin, Role.TRUST_ADMIN, None)
+    assert may_manage_role(trust_admin, Role.HEADTEACHER, OTHER_SCHOOL)
+    assert not may_manage_role(trust_admin, Role.HEADTEACHER, OUTSIDE_SCHOOL)

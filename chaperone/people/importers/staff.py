@@ -2,7 +2,9 @@
 :mod:`~chaperone.people.importers.scope`); roles at this school are added.
 
 An import never creates logins and never removes a role: a DSL or headteacher role recorded in
-Chaperone must not vanish because the MIS does not know about it. Roles are removed in the app.
+Chaperone must not vanish because the MIS does not know about it. Nor does it ever give a
+safeguarding or leadership role (``GRANTED_ROLES``): a row asking for one not already held is an
+error. Those roles are granted, confirmed and removed on the Roles screen.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from chaperone.people.importers.preview import Change, PlannedRecord, Section
 from chaperone.people.importers.rows import StaffRow
 from chaperone.people.importers.scope import OTHER_SCHOOLS_STAFF
 from chaperone.people.models import StaffAssignment, StaffMember
+from chaperone.tenancy.policies import GRANTED_ROLES
 from chaperone.tenancy.roles import Role
 
 FIELDS = ("title", "first_name", "last_name", "email", "phone", "dbs_checked_on")
@@ -32,6 +35,14 @@ DEFAULTS: dict[str, Any] = {"title": "", "email": "", "phone": "", "dbs_checked_
 
 def _roles_text(roles: set[str]) -> str:
     return ", ".join(str(Role(r).label) for r in sorted(roles)) or "(none)"
+
+
+def _granted_only(roles: set[str]) -> str:
+    return (
+        f"{_roles_text(roles)}: safeguarding and leadership roles are never given by import. "
+        "The headteacher or a trust administrator grants them on the Roles screen. Remove them "
+        "from this row."
+    )
 
 
 def plan_staff(ctx: PlanContext, rows: list[tuple[int, StaffRow]]) -> Plan:
@@ -63,6 +74,9 @@ def plan_staff(ctx: PlanContext, rows: list[tuple[int, StaffRow]]) -> Plan:
             continue
         held = roles_here.get(old["id"], set()) if old else set()
         given = set(row.roles or ())
+        if refused := (given - held) & GRANTED_ROLES:
+            ctx.problem(line, "roles", _granted_only(refused))
+            continue
         if not held and not given:
             ctx.problem(
                 line, "roles", "Give at least one role at this school, such as Teacher or TA."

@@ -248,7 +248,10 @@ def parse_roles(raw: str) -> tuple[str, ...]:
                 "Deputy DSL, Head, SLT, HOY, SENCO, Counsellor, Support staff, School admin."
             )
         if role == Role.TRUST_ADMIN:
-            raise ValueError("Trust administrators are set by the trust, not by a school import.")
+            raise ValueError(
+                "Trust administrators are granted on the Roles screen by a trust "
+                "administrator, never by import."
+            )
         roles.add(role)
     return tuple(sorted(roles))
 
