@@ -47,7 +47,7 @@ USERNAMES = (
     "head-of-year.secondary",
     "pastoral.primary",
 )
-DEMO_PASSWORD = "chaperone-demo-2026"  # noqa: S105 (the published demo password)
+DEMO_PASSWORD = "chaperone-demo-2026"
 WARM_UP_S = 3.0
 MAX_REQUESTS = 50_000
 STARTUP_TIMEOUT_S = 60.0
@@ -220,8 +220,10 @@ def prepare(env: dict[str, str]) -> None:
 def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "python:chaperone.config.gunicorn"]
-            + ["--bind", f"{HOST}:{port}", "--error-logfile", "-"],
+            [
+                *(str(BIN / "gunicorn"), "-c", "python:chaperone.config.gunicorn"),
+                *("--bind", f"{HOST}:{port}", "--error-logfile", "-"),
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

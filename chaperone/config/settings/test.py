@@ -6,7 +6,7 @@ from pathlib import Path
 from .base import *  # noqa: F403
 from .base import SECRET_KEY
 
-SECRET_KEY = SECRET_KEY or "tests-only-and-not-secret"  # noqa: S105
+SECRET_KEY = SECRET_KEY or "tests-only-and-not-secret"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
