@@ -7,8 +7,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from chaperone.people.actors import actor_for_user
 from chaperone.people.models import Role, StaffAssignment
-from chaperone.tenancy.policies import ANONYMOUS, actor_for_user
+from chaperone.tenancy.policies import ANONYMOUS
 from tests.factories import StaffFactory, UserFactory, make_staff
 
 pytestmark = pytest.mark.django_db
