@@ -17,11 +17,16 @@ import pytest
 CHAPERONE = Path(sys.executable).with_name("chaperone")
 
 
+#: What this process's environment may hold that an operator's would not (the browser tests set
+#: DJANGO_ALLOW_ASYNC_UNSAFE in the worker they run in, which the deploy checks rightly refuse).
+_NOT_INHERITED = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def _env(tmp_path: Path, settings: str, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("CHAPERONE_") and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        if not k.startswith("CHAPERONE_") and k not in _NOT_INHERITED
     }
     return {
         **env,
