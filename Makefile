@@ -47,14 +47,15 @@ serve:
 	@echo "Chaperone is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the task worker)"
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(BIN)/chaperone db_worker --interval 1 & \
-	  $(BIN)/gunicorn chaperone.config.wsgi:application --bind $(HOST):$(PORT) --workers 2 \
+	  $(BIN)/gunicorn -c python:chaperone.config.gunicorn --bind $(HOST):$(PORT) \
 	    --env DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) --access-logfile - & \
 	  wait
 
 test: install-dev test-system-deps ## lint, then the whole suite on SQLite and PostgreSQL, browser tests included
-	@echo "== lint (ruff, mypy, import layers)"
+	@echo "== lint (ruff, mypy, import layers, Django's migration and deployment checks)"
 	@$(BIN)/ruff check -q . && $(BIN)/ruff format --check -q . && $(BIN)/mypy --no-error-summary \
 	  && $(BIN)/lint-imports --no-cache --no-logo
+	@scripts/django-checks
 	@scripts/run-tests
 
 lint: install-dev
@@ -62,6 +63,7 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache --no-logo
+	scripts/django-checks
 
 format: install-dev
 	$(BIN)/ruff format .
@@ -71,5 +73,5 @@ bench: install-dev ## every benchmark, or one: make bench ONLY=protocols
 	@for m in $$(if [ -n "$(ONLY)" ]; then echo $(ONLY); else ls benchmarks/*.py | xargs -n1 basename | sed 's/\.py$$//' | grep -v '^_'; fi); do \
 	  echo "== benchmarks.$$m" >&2; $(BIN)/python -m benchmarks.$$m || exit $$?; done
 
-clean:
-	rm -rf $(VENV) var build *.egg-info
+clean: ## the virtualenv and build files; var/ (database, key, uploads) is data and stays
+	rm -rf $(VENV) build *.egg-info

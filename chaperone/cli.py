@@ -7,6 +7,9 @@ Two families of subcommands live behind one entry point:
   (see ``shared/contracts/protocol-check.md``).
 * everything else (``import``, ``audit``, ``demo``, ``migrate``, ``runserver`` ...) is a Django
   management command, so ``chaperone`` doubles as ``manage.py``.
+
+Django's own ``check`` (the system checks) is reached with its flags and no ``--protocol``:
+``chaperone check --deploy``, ``chaperone check --tag security``, ``chaperone check --list-tags``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,20 @@ import os
 import sys
 
 PURE_COMMANDS = frozenset({"check", "protocols"})
+#: Options only Django's ``check`` has: with one of them and no ``--protocol``, ``chaperone check``
+#: means the system checks.
+DJANGO_CHECK_OPTIONS = frozenset(
+    {"--deploy", "--tag", "-t", "--list-tags", "--fail-level", "--database"}
+)
+
+
+def is_django_check(args: list[str]) -> bool:
+    options = {a.split("=", 1)[0] for a in args[1:]}
+    return (
+        args[:1] == ["check"]
+        and "--protocol" not in options
+        and bool(options & DJANGO_CHECK_OPTIONS)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"chaperone {version('chaperone')}")
         return 0
-    if args and args[0] in PURE_COMMANDS:
+    if args and args[0] in PURE_COMMANDS and not is_django_check(args):
         from chaperone.rules.cli import main as rules_main
 
         return rules_main(args)

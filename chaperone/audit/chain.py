@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 
 GENESIS_HASH = "0" * 64
@@ -114,6 +115,9 @@ def build_payload(fields: dict[str, Any], *, legacy: bool = False) -> str:
 
 def audit_key() -> bytes:
     key = settings.CHAPERONE_AUDIT_KEY
+    if not key:
+        # Sealing with an empty key would let anyone with database access forge rows.
+        raise ImproperlyConfigured("CHAPERONE_AUDIT_KEY is not set: audit rows cannot be sealed.")
     return key.encode("utf-8") if isinstance(key, str) else bytes(key)
 
 

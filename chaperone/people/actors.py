@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chaperone.people.models import StaffAssignment, StaffMember, User
+from chaperone.people.models import StaffMember, User
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import ANONYMOUS, Actor
 
@@ -14,25 +14,31 @@ if TYPE_CHECKING:
 
 
 def actor_for_user(user: User | AnonymousUser | None) -> Actor:
-    """Build the actor of a user in two queries (three for a trust role)."""
+    """Build the actor of a user in one query (two for a trust role: the trust's schools)."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS
-    staff = (
-        StaffMember.objects.filter(user=user, is_active=True)
-        .only("id", "trust_id", "first_name", "last_name")
-        .first()
+    # One row per role (a single row with no role if they hold none); a user has one staff record.
+    fields = ("id", "trust_id", "first_name", "last_name")
+    rows = list(
+        StaffMember.objects.filter(user=user, is_active=True).values_list(
+            *fields,
+            "assignments__school_id",
+            "assignments__role",
+            "assignments__awaiting_confirmation",
+        )
     )
-    if staff is None:
+    if not rows:
         # A login with no staff record (a superuser, say): the audit log names it by username.
         label = user.get_username() or f"user {user.pk}"
         return Actor(user_id=user.pk, is_superuser=user.is_superuser, label=label)
+    staff_id, trust_id, first_name, last_name = rows[0][:4]
     school_roles: dict[int, set[str]] = {}
     trust_roles: set[str] = set()
     # Roles in effect only: a granted safeguarding or leadership role awaiting its second
     # person's confirmation gives nothing.
-    for school_id, role in (
-        StaffAssignment.objects.in_effect().filter(staff=staff).values_list("school_id", "role")
-    ):
+    for *_staff, school_id, role, awaiting in rows:
+        if role is None or awaiting:
+            continue
         if school_id is None:
             trust_roles.add(role)
         else:
@@ -40,15 +46,15 @@ def actor_for_user(user: User | AnonymousUser | None) -> Actor:
     trust_school_ids: frozenset[int] = frozenset()
     if trust_roles:
         trust_school_ids = frozenset(
-            School.objects.filter(trust_id=staff.trust_id).values_list("id", flat=True)
+            School.objects.filter(trust_id=trust_id).values_list("id", flat=True)
         )
     return Actor(
         user_id=user.pk,
-        staff_id=staff.pk,
-        trust_id=staff.trust_id,
+        staff_id=staff_id,
+        trust_id=trust_id,
         school_roles={k: frozenset(v) for k, v in school_roles.items()},
         trust_roles=frozenset(trust_roles),
         trust_school_ids=trust_school_ids,
         is_superuser=user.is_superuser,
-        label=staff.full_name,
+        label=f"{first_name} {last_name}",
     )

@@ -50,13 +50,34 @@ PUPIL_FIGURES = {
     "looked_after": Count("id", filter=Q(is_looked_after=True)),
     "households": Count("household", distinct=True),
 }
+#: Counted over a school's assignments: a person with two roles there counts once. ("staff"
+#: comes last: once it names a figure, ``staff__…`` in a later filter would mean the figure.)
 STAFF_FIGURES = {
-    "staff": Count("id", distinct=True),
-    "staff_without_dbs": Count("id", filter=Q(dbs_checked_on__isnull=True), distinct=True),
-    "staff_without_conduct_ack": Count(
-        "id", filter=Q(code_of_conduct_acknowledged_at__isnull=True), distinct=True
+    "staff_without_dbs": Count(
+        "staff_id", filter=Q(staff__dbs_checked_on__isnull=True), distinct=True
     ),
+    "staff_without_conduct_ack": Count(
+        "staff_id", filter=Q(staff__code_of_conduct_acknowledged_at__isnull=True), distinct=True
+    ),
+    "staff": Count("staff_id", distinct=True),
 }
+
+#: The two figure queries, built once: composing eleven filtered aggregates costs more than
+#: running them, and the dashboard asks on every request. Each call narrows a copy by school.
+_PUPIL_COUNTS = (
+    Pupil.objects.filter(is_active=True)
+    .values("school_id")
+    .annotate(**PUPIL_FIGURES)
+    .values_list("school_id", *PUPIL_FIGURES)
+    .order_by()
+)
+_STAFF_COUNTS = (
+    StaffAssignment.objects.filter(staff__is_active=True)
+    .values("school_id")
+    .annotate(**STAFF_FIGURES)
+    .values_list("school_id", *STAFF_FIGURES)
+    .order_by()
+)
 
 
 def school_counts_by_school(*, actor: Actor, schools: Sequence[School]) -> dict[int, SchoolCounts]:
@@ -67,21 +88,11 @@ def school_counts_by_school(*, actor: Actor, schools: Sequence[School]) -> dict[
         return {}
     pupils = {
         sid: dict(zip(PUPIL_FIGURES, figures, strict=True))
-        for sid, *figures in Pupil.objects.filter(school_id__in=ids, is_active=True)
-        .values("school_id")
-        .annotate(**PUPIL_FIGURES)
-        .values_list("school_id", *PUPIL_FIGURES)
-        .order_by()
+        for sid, *figures in _PUPIL_COUNTS.filter(school_id__in=ids)
     }
     staff = {
         sid: dict(zip(STAFF_FIGURES, figures, strict=True))
-        for sid, *figures in StaffMember.objects.filter(
-            assignments__school_id__in=ids, is_active=True
-        )
-        .values("assignments__school_id")
-        .annotate(**STAFF_FIGURES)
-        .values_list("assignments__school_id", *STAFF_FIGURES)
-        .order_by()
+        for sid, *figures in _STAFF_COUNTS.filter(school_id__in=ids)
     }
     none_p = dict.fromkeys(PUPIL_FIGURES, 0)
     none_s = dict.fromkeys(STAFF_FIGURES, 0)

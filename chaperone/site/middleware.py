@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -14,14 +15,15 @@ from django.utils.functional import SimpleLazyObject
 
 from chaperone.core.context import RequestContext, use_context
 from chaperone.core.http import AnyRequest
+from chaperone.core.proxies import client_ip
 from chaperone.people.actors import actor_for_user
 
 if TYPE_CHECKING:
     from chaperone.tenancy.policies import Actor
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+#: A request id a client (or its proxy) sent, kept for the log lines only if it looks like one.
+_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 class RequestContextMiddleware:
@@ -31,9 +33,15 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: AnyRequest) -> HttpResponse:
-        # A lazy proxy: the two queries run only if something asks who is acting.
+        # A lazy proxy: the query runs only if something asks who is acting.
         request.actor = cast("Actor", SimpleLazyObject(lambda: actor_for_user(request.user)))
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        # Our own id for audit rows and logs: anyone can send an X-Request-ID header, so a
+        # client's id is at most logged beside ours, never stored as the request's.
+        request_id = uuid.uuid4().hex
+        log_context = {"request_id": request_id}
+        sent = request.headers.get("X-Request-ID", "")
+        if _CLIENT_REQUEST_ID.fullmatch(sent):
+            log_context["client_request_id"] = sent
         ctx = RequestContext(
             request_id=request_id,
             ip_address=client_ip(request),
@@ -41,12 +49,12 @@ class RequestContextMiddleware:
             user_id=request.user.pk if request.user.is_authenticated else None,
             via="web",
         )
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        structlog.contextvars.bind_contextvars(**log_context)
         try:
             with use_context(ctx):
                 response = self.get_response(request)
         finally:
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.unbind_contextvars(*log_context)
         response["X-Request-ID"] = request_id
         return response
 

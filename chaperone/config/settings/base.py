@@ -1,19 +1,22 @@
-"""Settings shared by every environment. The environment is read here and nowhere else."""
+"""Settings shared by every environment.
+
+The environment is read in ``chaperone/config/settings/`` and nowhere else (docs/operations.md
+lists every variable). Importing these settings writes nothing: only ``local`` creates ``var/``.
+"""
 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
 
 from chaperone.core.logging import logging_config
+from chaperone.core.proxies import TrustedProxies
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 PACKAGE_DIR = BASE_DIR / "chaperone"
 VAR_DIR = Path(os.environ.get("CHAPERONE_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -23,18 +26,8 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret(variable: str, filename: str) -> str:
-    """Use the environment variable, else a key generated once into var/ (never committed)."""
-    if key := os.environ.get(variable):
-        return key
-    path = VAR_DIR / filename
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret("CHAPERONE_SECRET_KEY", "secret_key")
+#: Empty here: production refuses to start without CHAPERONE_SECRET_KEY, local keeps one in var/.
+SECRET_KEY = os.environ.get("CHAPERONE_SECRET_KEY", "")
 DEBUG = env_bool("CHAPERONE_DEBUG")
 ALLOWED_HOSTS = os.environ.get("CHAPERONE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 CSRF_TRUSTED_ORIGINS = [
@@ -53,7 +46,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -149,6 +141,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 
+#: Whose address a request has (audit rows, lockouts): the TCP peer, unless that peer is a
+#: trusted proxy, whose header then names the client (chaperone/core/proxies.py).
+CHAPERONE_PROXIES = TrustedProxies.parse(
+    header=os.environ.get("CHAPERONE_CLIENT_IP_HEADER", ""),
+    proxies=os.environ.get("CHAPERONE_TRUSTED_PROXIES", ""),
+)
+AXES_CLIENT_IP_CALLABLE = "chaperone.core.proxies.client_ip"
+
 # Two-factor authentication (TOTP) is required for these roles (see chaperone/tenancy/policies.py).
 OTP_TOTP_ISSUER = "Chaperone"
 
@@ -181,7 +181,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
@@ -209,7 +208,9 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 
 # The audit chains (docs/subsystems/audit.md): the MAC key lives outside the database, anchors of
 # every chain's head are written outside it daily, old monthly partitions may go after retention.
-CHAPERONE_AUDIT_KEY = _secret("CHAPERONE_AUDIT_KEY", "audit_key")
+#: The key that seals audit rows; kept apart from the database. Empty here: production refuses to
+#: start without it, local keeps one in var/, tests use a fixed one.
+CHAPERONE_AUDIT_KEY = os.environ.get("CHAPERONE_AUDIT_KEY", "")
 CHAPERONE_AUDIT_ANCHOR_DIR = Path(
     os.environ.get("CHAPERONE_AUDIT_ANCHOR_DIR", VAR_DIR / "audit-anchors")
 )

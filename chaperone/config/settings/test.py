@@ -4,6 +4,10 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
+from .base import CHAPERONE_AUDIT_KEY, SECRET_KEY
+
+SECRET_KEY = SECRET_KEY or "tests-only-and-not-secret"
+CHAPERONE_AUDIT_KEY = CHAPERONE_AUDIT_KEY or "tests-only-audit-key"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

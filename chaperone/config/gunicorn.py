@@ -1,0 +1,36 @@
+"""Gunicorn settings for every Chaperone web server: production, ``make serve`` and the ``web``
+benchmark all start ``gunicorn -c python:chaperone.config.gunicorn`` (see docs/operations.md).
+
+Threaded workers (gthread): a worker's main thread waits on every open connection with a
+selector and hands a connection to a thread only once it has sent something, so idle and
+kept-alive connections cost no thread, and a slow client holds at most one thread of many. The
+sync worker blocked a whole process per connection: two idle sockets stalled the server for 30 s.
+Request headers that trickle in for minutes are the TLS proxy's to cut off (docs/operations.md).
+
+Command-line flags and ``GUNICORN_CMD_ARGS`` override anything here (``--bind``, ``--workers``).
+"""
+
+wsgi_app = "chaperone.config.wsgi:application"
+bind = ["127.0.0.1:8000"]
+
+worker_class = "gthread"
+#: One process per core; threads overlap database and network waits inside a process.
+workers = 2
+threads = 8
+#: Open connections a worker keeps at once (idle keep-alive ones included).
+worker_connections = 1000
+
+#: A worker whose main loop stops answering for this long is restarted.
+timeout = 30
+graceful_timeout = 20
+#: Seconds a kept-alive connection may sit idle between requests before it is closed.
+keepalive = 5
+
+#: Bounded request head: a long line or many headers is refused with 4xx, not buffered.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+#: No runtime control socket: by default every gunicorn on the host would share
+#: ``$HOME/.gunicorn/gunicorn.ctl``; Chaperone is controlled by signals and its service manager.
+control_socket_disable = True
