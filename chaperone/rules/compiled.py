@@ -16,51 +16,53 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from .conditions import (
-    Conditions,
-    KeyFn,
+from .atoms import (
+    DERIVED_FLAGS,
+    ENUM_FIELDS,
+    FLAG_FIELDS,
+    KEYED_SOURCES,
     Predicate,
     atom_id,
     atom_predicate,
     compile_windows,
-    home_adult,
+    domain,
     key_fn,
-    second_adult,
+    local_timing,
     source_of,
+    table_reader,
 )
+from .conditions import Conditions
 from .decision import Decision, Finding
 from .request import ContactRequest
-from .vocab import (
-    CONSENTS,
-    EFFECT_RANK,
-    HOLDERS,
-    KINDS,
-    OUTCOME_FOR_EFFECT,
-    PLATFORMS,
-    PUPIL_LOCATIONS,
-    PURPOSES,
-    STAFF_LOCATIONS,
-)
+from .vocab import EFFECT_RANK, OUTCOME_FOR_EFFECT
 
 if TYPE_CHECKING:
     from .protocol import Protocol, Rule
 
 #: Entries kept per cache (source keys, bit patterns, fired sets); beyond it, results are not kept.
 _MAX_CACHED = 1 << 16
+#: Every tabulated source, in the order the generated readers test them.
+_TABULATED = (*ENUM_FIELDS, *FLAG_FIELDS, *DERIVED_FLAGS)
+
+
+def _attribute(name: str) -> str:
+    return f"r.{name}"
 
 
 class _Source:
-    """A derived source (staff, pupils, timing) whose keys are too varied to enumerate."""
+    """A keyed source (staff, pupils, timing) whose keys are too varied to enumerate."""
 
     __slots__ = ("atoms", "cache", "key")
 
-    def __init__(self, key: KeyFn, atoms: list[tuple[int, Predicate]]) -> None:
+    def __init__(self, key: Callable[[ContactRequest], Any], atoms: list[tuple[int, Predicate]]):
         self.key = key
         self.atoms = atoms
         self.cache: dict[Any, int] = {}
 
     def __call__(self, request: ContactRequest) -> int:
-        key = self.key(request)
+        return self.lookup(self.key(request))
+
+    def lookup(self, key: Any) -> int:
         bits = self.cache.get(key)
         if bits is None:
             bits = 0
@@ -72,55 +74,37 @@ class _Source:
         return bits
 
 
-def _none(request: ContactRequest) -> int:
-    return 0
+class _Unused:
+    """A keyed source no rule of the protocol reads."""
+
+    __slots__ = ()
+
+    def __call__(self, request: ContactRequest) -> int:
+        return 0
+
+    def lookup(self, key: Any) -> int:
+        return 0
 
 
-class _Tables:
-    """For every enumerable source, the atom bits each possible value sets.
+def tables(atoms: dict[str, list[tuple[int, Predicate]]]) -> dict[str, Any]:
+    """For every tabulated source a rule reads, the atom bits each possible value sets.
 
-    Fields a protocol never mentions get all-zero tables, so :meth:`CompiledProtocol.bits` can
-    read every field unconditionally in one expression.
+    Enumerated fields get a dict over their vocabulary, flags a ``(false, true)`` pair; sources
+    no rule reads get no table, and the generated readers skip them.
     """
-
-    def __init__(self, atoms: dict[str, list[tuple[int, Predicate]]]) -> None:
-        def table(source: str, domain: tuple[Any, ...]) -> dict[Any, int]:
-            out = {}
-            for value in domain:
-                bits = 0
-                for bit, predicate in atoms.get(source, ()):
-                    if predicate(value):
-                        bits |= bit
-                out[value] = bits
-            return out
-
-        def flag(source: str) -> tuple[int, int]:
-            t = table(source, (False, True))
-            return (t[False], t[True])
-
-        self.kind = table("kind", KINDS)
-        self.purpose = table("purpose", PURPOSES)
-        self.platform = table("platform", PLATFORMS)
-        self.account = table("account", HOLDERS)
-        self.device = table("device", HOLDERS)
-        self.staff_location = table("staff_location", STAFF_LOCATIONS)
-        self.pupil_location = table("pupil_location", PUPIL_LOCATIONS)
-        self.parental_consent = table("parental_consent", CONSENTS)
-        self.parent_present = flag("parent_present")
-        self.chaperone_present = flag("chaperone_present")
-        self.pupil_home_alone = flag("pupil_home_alone")
-        self.second_staff_invited = flag("second_staff_invited")
-        self.dsl_invited = flag("dsl_invited")
-        self.recording = flag("recording")
-        self.slt_approved = flag("slt_approved")
-        self.risk_assessed = flag("risk_assessed")
-        self.on_dsl_timetable = flag("on_dsl_timetable")
-        self.linked_to_plan = flag("linked_to_plan")
-        self.waiting_room = flag("waiting_room")
-        self.parents_informed = flag("parents_informed")
-        self.emergency = flag("emergency")
-        self.second_adult = flag("second_adult")
-        self.home_adult = flag("home_adult")
+    out: dict[str, Any] = {}
+    for source in _TABULATED:
+        if source not in atoms:
+            continue
+        table = {}
+        for value in domain(source):
+            bits = 0
+            for bit, predicate in atoms[source]:
+                if predicate(value):
+                    bits |= bit
+            table[value] = bits
+        out[source] = table if source in ENUM_FIELDS else (table[False], table[True])
+    return out
 
 
 class CompiledProtocol:
@@ -160,50 +144,25 @@ class CompiledProtocol:
                 (position, mask(rule.unless), mask(rule.require))
             )
         self._groups = tuple((when, tuple(members)) for when, members in groups.items())
-        self._tables = _Tables(by_source)
+        self.atoms = atoms
+        self.sources = frozenset(by_source)
+        self._tables = tables(by_source)
+        self._read = table_reader(self._tables, _attribute)
 
-        def derived(source: str) -> Callable[[ContactRequest], int]:
+        timing = local_timing(tz)
+
+        def keyed(source: str) -> _Source | _Unused:
             if source not in by_source:
-                return _none
-            return _Source(key_fn(source, tz), by_source[source])
+                return _Unused()
+            return _Source(key_fn(source, timing), by_source[source])
 
-        self._staff = derived("staff")
-        self._pupils = derived("pupils")
-        self._time = derived("time")
+        self._staff, self._pupils, self._time = (keyed(s) for s in KEYED_SOURCES)
         self._by_bits: dict[int, Decision] = {}
         self._by_fired: dict[tuple[int, ...], Decision] = {}
 
     def bits(self, r: ContactRequest) -> int:
         """The atoms (conditions) that hold for request ``r``, as an integer bit set."""
-        t = self._tables
-        return (
-            t.kind[r.kind]
-            | t.purpose[r.purpose]
-            | t.platform[r.platform]
-            | t.account[r.account]
-            | t.device[r.device]
-            | t.staff_location[r.staff_location]
-            | t.pupil_location[r.pupil_location]
-            | t.parental_consent[r.parental_consent]
-            | t.parent_present[r.parent_present]
-            | t.chaperone_present[r.chaperone_present]
-            | t.pupil_home_alone[r.pupil_home_alone]
-            | t.second_staff_invited[r.second_staff_invited]
-            | t.dsl_invited[r.dsl_invited]
-            | t.recording[r.recording]
-            | t.slt_approved[r.slt_approved]
-            | t.risk_assessed[r.risk_assessed]
-            | t.on_dsl_timetable[r.on_dsl_timetable]
-            | t.linked_to_plan[r.linked_to_plan]
-            | t.waiting_room[r.waiting_room]
-            | t.parents_informed[r.parents_informed]
-            | t.emergency[r.emergency]
-            | t.second_adult[second_adult(r)]
-            | t.home_adult[home_adult(r)]
-            | self._staff(r)
-            | self._pupils(r)
-            | self._time(r)
-        )
+        return self._read(r) | self._staff(r) | self._pupils(r) | self._time(r)
 
     def fired(self, bits: int) -> tuple[int, ...]:
         """Positions (in output order) of the rules that fire for ``bits``."""
@@ -217,7 +176,9 @@ class CompiledProtocol:
         return tuple(out)
 
     def decide(self, request: ContactRequest) -> Decision:
-        bits = self.bits(request)
+        return self._decision(self.bits(request))
+
+    def _decision(self, bits: int) -> Decision:
         decision = self._by_bits.get(bits)
         if decision is None:
             fired = self.fired(bits)

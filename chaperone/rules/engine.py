@@ -15,3 +15,4 @@ def decide(protocol: Protocol, request: ContactRequest) -> Decision:
     the protocol file, and every refuse/pending finding carries a remedy.
     """
     return protocol.compiled.decide(request)
+

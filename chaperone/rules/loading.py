@@ -14,46 +14,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from .overlay import ProtocolOverlay, apply_overlay
-from .protocol import Protocol, ProtocolError
+from .protocol import Protocol, ProtocolError, protocol_problems
 
 _TEMPLATE_PACKAGE = "chaperone.rules.templates"
-
-
-def _where(loc: tuple[Any, ...], data: Any) -> str:
-    """``('rules', 3, 'when', 'x')`` as ``rule 'some-id': when.x`` (the id read from ``data``)."""
-    parts = list(loc)
-    if len(parts) >= 2 and parts[0] == "rules" and isinstance(parts[1], int):
-        rule_id = "#" + str(parts[1])
-        rules = data.get("rules") if isinstance(data, dict) else None
-        if isinstance(rules, list) and parts[1] < len(rules) and isinstance(rules[parts[1]], dict):
-            rule_id = repr(rules[parts[1]].get("id", rule_id))
-        rest = ".".join(str(p) for p in parts[2:])
-        return f"rule {rule_id}" + (f": {rest}" if rest else "")
-    if len(parts) >= 2 and parts[0] == "windows":
-        rest = ".".join(str(p) for p in parts[2:])
-        return f"window {parts[1]!r}" + (f": {rest}" if rest else "")
-    return ".".join(str(p) for p in parts)
-
-
-def protocol_problems(exc: ValidationError, data: Any) -> list[str]:
-    """Readable problems from a pydantic error on a protocol or overlay."""
-    problems: list[str] = []
-    for err in exc.errors(include_url=False):
-        ctx = err.get("ctx") or {}
-        if err["type"] == "protocol_semantics":
-            problems.extend(ctx.get("problems", []))
-            continue
-        where = _where(err["loc"], data)
-        if err["type"] == "extra_forbidden":
-            name = str(err["loc"][-1])
-            table = str(err["loc"][-2]) if len(err["loc"]) >= 2 else ""
-            what = "condition" if table in {"when", "unless", "require"} else "field"
-            problems.append(f"{where}: unknown {what} {name!r}")
-        elif err["type"] == "missing":
-            problems.append(f"{where}: required but missing")
-        else:
-            problems.append(f"{where}: {err['msg']}")
-    return problems
 
 
 def _parse_toml(text: str, source: str) -> dict[str, Any]:
@@ -61,6 +24,8 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolError([f"not valid TOML: {exc}"], source) from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays and tables
+        raise ProtocolError(["not valid TOML: arrays or tables nested too deeply"], source) from None
 
 
 def load_overlay_text(text: str, *, source: str = "") -> ProtocolOverlay:
@@ -102,6 +67,9 @@ def load_protocol_file(path: str | Path, *, base: Protocol | None = None) -> Pro
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProtocolError([f"cannot read protocol file: {exc.strerror}"], str(path)) from None
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.start} cannot be read)"
+        raise ProtocolError([problem], str(path)) from None
     return load_protocol_text(text, base=base, search_dir=path.parent, source=str(path))
 
 

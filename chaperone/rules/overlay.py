@@ -26,6 +26,7 @@ from .protocol import (
     Text,
     Window,
     _Frozen,
+    protocol_problems,
 )
 from .vocab import EFFECT_RANK, Effect, Platform
 
@@ -168,8 +169,6 @@ def _approved(base: Protocol, overlay: ProtocolOverlay) -> list[str]:
 
 def apply_overlay(base: Protocol, overlay: ProtocolOverlay) -> Protocol:
     """The base protocol tightened by ``overlay``; :class:`ProtocolError` if anything loosens."""
-    from .loading import protocol_problems  # local: loading imports this module
-
     problems = overlay_problems(base, overlay)
     if problems:
         raise ProtocolError(problems, overlay.id)

@@ -11,7 +11,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .compiled import CompiledProtocol
@@ -116,9 +124,13 @@ class Protocol(_Frozen):
     @property
     def compiled(self) -> CompiledProtocol:
         """The executable form, built at validation (and again after unpickling)."""
-        if self._compiled is None:
-            self._compiled = CompiledProtocol(self)
-        return self._compiled
+        # Read the private slot directly: pydantic's attribute lookup for private attributes
+        # costs more than a whole decision.
+        private = self.__pydantic_private__
+        compiled: CompiledProtocol | None = private.get("_compiled") if private else None
+        if compiled is None:
+            compiled = self._compiled = CompiledProtocol(self)
+        return compiled
 
     def __eq__(self, other: object) -> bool:
         # Equal content means equal protocols, whether or not either is compiled yet.
@@ -192,4 +204,41 @@ def semantic_problems(p: Protocol) -> list[str]:
                         f"{where}: {table}.within_window: unknown window {window!r} "
                         f"(known: {known})"
                     )
+    return problems
+
+
+def _where(loc: tuple[Any, ...], data: Any) -> str:
+    """``('rules', 3, 'when', 'x')`` as ``rule 'some-id': when.x`` (the id read from ``data``)."""
+    parts = list(loc)
+    if len(parts) >= 2 and parts[0] == "rules" and isinstance(parts[1], int):
+        rule_id = "#" + str(parts[1])
+        rules = data.get("rules") if isinstance(data, dict) else None
+        if isinstance(rules, list) and parts[1] < len(rules) and isinstance(rules[parts[1]], dict):
+            rule_id = repr(rules[parts[1]].get("id", rule_id))
+        rest = ".".join(str(p) for p in parts[2:])
+        return f"rule {rule_id}" + (f": {rest}" if rest else "")
+    if len(parts) >= 2 and parts[0] == "windows":
+        rest = ".".join(str(p) for p in parts[2:])
+        return f"window {parts[1]!r}" + (f": {rest}" if rest else "")
+    return ".".join(str(p) for p in parts)
+
+
+def protocol_problems(exc: ValidationError, data: Any) -> list[str]:
+    """Readable problems from a pydantic error on a protocol or overlay."""
+    problems: list[str] = []
+    for err in exc.errors(include_url=False):
+        ctx = err.get("ctx") or {}
+        if err["type"] == "protocol_semantics":
+            problems.extend(ctx.get("problems", []))
+            continue
+        where = _where(err["loc"], data)
+        if err["type"] == "extra_forbidden":
+            name = str(err["loc"][-1])
+            table = str(err["loc"][-2]) if len(err["loc"]) >= 2 else ""
+            what = "condition" if table in {"when", "unless", "require"} else "field"
+            problems.append(f"{where}: unknown {what} {name!r}")
+        elif err["type"] == "missing":
+            problems.append(f"{where}: required but missing")
+        else:
+            problems.append(f"{where}: {err['msg']}")
     return problems

@@ -1,0 +1,326 @@
+"""Compiling conditions: atoms, the sources they read, and the keys of those sources.
+
+Every distinct condition in a protocol becomes one *atom*, a bit in an integer. Each atom is a
+predicate over one *source*:
+
+- a request field with a closed vocabulary (:data:`ENUM_FIELDS`, :data:`FLAG_FIELDS`) or a flag
+  derived from several fields (:data:`DERIVED_FLAGS`): the engine tabulates the bits of every
+  possible value at load time;
+- a *keyed* source (the staff on the call, a summary of the pupils, the call's local timing)
+  whose key is computed per request and whose bits are cached per key.
+
+The field lists here are the only place a request field is named for compilation: the tables of
+:mod:`chaperone.rules.compiled` and the code that reads a request are generated from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from operator import attrgetter
+from string import Formatter
+from typing import TYPE_CHECKING, Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from .vocab import (
+    CONSENT_RANK,
+    CONSENTS,
+    HOLDERS,
+    KINDS,
+    PLATFORMS,
+    PUPIL_LOCATIONS,
+    PURPOSES,
+    STAFF_LOCATIONS,
+    WEEKDAYS,
+)
+
+if TYPE_CHECKING:
+    from .protocol import Window
+    from .request import ContactRequest
+
+#: Conditions that compare one request field with a list of values, and the field's vocabulary.
+ENUM_FIELDS: dict[str, tuple[str, ...]] = {
+    "kind": KINDS,
+    "purpose": PURPOSES,
+    "platform": PLATFORMS,
+    "account": HOLDERS,
+    "device": HOLDERS,
+    "staff_location": STAFF_LOCATIONS,
+    "pupil_location": PUPIL_LOCATIONS,
+    "parental_consent": CONSENTS,
+}
+#: Conditions that compare one boolean request field with true or false.
+FLAG_FIELDS: tuple[str, ...] = (
+    "parent_present",
+    "chaperone_present",
+    "pupil_home_alone",
+    "second_staff_invited",
+    "dsl_invited",
+    "recording",
+    "slt_approved",
+    "risk_assessed",
+    "on_dsl_timetable",
+    "linked_to_plan",
+    "waiting_room",
+    "parents_informed",
+    "emergency",
+)
+#: Boolean conditions derived from several fields: a Python expression over ``{field}`` reads.
+DERIVED_FLAGS: dict[str, str] = {
+    # A parent in the room, a second staff member invited, or two or more staff on the call.
+    "second_adult": "{parent_present} or {second_staff_invited} or len({staff}) > 1",
+    # A parent in the room or a chaperone at the pupil's home.
+    "home_adult": "{parent_present} or {chaperone_present}",
+}
+#: Conditions read from a tabulated source other than their own name.
+_TABULATED_VIA = {"platform_approved": "platform", "consent_at_least": "parental_consent"}
+#: Conditions read from a keyed source.
+KEYED_SOURCE = {
+    "staff_role": "staff",
+    "second_staff_role": "staff",
+    "youngest_under": "pupils",
+    "pupils_at_least": "pupils",
+    "any_pupil_vulnerable": "pupils",
+    "any_pupil_has_ehcp": "pupils",
+    "weekday": "time",
+    "within_window": "time",
+}
+KEYED_SOURCES = ("staff", "pupils", "time")
+
+
+def source_of(name: str) -> str:
+    """The source condition ``name`` reads (a field, a derived flag or a keyed source)."""
+    if name in ENUM_FIELDS or name in DERIVED_FLAGS or name in FLAG_FIELDS:
+        return name
+    return _TABULATED_VIA.get(name) or KEYED_SOURCE[name]
+
+
+def domain(source: str) -> tuple[Any, ...]:
+    """Every value a tabulated source can take."""
+    return ENUM_FIELDS.get(source) or (False, True)
+
+
+class StaffKey(NamedTuple):
+    roles: tuple[str, ...]  # sorted roles of the staff on the call
+    invited: str | None  # role of the invited second staff member, if one is invited
+
+
+class PupilsKey(NamedTuple):
+    youngest: int
+    count: int
+    any_vulnerable: bool
+    any_ehcp: bool
+
+
+class TimeKey(NamedTuple):
+    weekday: int  # Monday = 0, local time at the start
+    start_s: int  # local second of the day at the start
+    end_s: int  # local second of the day at the end
+    same_day: bool  # the call ends on the day it starts
+
+
+# Keys are built with ``tuple.__new__``: a NamedTuple's own constructor runs Python code, and keys
+# are built for every request.
+_new = tuple.__new__
+_role = attrgetter("role")
+_age = attrgetter("age")
+_vulnerable = attrgetter("vulnerable")
+_ehcp = attrgetter("has_ehcp")
+
+
+def staff_key(r: ContactRequest) -> StaffKey:
+    invited = r.second_staff_role if r.second_staff_invited else None
+    staff = r.staff
+    if len(staff) == 1:
+        return _new(StaffKey, ((staff[0].role,), invited))
+    return _new(StaffKey, (tuple(sorted(map(_role, staff))), invited))
+
+
+def pupils_key(r: ContactRequest) -> PupilsKey:
+    pupils = r.pupils
+    if len(pupils) == 1:
+        p = pupils[0]
+        return _new(PupilsKey, (p.age, 1, p.vulnerable, p.has_ehcp))
+    return _new(
+        PupilsKey,
+        (
+            min(map(_age, pupils)),
+            len(pupils),
+            any(map(_vulnerable, pupils)),
+            any(map(_ehcp, pupils)),
+        ),
+    )
+
+
+_DAY = 86_400
+_BUCKET = 900  # time-zone offsets are looked up per quarter hour of UTC time
+#: The instants ``datetime`` can show in any zone (a day inside its range of years 1 to 9999).
+_FIRST_TS, _LAST_TS = -62_135_596_800 + _DAY, 253_402_300_799 - _DAY
+
+Timing = Callable[[int, int], TimeKey]
+
+
+def local_timing(tz: ZoneInfo) -> Timing:
+    """``(start timestamp, duration in minutes)`` -> the call's local :class:`TimeKey`.
+
+    Local times come from the zone's UTC offset at the start and at the end of the call, so a call
+    spanning a summer-time change is judged correctly. Offsets are memoised per quarter hour of
+    UTC time, and only where the offset is the same at both ends of the quarter hour.
+    """
+    offsets: dict[int, int] = {}
+
+    def offset(ts: int) -> int:
+        bucket = ts // _BUCKET
+        found = offsets.get(bucket)
+        if found is not None:
+            return found
+        first = _utcoffset(tz, bucket * _BUCKET)
+        if first == _utcoffset(tz, bucket * _BUCKET + _BUCKET - 1):
+            if len(offsets) < 1 << 16:
+                offsets[bucket] = first
+            return first
+        return _utcoffset(tz, ts)
+
+    def timing(start: int, minutes: int) -> TimeKey:
+        end = start + minutes * 60
+        local_start = start + offset(start)
+        local_end = end + offset(end)
+        day = local_start // _DAY
+        return _new(
+            TimeKey,
+            (
+                (day + 3) % 7,  # 1970-01-01 was a Thursday
+                local_start - day * _DAY,
+                local_end % _DAY,
+                local_end // _DAY == day,
+            ),
+        )
+
+    return timing
+
+
+def _utcoffset(tz: ZoneInfo, ts: int) -> int:
+    # Beyond datetime's years the zone's offset at the edge stands in (no call is that far off).
+    delta = datetime.fromtimestamp(min(max(ts, _FIRST_TS), _LAST_TS), tz).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
+
+
+def key_fn(source: str, timing: Timing) -> Callable[[ContactRequest], Any]:
+    """The key function of a keyed source over a parsed request (``timing``: the zone's)."""
+    if source == "staff":
+        return staff_key
+    if source == "pupils":
+        return pupils_key
+    return lambda r: timing(int(r.at.timestamp()), r.duration_minutes)
+
+
+class CompiledWindow:
+    """A named window as seconds of the day and a set of weekday numbers (Monday = 0)."""
+
+    __slots__ = ("days", "end_s", "start_s")
+
+    def __init__(self, start_s: int, end_s: int, days: frozenset[int]) -> None:
+        self.start_s = start_s
+        self.end_s = end_s
+        self.days = days
+
+    def contains(self, key: TimeKey) -> bool:
+        return bool(
+            key.same_day
+            and key.weekday in self.days
+            and self.start_s <= key.start_s
+            and key.end_s <= self.end_s
+        )
+
+
+def _seconds(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 3600 + int(minutes) * 60
+
+
+def compile_windows(windows: Mapping[str, Window]) -> dict[str, CompiledWindow]:
+    """A protocol's named windows, compiled for :meth:`CompiledWindow.contains`."""
+    return {
+        name: CompiledWindow(
+            _seconds(w.start), _seconds(w.end), frozenset(WEEKDAYS.index(d) for d in w.days)
+        )
+        for name, w in windows.items()
+    }
+
+
+Predicate = Callable[[Any], bool]
+
+
+def atom_predicate(
+    name: str, value: Any, windows: Mapping[str, CompiledWindow], approved: frozenset[str]
+) -> Predicate:
+    """The predicate of condition ``name = value`` over its source's value or key."""
+    if name in FLAG_FIELDS or name in DERIVED_FLAGS:
+        expected = bool(value)
+        return lambda k: bool(k) is expected
+    if name in ENUM_FIELDS:
+        allowed = frozenset(value)
+        return lambda k: k in allowed
+    if name == "platform_approved":
+        expected = bool(value)
+        return lambda k: (k in approved) is expected
+    if name == "consent_at_least":
+        rank = CONSENT_RANK[value]
+        return lambda k: CONSENT_RANK[k] >= rank
+    if name == "staff_role":
+        roles = frozenset(value)
+        return lambda k: not roles.isdisjoint(k.roles)
+    if name == "second_staff_role":
+        roles = frozenset(value)
+        return lambda k: k.invited in roles or (len(k.roles) >= 2 and not roles.isdisjoint(k.roles))
+    if name == "youngest_under":
+        limit = int(value)
+        return lambda k: k.youngest < limit
+    if name == "pupils_at_least":
+        least = int(value)
+        return lambda k: k.count >= least
+    if name == "any_pupil_vulnerable":
+        expected = bool(value)
+        return lambda k: k.any_vulnerable is expected
+    if name == "any_pupil_has_ehcp":
+        expected = bool(value)
+        return lambda k: k.any_ehcp is expected
+    if name == "weekday":
+        days = frozenset(WEEKDAYS.index(d) for d in value)
+        return lambda k: k.weekday in days
+    if name == "within_window":
+        spans = tuple(windows[w] for w in value)
+        return lambda k: any(w.contains(k) for w in spans)
+    raise KeyError(name)  # pragma: no cover - Conditions forbids unknown names
+
+
+def atom_id(name: str, value: Any) -> tuple[str, Any]:
+    """A hashable identity for a condition, so equal conditions share one bit."""
+    return (name, tuple(value) if isinstance(value, list) else value)
+
+
+def table_reader(
+    tables: Mapping[str, Any], read: Callable[[str], str]
+) -> Callable[[Any], int]:
+    """A function OR-ing, for one request, the bits its tabulated sources set.
+
+    ``tables`` maps a source to its table (a dict over the vocabulary, or a ``(false, true)``
+    pair); ``read(field)`` is the Python expression reading a field from the argument ``r``. The
+    function is generated as one unrolled expression, reading only the sources the protocol uses:
+    the fastest Python has for the commonest operation of the engine.
+    """
+    terms = []
+    for source in tables:
+        if source in DERIVED_FLAGS:
+            template = DERIVED_FLAGS[source]
+            names = [name for _, name, _, _ in Formatter().parse(template) if name]
+            value = "(" + template.format(**{name: read(name) for name in names}) + ")"
+        else:
+            value = read(source)
+        terms.append(f"t_{source}[{value}]")
+    body = " | ".join(terms) or "0"
+    namespace = {f"t_{source}": table for source, table in tables.items()}
+    # The generated text holds only the closed field names above: no input reaches it.
+    exec(f"def bits(r):\n    return {body}\n", namespace)  # noqa: S102
+    reader: Callable[[Any], int] = namespace["bits"]
+    return reader
