@@ -1,7 +1,9 @@
 """Deciding many requests at once (``chaperone check --jsonl``), used by the CLI only.
 
 One output line per input line, in order: the decision's JSON, or ``{"error": ...}`` for a
-malformed line. Large inputs are split at line boundaries across forked worker processes (the
+malformed line, naming its line number (``"line"``, counted from 1). Lines end at ``\n`` only:
+a carriage return is JSON whitespace, so a CRLF file or a stray CR inside a record changes
+nothing. Large inputs are split at line boundaries across forked worker processes (the
 loaded, compiled protocol is inherited, so workers start at once); each worker decides its share
 and writes it to an anonymous temporary file, which the parent copies out after its own share.
 """
@@ -29,8 +31,30 @@ PARALLEL_THRESHOLD = 20_000
 _BATCH = 4096
 
 
-def decide_lines(protocol: Protocol, lines: Sequence[bytes], out: BinaryIO) -> bool:
-    """Write one output line per input line to ``out``; True if any line was malformed."""
+def split_lines(data: bytes) -> list[bytes]:
+    """The records of a JSON Lines text: split at ``\n`` only, a final newline ending the last."""
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return lines
+
+
+def error_line(exc: ValidationError, number: int) -> bytes:
+    """The error object of input line ``number``, as an output line."""
+    body = request_error_from(exc).to_dict()
+    # Each record is one line, so pydantic's "line 1" would only mislead.
+    body["error"]["message"] = body["error"]["message"].replace(" at line 1 column ", " at column ")
+    body["error"]["line"] = number
+    return json.dumps(body).encode("utf-8") + b"\n"
+
+
+def decide_lines(
+    protocol: Protocol, lines: Sequence[bytes], out: BinaryIO, *, first_line: int = 1
+) -> bool:
+    """Write one output line per input line to ``out``; True if any line was malformed.
+
+    ``first_line`` is the number of ``lines[0]`` in the whole input, for error objects.
+    """
     decide = protocol.compiled.decide
     validate = ContactRequest.model_validate_json
     malformed = False
@@ -39,12 +63,11 @@ def decide_lines(protocol: Protocol, lines: Sequence[bytes], out: BinaryIO) -> b
     try:
         for first in range(0, len(lines), _BATCH):
             batch: list[bytes] = []
-            for line in lines[first : first + _BATCH]:
+            for number, line in enumerate(lines[first : first + _BATCH], first_line + first):
                 try:
                     batch.append(decide(validate(line)).json_line())
                 except ValidationError as exc:
-                    error = json.dumps(request_error_from(exc).to_dict())
-                    batch.append(error.encode("utf-8") + b"\n")
+                    batch.append(error_line(exc, number))
                     malformed = True
             out.write(b"".join(batch))
     finally:
@@ -84,11 +107,16 @@ def decide_jsonl(
     """Write one output line per line of ``data`` to ``out``; True if any line was malformed."""
     n = workers or _workers()
     if n == 1 or not hasattr(os, "fork") or data.count(b"\n") < threshold:
-        return decide_lines(protocol, data.splitlines(), out)
+        return decide_lines(protocol, split_lines(data), out)
     ranges = _cuts(data, n)
     sys.stdout.flush()
     sys.stderr.flush()
     children: list[tuple[int, int, tuple[int, int]]] = []
+
+    def share(start: int, end: int, out: BinaryIO) -> bool:
+        first_line = data.count(b"\n", 0, start) + 1
+        return decide_lines(protocol, split_lines(data[start:end]), out, first_line=first_line)
+
     for start, end in ranges[1:]:
         fd, path = tempfile.mkstemp(prefix="chaperone-jsonl-")
         os.unlink(path)
@@ -98,7 +126,7 @@ def decide_jsonl(
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(b"0")
-                    if decide_lines(protocol, data[start:end].splitlines(), fh):
+                    if share(start, end, fh):
                         fh.seek(0)
                         fh.write(b"1")
                 status = 0
@@ -106,7 +134,7 @@ def decide_jsonl(
                 os._exit(status)
         children.append((pid, fd, (start, end)))
     first, last = ranges[0]
-    malformed = decide_lines(protocol, data[first:last].splitlines(), out)
+    malformed = share(first, last, out)
     for pid, fd, (start, end) in children:
         _, status = os.waitpid(pid, 0)
         with os.fdopen(fd, "rb") as fh:
@@ -117,5 +145,5 @@ def decide_jsonl(
                 shutil.copyfileobj(fh, out)
                 continue
         # The worker failed: decide its share here.
-        malformed = decide_lines(protocol, data[start:end].splitlines(), out) or malformed
+        malformed = share(start, end, out) or malformed
     return malformed

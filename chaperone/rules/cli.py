@@ -47,9 +47,9 @@ def _write(text: str) -> None:
 
 
 def _read_input(ref: str) -> bytes:
-    if ref == "-":
-        return sys.stdin.buffer.read()
-    return Path(ref).read_bytes()
+    """The bytes of a request file (or standard input), without a UTF-8 byte order mark."""
+    data = sys.stdin.buffer.read() if ref == "-" else Path(ref).read_bytes()
+    return data.removeprefix(b"\xef\xbb\xbf")
 
 
 # --- check ---------------------------------------------------------------------------------

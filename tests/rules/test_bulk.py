@@ -6,6 +6,8 @@ import io
 import json
 import random
 
+import pytest
+
 from chaperone.rules import load_template
 from chaperone.rules.bulk import decide_jsonl, decide_lines
 from tests.rules.helpers import BASE
@@ -50,3 +52,44 @@ def test_serial_path_for_small_inputs():
     buffer = io.BytesIO()
     assert decide_jsonl(protocol, b"{}\n", buffer)
     assert json.loads(buffer.getvalue())["error"]["code"] == "missing_field"
+
+
+def _decide(data: bytes, **kwargs) -> list[dict]:
+    buffer = io.BytesIO()
+    decide_jsonl(load_template("habs-monmouth"), data, buffer, **kwargs)
+    return [json.loads(line) for line in buffer.getvalue().splitlines()]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_carriage_return_is_whitespace_not_a_line_break(parallel):
+    # A CR inside a valid record (JSON whitespace) used to split it into two malformed lines and
+    # shift every later answer down by one.
+    good = json.dumps(BASE["habs-monmouth"]).encode()
+    with_cr = good.replace(b'"kind": "one_to_one",', b'"kind": "one_to_one",\r', 1)
+    assert with_cr != good
+    lines = [good] * 20 + [with_cr] + [good] * 19 + [b"{broken"]
+    kwargs = {"workers": 3, "threshold": 10} if parallel else {}
+    out = _decide(b"\r\n".join(lines) + b"\r\n", **kwargs)
+    assert len(out) == len(lines)
+    assert all(row["outcome"] == "allowed" for row in out[:40])
+    assert out[40]["error"]["code"] == "malformed_json"
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_error_objects_name_their_input_line(parallel):
+    good = json.dumps(BASE["habs-monmouth"]).encode()
+    lines = [good] * 60
+    lines[0] = b"{"
+    lines[44] = b'{"at": "nonsense"}'
+    kwargs = {"workers": 3, "threshold": 10} if parallel else {}
+    out = _decide(b"\n".join(lines), **kwargs)
+    assert out[0]["error"]["line"] == 1
+    assert out[44]["error"] == {
+        "code": "invalid_value",
+        "message": "at: Input should be a valid datetime or date, input is too short",
+        "field": "at",
+        "line": 45,
+    }
+    # pydantic's position inside the record says "line 1"; only the column is kept.
+    assert out[0]["error"]["message"] == "Invalid JSON: EOF while parsing an object at column 1"
+    assert "line" not in {k for row in out[1:44] for k in row}

@@ -137,3 +137,42 @@ def test_protocols_render_to_file(tmp_path):
     assert out.read_text().startswith("<!doctype html>")
     text = cli("protocols", "render", "npat-one-to-one", "--format", "text")
     assert "Version 2026.1" in text.stdout
+
+
+def test_check_accepts_a_byte_order_mark(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(W).encode())
+    proc = cli("check", "--protocol", "werrington-primary", str(path))
+    assert proc.returncode == 0, proc.stdout
+    lines = tmp_path / "r.jsonl"
+    lines.write_bytes(b"\xef\xbb\xbf" + (json.dumps(W) + "\n").encode() * 2)
+    proc = cli("check", "--protocol", "werrington-primary", "--jsonl", str(lines))
+    assert proc.returncode == 0, proc.stdout
+    assert [json.loads(x)["outcome"] for x in proc.stdout.splitlines()] == ["allowed"] * 2
+
+
+def _deep(levels: int) -> str:
+    return "a = " + "[" * levels + "1" + "]" * levels + "\n"
+
+
+def test_unreadable_protocol_files_are_one_json_error(tmp_path):
+    deep = tmp_path / "deep.toml"
+    deep.write_text(_deep(3000))
+    tables = tmp_path / "tables.toml"
+    tables.write_text("a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n")
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('title = "Café"\n'.encode("latin-1"))
+    for path, problem in (
+        (deep, "nested too deeply"),
+        (tables, "nested too deeply"),
+        (latin, "not UTF-8"),
+    ):
+        proc = cli("check", "--protocol", str(path), "-", stdin=json.dumps(W))
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == ""
+        [line] = proc.stdout.splitlines()
+        error = json.loads(line)["error"]
+        assert error["code"] == "invalid_protocol" and error["field"] == "protocol"
+        assert problem in error["message"]
+        proc = cli("protocols", "validate", str(path))
+        assert proc.returncode == 2 and problem in proc.stdout and not proc.stderr
