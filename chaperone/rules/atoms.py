@@ -107,7 +107,7 @@ class StaffKey(NamedTuple):
 
 class PupilsKey(NamedTuple):
     youngest: int
-    count: int
+    number: int  # how many pupils
     any_vulnerable: bool
     any_ehcp: bool
 
@@ -278,7 +278,7 @@ def atom_predicate(
         return lambda k: k.youngest < limit
     if name == "pupils_at_least":
         least = int(value)
-        return lambda k: k.count >= least
+        return lambda k: k.number >= least
     if name == "any_pupil_vulnerable":
         expected = bool(value)
         return lambda k: k.any_vulnerable is expected
@@ -299,9 +299,7 @@ def atom_id(name: str, value: Any) -> tuple[str, Any]:
     return (name, tuple(value) if isinstance(value, list) else value)
 
 
-def table_reader(
-    tables: Mapping[str, Any], read: Callable[[str], str]
-) -> Callable[[Any], int]:
+def table_reader(tables: Mapping[str, Any], read: Callable[[str], str]) -> Callable[[Any], int]:
     """A function OR-ing, for one request, the bits its tabulated sources set.
 
     ``tables`` maps a source to its table (a dict over the vocabulary, or a ``(false, true)``

@@ -137,12 +137,12 @@ def decide_jsonl(
     malformed = share(first, last, out)
     for pid, fd, (start, end) in children:
         _, status = os.waitpid(pid, 0)
-        with os.fdopen(fd, "rb") as fh:
-            fh.seek(0)
-            flag = fh.read(1)
+        with os.fdopen(fd, "rb") as part:
+            part.seek(0)
+            flag = part.read(1)
             if status == 0 and flag:
                 malformed = malformed or flag == b"1"
-                shutil.copyfileobj(fh, out)
+                shutil.copyfileobj(part, out)
                 continue
         # The worker failed: decide its share here.
         malformed = share(start, end, out) or malformed

@@ -192,7 +192,12 @@ class CompiledProtocol:
         return decision
 
     def _build(self, fired: tuple[int, ...]) -> Decision:
-        findings = tuple(self.findings[i] for i in fired)
+        # One finding per code: where several rules give the same code (SLT approval for the
+        # time of day and for the kind of call), the first in output order speaks for them.
+        by_code: dict[str, Finding] = {}
+        for i in fired:
+            by_code.setdefault(self.findings[i].code, self.findings[i])
+        findings = tuple(by_code.values())
         # Findings are in severity order, so the first one carries the outcome.
         outcome = OUTCOME_FOR_EFFECT[findings[0].effect] if findings else "allowed"
         return Decision(outcome, self.id, self.version, findings)

@@ -15,4 +15,3 @@ def decide(protocol: Protocol, request: ContactRequest) -> Decision:
     the protocol file, and every refuse/pending finding carries a remedy.
     """
     return protocol.compiled.decide(request)
-

@@ -25,7 +25,8 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolError([f"not valid TOML: {exc}"], source) from None
     except RecursionError:  # tomllib recurses once per level of nested arrays and tables
-        raise ProtocolError(["not valid TOML: arrays or tables nested too deeply"], source) from None
+        problem = "not valid TOML: arrays or tables nested too deeply"
+        raise ProtocolError([problem], source) from None
 
 
 def load_overlay_text(text: str, *, source: str = "") -> ProtocolOverlay:

@@ -9,55 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaperone.rules import decide, load_template, parse_request, template_ids
-from chaperone.rules.vocab import EFFECT_RANK, KINDS, OUTCOME_FOR_EFFECT, PLATFORMS, PURPOSES, ROLES
+from chaperone.rules.vocab import EFFECT_RANK, OUTCOME_FOR_EFFECT
+from tests.rules.strategies import requests
 
 OUTCOME_RANK = {"allowed": 0, "pending": 1, "refused": 2}
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def requests(draw) -> dict:
-    kind = draw(st.sampled_from(KINDS))
-    n_pupils = 1 if kind != "group" else draw(st.integers(2, 4))
-    day = draw(st.integers(1, 28))
-    month = draw(st.integers(1, 12))
-    hour, minute = draw(st.integers(0, 23)), draw(st.sampled_from([0, 15, 30, 40, 50]))
-    offset = draw(st.sampled_from(["+00:00", "+01:00", "-05:00"]))
-    home_alone = draw(st.booleans())
-    second_invited = draw(st.booleans())
-    return {
-        "at": f"2026-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:00{offset}",
-        "duration_minutes": draw(st.sampled_from([15, 20, 30, 60, 90])),
-        "kind": kind,
-        "purpose": draw(st.sampled_from(PURPOSES)),
-        "platform": draw(st.sampled_from(PLATFORMS)),
-        "account": draw(st.sampled_from(["school", "personal"])),
-        "device": draw(st.sampled_from(["school", "personal"])),
-        "staff_location": draw(st.sampled_from(["on_site", "off_site"])),
-        "emergency": draw(st.booleans()),
-        "staff": [
-            {"role": r} for r in draw(st.lists(st.sampled_from(ROLES), min_size=1, max_size=3))
-        ],
-        "pupils": [
-            {"age": draw(st.integers(4, 18)), "vulnerable": draw(st.booleans()), "has_ehcp": False}
-            for _ in range(n_pupils)
-        ],
-        "parent_present": False if home_alone else draw(st.booleans()),
-        "chaperone_present": draw(st.booleans()),
-        "pupil_home_alone": home_alone,
-        "second_staff_invited": second_invited,
-        "second_staff_role": draw(st.sampled_from([None, *ROLES])),
-        "dsl_invited": draw(st.booleans()),
-        "recording": draw(st.booleans()),
-        "parental_consent": draw(st.sampled_from(["none", "implied", "written"])),
-        "slt_approved": draw(st.booleans()),
-        "risk_assessed": draw(st.booleans()),
-        "on_dsl_timetable": draw(st.booleans()),
-        "linked_to_plan": draw(st.booleans()),
-        "waiting_room": draw(st.booleans()),
-        "pupil_location": draw(st.sampled_from(["common_room", "bedroom_door_open", "bedroom"])),
-        "parents_informed": draw(st.booleans()),
-    }
 
 
 def safeguards(r: dict) -> list[dict]:
@@ -133,3 +89,10 @@ def test_stable_under_key_and_list_reordering(r, tid, seed):
     b = decide(protocol, parse_request(json.dumps(shuffled)))
     assert a.to_json() == b.to_json()
     assert decide(protocol, parse_request(r)) == a  # deterministic
+
+
+@SETTINGS
+@given(r=requests(), tid=st.sampled_from(template_ids()))
+def test_one_finding_per_code(r, tid):
+    found = [f.code for f in decide(load_template(tid), parse_request(r)).findings]
+    assert len(found) == len(set(found))

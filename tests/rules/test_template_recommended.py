@@ -89,3 +89,13 @@ def test_counselling_in_bedroom_with_door_open_allowed():
 def test_too_young_alone():
     d = run(P, GROUP, pupils=[{"age": 11}], pupil_home_alone=True)
     assert "PUPIL_TOO_YOUNG_ALONE" in codes(d)
+
+
+def test_a_step_is_listed_once_even_when_two_rules_ask_for_it():
+    # Seen in review: a one-to-one at 19:00 listed SLT_APPROVAL_REQUIRED twice (out of hours, and
+    # one-to-one), and written consent twice.
+    d = run(P, ONE, at="2026-11-24T19:00:00+00:00", slt_approved=False)
+    found = [f.code for f in d.findings]
+    assert found.count("SLT_APPROVAL_REQUIRED") == 1
+    assert found.count("PARENTAL_CONSENT_REQUIRED") == 1
+    assert found.count("OUTSIDE_PERMITTED_HOURS") == 1
