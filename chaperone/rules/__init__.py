@@ -10,9 +10,10 @@ from __future__ import annotations
 from .conditions import Conditions
 from .decision import Decision, Finding
 from .diff import diff_protocols
-from .document import Document, build_document, render_html, render_pdf, render_text
+from .document import Contacts, Document, build_document, render_html, render_pdf, render_text
 from .engine import decide
 from .loading import (
+    fragment_ids,
     load_overlay_text,
     load_protocol_file,
     load_protocol_text,
@@ -28,6 +29,7 @@ from .schema import json_schema
 __all__ = [
     "Conditions",
     "ContactRequest",
+    "Contacts",
     "Decision",
     "Document",
     "Finding",
@@ -41,6 +43,7 @@ __all__ = [
     "build_document",
     "decide",
     "diff_protocols",
+    "fragment_ids",
     "json_schema",
     "load_overlay_text",
     "load_protocol_file",

@@ -120,7 +120,7 @@ class CompiledProtocol:
         # Evaluate in output order (refuse, pending, info; then file order) so the rules that
         # fire come out already sorted.
         order = sorted(range(len(rules)), key=lambda i: (-EFFECT_RANK[rules[i].effect], i))
-        self.findings = tuple(_finding(rules[i]) for i in order)
+        self.findings = tuple(_finding(protocol, rules[i]) for i in order)
         atoms: dict[tuple[str, Any], int] = {}
         by_source: dict[str, list[tuple[int, Predicate]]] = {}
 
@@ -203,13 +203,14 @@ class CompiledProtocol:
         return Decision(outcome, self.id, self.version, findings)
 
 
-def _finding(rule: Rule) -> Finding:
+def _finding(protocol: Protocol, rule: Rule) -> Finding:
+    fill = protocol.render
     return Finding(
         code=rule.code,
         effect=rule.effect,
-        rule=rule.text,
-        remedy=rule.remedy,
+        rule=fill(rule.text),
+        remedy=fill(rule.remedy) if rule.remedy is not None else None,
         rule_id=rule.id,
-        label=rule.label,
-        why=rule.why,
+        label=fill(rule.label) if rule.label is not None else None,
+        why=fill(rule.why) if rule.why is not None else None,
     )

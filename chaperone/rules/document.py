@@ -9,31 +9,13 @@ every rule, grouped by what it means for a call.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Literal
 
-from .protocol import Protocol
+from .protocol import PLATFORM_NAMES, Protocol, day_span, join_words
 
 Audience = Literal["staff", "parent"]
-
-PLATFORM_NAMES = {
-    "teams": "Microsoft Teams",
-    "zoom": "Zoom",
-    "meet": "Google Meet",
-    "phone": "telephone",
-    "other": "other platforms",
-}
-DAY_NAMES = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
-    "sun": "Sunday",
-}
 
 
 @dataclass(frozen=True)
@@ -52,7 +34,19 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Contacts:
+    """Who families and staff turn to: given by the app, which knows the school's people."""
+
+    dsl_name: str | None = None
+    dsl_contact: str | None = None  # a phone number or e-mail address
+    school_contact: str | None = None  # the school office's phone number or e-mail address
+
+
+@dataclass(frozen=True)
 class Document:
+    """A protocol as a document. ``sections`` hold the body in the audience's words (no finding
+    codes); ``appendix`` (staff only) lists the codes staff may meet in the API and the CLI."""
+
     protocol_id: str
     audience: str
     title: str
@@ -62,29 +56,25 @@ class Document:
     review: str
     summary: str | None
     sections: tuple[Section, ...]
+    appendix: tuple[Item, ...] = ()
+    platforms: tuple[str, ...] = ()  # the approved platforms, by name
+    retention_days: int | None = None
+    contacts: Contacts = Contacts()
 
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def _days(days: Sequence[str]) -> str:
-    order = list(DAY_NAMES)
-    idx = sorted(order.index(d) for d in days)
-    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
-        return f"{DAY_NAMES[order[idx[0]]]} to {DAY_NAMES[order[idx[-1]]]}"
-    return ", ".join(DAY_NAMES[order[i]] for i in idx)
+    @property
+    def staff_only(self) -> bool:
+        return self.audience == "staff"
 
 
 def _platforms(p: Protocol) -> str:
-    return _join([PLATFORM_NAMES[x] for x in p.platforms])
+    return join_words([PLATFORM_NAMES[x] for x in p.platforms])
 
 
 def _staff_sections(p: Protocol) -> list[Section]:
     basics = [Item(f"Approved platforms: {_platforms(p)}.")]
     for name, w in p.windows.items():
         title = w.description or name.replace("_", " ").capitalize()
-        basics.append(Item(f"{title}: {w.start} to {w.end}, {_days(w.days)} ({p.time_zone})."))
+        basics.append(Item(f"{title}: {w.start} to {w.end}, {day_span(w.days)} ({p.time_zone})."))
     if p.retention_days:
         basics.append(Item(f"Recordings and call logs are kept for {p.retention_days} days."))
     sections = [Section("Platforms, hours and records", tuple(basics))]
@@ -98,11 +88,12 @@ def _staff_sections(p: Protocol) -> list[Section]:
         ("info", "Checklist during the call", None),
     )
     for effect, heading, intro in groups:
+        fill = p.render
         items = tuple(
             Item(
-                text=r.text,
-                detail=(f"To fix: {r.remedy}" if r.remedy and effect != "info" else None),
-                label=r.label,
+                text=fill(r.text),
+                detail=(f"To fix: {fill(r.remedy)}" if r.remedy and effect != "info" else None),
+                label=fill(r.label) if r.label else None,
                 code=r.code,
             )
             for r in p.rules
@@ -110,13 +101,29 @@ def _staff_sections(p: Protocol) -> list[Section]:
         )
         if items:
             sections.append(Section(heading, items, intro))
-    codes = tuple(Item(f"{code}: {meaning}", code=code) for code, meaning in p.all_codes().items())
-    sections.append(Section("Finding codes", codes))
     return sections
 
 
-def _parent_sections(p: Protocol) -> list[Section]:
-    notes = [Item(r.parent) for r in p.rules if r.parent]
+def _appendix(p: Protocol) -> tuple[Item, ...]:
+    return tuple(Item(f"{code}: {meaning}", code=code) for code, meaning in p.all_codes().items())
+
+
+def _concern_items(contacts: Contacts) -> tuple[Item, ...]:
+    dsl = "the school's designated safeguarding lead"
+    if contacts.dsl_name:
+        dsl += f", {contacts.dsl_name}"
+    if contacts.dsl_contact:
+        dsl += f" ({contacts.dsl_contact})"
+    school = f" on {contacts.school_contact}" if contacts.school_contact else ""
+    return (
+        Item(f"If anything about a call worries you, contact {dsl}."),
+        Item(f"If your worry is about a member of staff, tell the headteacher directly{school}."),
+        Item("If you think a child is in immediate danger, call 999."),
+    )
+
+
+def _parent_sections(p: Protocol, contacts: Contacts) -> list[Section]:
+    notes = [Item(p.render(r.parent)) for r in p.rules if r.parent]
     seen: set[str] = set()
     unique = []
     for note in notes:
@@ -128,28 +135,26 @@ def _parent_sections(p: Protocol) -> list[Section]:
     expect = [] if covered else [platforms]
     return [
         Section("What to expect and what we ask of you", tuple(expect + unique)),
-        Section(
-            "Raising a concern",
-            (
-                Item(
-                    "If anything about a call worries you, contact the school's designated "
-                    "safeguarding lead."
-                ),
-                Item("If your worry is about a member of staff, tell the headteacher directly."),
-                Item("If you think a child is in immediate danger, call 999."),
-            ),
-        ),
+        Section("Raising a concern", _concern_items(contacts)),
     ]
 
 
-def build_document(protocol: Protocol, audience: Audience = "staff") -> Document:
-    """The protocol as a document for ``staff`` (every rule) or ``parent`` (short, for families)."""
+def build_document(
+    protocol: Protocol, audience: Audience = "staff", *, contacts: Contacts | None = None
+) -> Document:
+    """The protocol as a document for ``staff`` (every rule) or ``parent`` (short, for families).
+
+    Rule texts are filled from the protocol's fields (``{retention_days}``, ``{platforms}`` ...),
+    so the document never states two values for one setting.
+    """
     if audience not in ("staff", "parent"):
         raise ValueError(f"unknown audience {audience!r}")
+    contacts = contacts or Contacts()
     if audience == "staff":
-        sections, summary = _staff_sections(protocol), protocol.summary
+        sections = _staff_sections(protocol)
+        summary = protocol.render(protocol.summary) if protocol.summary else None
     else:
-        sections = _parent_sections(protocol)
+        sections = _parent_sections(protocol, contacts)
         summary = (
             f"How {protocol.owner.name} keeps video calls with your child safe, "
             "and what we ask of you."
@@ -164,6 +169,10 @@ def build_document(protocol: Protocol, audience: Audience = "staff") -> Document
         review=protocol.review.isoformat(),
         summary=" ".join((summary or "").split()) or None,
         sections=tuple(sections),
+        appendix=_appendix(protocol) if audience == "staff" else (),
+        platforms=tuple(PLATFORM_NAMES[x] for x in protocol.platforms),
+        retention_days=protocol.retention_days,
+        contacts=contacts,
     )
 
 
@@ -219,6 +228,14 @@ def render_html(document: Document) -> str:
             parts.append(f"<li>{body}</li>")
         parts.append("</ul>")
         parts.append("</section>")
+    if document.appendix:
+        parts.append('<section class="appendix">')
+        parts.append("<h2>Appendix: finding codes</h2>")
+        parts.append("<p>The codes the API and the command line give for each finding.</p>")
+        parts.append("<ul>")
+        parts += [f"<li>{e(item.text)}</li>" for item in document.appendix]
+        parts.append("</ul>")
+        parts.append("</section>")
     parts += [
         "</main>",
         f"<footer>{e(document.title)}: version {e(document.version)}, "
@@ -249,6 +266,11 @@ def render_text(document: Document, width: int = 88) -> str:
                 out.append(
                     textwrap.fill(item.detail, width, initial_indent="  ", subsequent_indent="  ")
                 )
+    if document.appendix:
+        heading = "Appendix: finding codes"
+        out += ["", heading, "-" * len(heading)]
+        out += [textwrap.fill(item.text, width, initial_indent="* ", subsequent_indent="  ")
+                for item in document.appendix]  # fmt: skip
     return "\n".join(out) + "\n"
 
 

@@ -17,6 +17,9 @@ from .overlay import ProtocolOverlay, apply_overlay
 from .protocol import Protocol, ProtocolError, protocol_problems
 
 _TEMPLATE_PACKAGE = "chaperone.rules.templates"
+_FRAGMENT_PACKAGE = "chaperone.rules.fragments"
+#: What a rule set may bring into the protocol that includes it.
+_FRAGMENT_KEYS = {"title", "platforms", "codes", "rules"}
 
 
 def _parse_toml(text: str, source: str) -> dict[str, Any]:
@@ -52,14 +55,59 @@ def load_protocol_text(
     """
     data = _parse_toml(text, source)
     if "extends" in data:
+        if "include" in data:
+            problem = (
+                "include: school additions cannot include rule sets; the trust's protocol "
+                "includes them (a rule set may approve a platform, which only the trust can do)"
+            )
+            raise ProtocolError([problem], source)
         overlay = load_overlay_text(text, source=source)
         if base is None:
             base = resolve_protocol(overlay.extends, search_dir=search_dir)
         return apply_overlay(base, overlay)
+    data = with_includes(data, source)
     try:
         return Protocol.model_validate(data)
     except ValidationError as exc:
         raise ProtocolError(protocol_problems(exc, data), source) from None
+
+
+def fragment_ids() -> list[str]:
+    """Ids of the shipped rule sets a protocol can include, sorted."""
+    folder = resources.files(_FRAGMENT_PACKAGE)
+    return sorted(
+        item.name.removesuffix(".toml") for item in folder.iterdir() if item.name.endswith(".toml")
+    )
+
+
+@cache
+def _fragment(fragment_id: str) -> dict[str, Any]:
+    text = resources.files(_FRAGMENT_PACKAGE).joinpath(f"{fragment_id}.toml").read_text("utf-8")
+    return _parse_toml(text, fragment_id)
+
+
+def with_includes(data: dict[str, Any], source: str = "") -> dict[str, Any]:
+    """``data`` with the rule sets its ``include`` names merged in: their rules after its own,
+    their codes and approved platforms added (the protocol's own meanings win)."""
+    if "include" not in data:
+        return data
+    names = data["include"]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ProtocolError(["include: a list of rule set names"], source)
+    unknown = [n for n in names if n not in fragment_ids()]
+    if unknown:
+        known = ", ".join(fragment_ids())
+        problems = [f"include: unknown rule set {n!r} (shipped: {known})" for n in unknown]
+        raise ProtocolError(problems, source)
+    out = {k: v for k, v in data.items() if k != "include"}
+    for name in names:
+        fragment = _fragment(name)
+        assert set(fragment) <= _FRAGMENT_KEYS, name
+        platforms = list(out.get("platforms") or [])
+        out["platforms"] = platforms + [p for p in fragment["platforms"] if p not in platforms]
+        out["codes"] = {**fragment.get("codes", {}), **out.get("codes", {})}
+        out["rules"] = [*out.get("rules", []), *fragment["rules"]]
+    return out
 
 
 def load_protocol_file(path: str | Path, *, base: Protocol | None = None) -> Protocol:

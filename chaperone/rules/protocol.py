@@ -7,6 +7,7 @@ reported together in one :class:`ProtocolError`, each naming the rule id and fie
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -156,6 +157,11 @@ class Protocol(_Frozen):
                 return rule
         raise KeyError(rule_id)
 
+    def render(self, text: str) -> str:
+        """``text`` with its placeholders filled from this protocol's fields (see
+        :data:`PLACEHOLDERS`); checked at load, so every placeholder here is known."""
+        return _PLACEHOLDER.sub(lambda m: _fill(self, m.group(1), m.group(2)), text)
+
     def all_codes(self) -> dict[str, str]:
         """Every code this protocol may emit, with its meaning."""
         used = {r.code for r in self.rules}
@@ -180,6 +186,7 @@ def semantic_problems(p: Protocol) -> list[str]:
     for code in p.codes:
         if code in CONTRACT_CODES:
             problems.append(f"codes.{code}: already a contract code; do not redeclare it")
+    problems += placeholder_problems(p)
     seen: set[str] = set()
     for rule in p.rules:
         where = f"rule {rule.id!r}"
@@ -204,6 +211,97 @@ def semantic_problems(p: Protocol) -> list[str]:
                         f"{where}: {table}.within_window: unknown window {window!r} "
                         f"(known: {known})"
                     )
+    return problems
+
+
+#: The placeholders rule texts may hold, so that their numbers and lists follow the protocol.
+PLACEHOLDERS: dict[str, str] = {
+    "retention_days": "the number of days recordings and logs are kept (retention_days)",
+    "platforms": "the approved platforms, by name (Microsoft Teams, Zoom or Google Meet)",
+    "video_platforms": "the approved platforms other than the telephone",
+    "owner": "the name of the trust or school the protocol belongs to",
+    "window:NAME": "a window's hours and days (08:30-17:30, Monday to Friday)",
+    "window_start:NAME": "a window's opening time (08:30)",
+    "window_end:NAME": "a window's closing time (17:30)",
+}
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([a-z0-9_-]+))?\}")
+_RULE_TEXTS = ("text", "remedy", "why", "label", "parent")
+PLATFORM_NAMES = {
+    "teams": "Microsoft Teams",
+    "zoom": "Zoom",
+    "meet": "Google Meet",
+    "phone": "telephone",
+    "other": "other platforms",
+}
+DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+def join_words(words: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def day_span(days: list[str]) -> str:
+    order = list(DAY_NAMES)
+    idx = sorted(order.index(d) for d in days)
+    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{DAY_NAMES[order[idx[0]]]} to {DAY_NAMES[order[idx[-1]]]}"
+    return ", ".join(DAY_NAMES[order[i]] for i in idx)
+
+
+def _fill(p: Protocol, name: str, arg: str | None) -> str:
+    if name == "retention_days":
+        return str(p.retention_days)
+    if name in ("platforms", "video_platforms"):
+        chosen = [x for x in p.platforms if name == "platforms" or x != "phone"]
+        return join_words([PLATFORM_NAMES[x] for x in chosen])
+    if name == "owner":
+        return p.owner.name
+    w = p.windows[arg or ""]
+    if name == "window_start":
+        return w.start
+    if name == "window_end":
+        return w.end
+    return f"{w.start}-{w.end}, {day_span(w.days)}"
+
+
+def _placeholder_problem(p: Protocol, name: str, arg: str | None) -> str | None:
+    if f"{name}:NAME" in PLACEHOLDERS:
+        if arg is None:
+            return f"{{{name}}} needs a window name, as in {{{name}:school_day}}"
+        if arg not in p.windows:
+            known = ", ".join(sorted(p.windows)) or "none defined"
+            return f"{{{name}:{arg}}}: unknown window {arg!r} (known: {known})"
+        return None
+    if name not in PLACEHOLDERS or arg is not None:
+        known = ", ".join("{" + k + "}" for k in PLACEHOLDERS)
+        return f"unknown placeholder {{{name}{':' + arg if arg else ''}}} (known: {known})"
+    if name == "retention_days" and p.retention_days is None:
+        return "{retention_days}: the protocol sets no retention_days"
+    if name == "video_platforms" and p.platforms == ["phone"]:
+        return "{video_platforms}: the protocol approves no video platform"
+    return None
+
+
+def placeholder_problems(p: Protocol) -> list[str]:
+    """Each unknown or unfillable placeholder, naming where it is."""
+    texts: list[tuple[str, str | None]] = [("summary", p.summary)]
+    for rule in p.rules:
+        texts += [(f"rule {rule.id!r}: {f}", getattr(rule, f)) for f in _RULE_TEXTS]
+    problems = []
+    for where, text in texts:
+        for m in _PLACEHOLDER.finditer(text or ""):
+            problem = _placeholder_problem(p, m.group(1), m.group(2))
+            if problem:
+                problems.append(f"{where}: {problem}")
     return problems
 
 

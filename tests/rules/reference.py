@@ -99,14 +99,15 @@ def decision(protocol: Protocol, r: ContactRequest) -> dict[str, Any]:
         if rule.code in seen:
             continue
         seen.add(rule.code)
+        fill = protocol.render
         finding = {
             "code": rule.code,
             "effect": rule.effect,
-            "rule": rule.text,
-            "remedy": rule.remedy,
+            "rule": fill(rule.text),
+            "remedy": fill(rule.remedy) if rule.remedy is not None else None,
             "rule_id": rule.id,
         }
-        finding |= {k: v for k in ("label", "why") if (v := getattr(rule, k)) is not None}
+        finding |= {k: fill(v) for k in ("label", "why") if (v := getattr(rule, k)) is not None}
         findings.append(finding)
     worst = findings[0]["effect"] if findings else "info"
     return {

@@ -24,7 +24,7 @@ def test_baselines_allowed():
 @pytest.mark.parametrize(
     ("request_", "change", "code", "outcome"),
     [
-        (GROUP, {"platform": "phone"}, "PLATFORM_NOT_APPROVED", "refused"),
+        (GROUP, {"platform": "other"}, "PLATFORM_NOT_APPROVED", "refused"),
         (GROUP, {"account": "personal"}, "PERSONAL_ACCOUNT", "refused"),
         (GROUP, {"device": "personal"}, "PERSONAL_DEVICE", "refused"),
         (GROUP, {"waiting_room": False}, "WAITING_ROOM_REQUIRED", "refused"),
@@ -99,3 +99,30 @@ def test_a_step_is_listed_once_even_when_two_rules_ask_for_it():
     assert found.count("SLT_APPROVAL_REQUIRED") == 1
     assert found.count("PARENTAL_CONSENT_REQUIRED") == 1
     assert found.count("OUTSIDE_PERMITTED_HOURS") == 1
+
+
+WELFARE_CALL = {
+    **GROUP,
+    "kind": "phone_call",
+    "purpose": "welfare_check",
+    "platform": "phone",
+    "pupils": [{"age": 9}],
+    "parent_present": True,
+}
+
+
+def test_a_welfare_phone_call_is_covered():
+    # Seed 001: school phones, the parent on loudspeaker when the child speaks, a log.
+    d = run(P, WELFARE_CALL)
+    assert d.outcome == "allowed", d.to_dict()
+    assert {"WELFARE_CALL_LOG", "FAMILY_NOT_REACHED"} <= codes(d)
+    assert "CAMERAS_ON" not in codes(d)  # no dress code or camera reminders on a phone call
+    assert blocking(run(P, WELFARE_CALL, device="personal")) == {"PERSONAL_DEVICE"}
+    assert blocking(run(P, WELFARE_CALL, parent_present=False)) == {"CHAPERONE_REQUIRED"}
+
+
+def test_the_phone_is_for_welfare_calls_only():
+    d = run(P, GROUP, platform="phone")
+    assert d.outcome == "refused"
+    assert "PLATFORM_NOT_APPROVED" in blocking(d)
+    assert "PURPOSE_NOT_PERMITTED" in blocking(run(P, WELFARE_CALL, purpose="pastoral"))

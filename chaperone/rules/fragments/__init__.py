@@ -1,0 +1,1 @@
+"""Rule sets a protocol can add with ``include = [...]`` (see docs/protocol-format.md)."""
