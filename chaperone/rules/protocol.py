@@ -8,6 +8,7 @@ reported together in one :class:`ProtocolError`, each naming the rule id and fie
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -249,7 +250,7 @@ def join_words(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def day_span(days: list[str]) -> str:
+def day_span(days: Sequence[str]) -> str:
     order = list(DAY_NAMES)
     idx = sorted(order.index(d) for d in days)
     if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
