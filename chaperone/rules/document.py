@@ -23,7 +23,8 @@ class Item:
     text: str
     detail: str | None = None
     label: str | None = None
-    code: str | None = None
+    code: str | None = None  # for linking to the appendix; never shown in the body
+    rule_id: str | None = None  # the rule the item states, in the staff document
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def _staff_sections(p: Protocol) -> list[Section]:
                 detail=(f"To fix: {fill(r.remedy)}" if r.remedy and effect != "info" else None),
                 label=fill(r.label) if r.label else None,
                 code=r.code,
+                rule_id=r.id,
             )
             for r in p.rules
             if r.effect == effect

@@ -177,3 +177,12 @@ def test_documents_keep_codes_in_an_appendix_and_name_contacts():
     text = render_text(parent)
     assert "Priya Shah (01632 960123)" in text and "office@school.example" in text
     assert "Microsoft Teams" in text
+
+
+def test_staff_items_name_their_rule():
+    p = load_template("chaperone-recommended")
+    items = [i for s in build_document(p, "staff").sections for i in s.items if i.rule_id]
+    assert [i.rule_id for i in items] == [
+        r.id for e in ("refuse", "pending", "info") for r in p.rules if r.effect == e
+    ]
+    assert all(i.text == p.render(p.rule(i.rule_id).text) for i in items)
