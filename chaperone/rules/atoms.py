@@ -15,8 +15,10 @@ The field lists here are the only place a request field is named for compilation
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import cache
 from operator import attrgetter
 from string import Formatter
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -153,33 +155,55 @@ def pupils_key(r: ContactRequest) -> PupilsKey:
 
 
 _DAY = 86_400
-_BUCKET = 900  # time-zone offsets are looked up per quarter hour of UTC time
+_SPAN = 1 << 25  # about a year: a zone's offset changes are tabulated per span of UTC time
+_STEP = 6 * 3600  # offset changes are looked for every six hours, then found to the second
 #: The instants ``datetime`` can show in any zone (a day inside its range of years 1 to 9999).
 _FIRST_TS, _LAST_TS = -62_135_596_800 + _DAY, 253_402_300_799 - _DAY
 
 Timing = Callable[[int, int], TimeKey]
 
 
+@cache
+def zone_offsets(tz: ZoneInfo) -> Callable[[int], int]:
+    """``timestamp -> UTC offset in seconds`` of ``tz``, by table lookup.
+
+    The first time a span of UTC time is needed, the zone is asked for its offset every six hours
+    across it and each change is found to the second; later lookups bisect that table. (Zones
+    change their offset a few times a year at most, never twice within six hours.)
+    """
+    spans: dict[int, tuple[list[int], list[int]]] = {}
+
+    def build(span: int) -> tuple[list[int], list[int]]:
+        start = span * _SPAN
+        starts, values = [start], [_utcoffset(tz, start)]
+        for t in range(start + _STEP, start + _SPAN, _STEP):
+            value = _utcoffset(tz, t)
+            if value != values[-1]:
+                lo, hi = t - _STEP, t  # the change lies in (lo, hi]
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    lo, hi = (mid, hi) if _utcoffset(tz, mid) == values[-1] else (lo, mid)
+                starts.append(hi)
+                values.append(value)
+        found = (starts, values)
+        if len(spans) < 1 << 12:
+            spans[span] = found
+        return found
+
+    def offset(ts: int) -> int:
+        starts, values = spans.get(ts // _SPAN) or build(ts // _SPAN)
+        return values[bisect_right(starts, ts) - 1]
+
+    return offset
+
+
 def local_timing(tz: ZoneInfo) -> Timing:
     """``(start timestamp, duration in minutes)`` -> the call's local :class:`TimeKey`.
 
     Local times come from the zone's UTC offset at the start and at the end of the call, so a call
-    spanning a summer-time change is judged correctly. Offsets are memoised per quarter hour of
-    UTC time, and only where the offset is the same at both ends of the quarter hour.
+    spanning a summer-time change is judged correctly.
     """
-    offsets: dict[int, int] = {}
-
-    def offset(ts: int) -> int:
-        bucket = ts // _BUCKET
-        found = offsets.get(bucket)
-        if found is not None:
-            return found
-        first = _utcoffset(tz, bucket * _BUCKET)
-        if first == _utcoffset(tz, bucket * _BUCKET + _BUCKET - 1):
-            if len(offsets) < 1 << 16:
-                offsets[bucket] = first
-            return first
-        return _utcoffset(tz, ts)
+    offset = zone_offsets(tz)
 
     def timing(start: int, minutes: int) -> TimeKey:
         end = start + minutes * 60

@@ -3,6 +3,9 @@ base: on shipped templates, on generated protocols and on generated school overl
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -17,8 +20,16 @@ from chaperone.rules import (
     parse_request,
     template_ids,
 )
-from chaperone.rules.atoms import DERIVED_FLAGS, ENUM_FIELDS, FLAG_FIELDS, KEYED_SOURCE, source_of
+from chaperone.rules.atoms import (
+    DERIVED_FLAGS,
+    ENUM_FIELDS,
+    FLAG_FIELDS,
+    KEYED_SOURCE,
+    source_of,
+    zone_offsets,
+)
 from tests.rules import reference
+from tests.rules.helpers import BASE
 from tests.rules.strategies import CONDITION_VALUES, WINDOWS, overlays, protocols, requests
 
 QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -102,3 +113,17 @@ def test_a_valid_overlay_is_never_less_strict_than_its_base(data):
         assert OUTCOME_RANK[combined.outcome] >= OUTCOME_RANK[alone.outcome], item
         blocking = {f.code for f in alone.findings if f.effect != "info"}
         assert blocking <= {f.code for f in combined.findings if f.effect != "info"}, item
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Australia/Lord_Howe"])
+@settings(max_examples=300, deadline=None)
+@given(ts=st.one_of(st.integers(0, 4_102_444_800), st.integers(1_774_745_990, 1_774_746_010)))
+def test_tabulated_zone_offsets_equal_zoneinfo(zone, ts):
+    tz = ZoneInfo(zone)
+    assert zone_offsets(tz)(ts) == int(datetime.fromtimestamp(ts, tz).utcoffset().total_seconds())
+
+
+def test_a_call_beyond_year_9999_is_decided():
+    # It used to end in "year 10000 is out of range" from the time-zone lookup.
+    late = {**BASE["chaperone-recommended"], "at": "9999-12-31T23:50:00+00:00"}
+    assert decide(load_template("chaperone-recommended"), parse_request(late)).outcome
