@@ -86,17 +86,19 @@ def show_document(
     """The engine's document for ``audience``; with ``origin`` (rule id -> 'trust' | 'school' |
     'tightened'), every item that states a rule carries its origin."""
     document = rules.build_document(protocol, audience)
-    by_text: dict[tuple[str | None, str], str] = {(r.code, r.text): r.id for r in protocol.rules}
     sections: list[ShownSection] = []
     appendix: list[ShownSection] = []
     for section in document.sections:
         items = []
         for item in section.items:
-            rule_id = by_text.get((item.code, item.text))
-            mark = origin(rule_id) if (origin and rule_id) else None
+            # Items name their rule: texts are filled from the protocol, so they need not match.
+            mark = origin(item.rule_id) if (origin and item.rule_id) else None
             items.append(ShownItem(item.text, item.detail, item.label, item.code, mark))
         shown = ShownSection(section.heading, section.intro, tuple(items))
         (appendix if _lists_codes(section) else sections).append(shown)
+    if document.appendix:  # the engine keeps finding codes out of the sections
+        codes = tuple(ShownItem(i.text, None, None, i.code, None) for i in document.appendix)
+        appendix.append(ShownSection("Finding codes", None, codes))
     return ShownDocument(
         document, tuple(sections), marks_origin=origin is not None, appendix=tuple(appendix)
     )

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from html import escape
 from typing import Literal
 
-from .protocol import PLATFORM_NAMES, Protocol, day_span, join_words
+from .protocol import DAY_NAMES as DAY_NAMES  # re-exported: the app names platforms and days
+from .protocol import PLATFORM_NAMES as PLATFORM_NAMES
+from .protocol import Protocol, day_span, join_words
 
 Audience = Literal["staff", "parent"]
 
