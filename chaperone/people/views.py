@@ -3,13 +3,16 @@ show."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chaperone.core.http import ChaperoneRequest
+from chaperone.core.params import int_param
 from chaperone.people import flags, selectors, services
 from chaperone.people.forms import FlagDecisionForm
 from chaperone.tenancy.schools import active_school, school_for
@@ -17,6 +20,8 @@ from chaperone.tenancy.schools import active_school, school_for
 PAGE_SIZE = 50
 #: the flag changes page lists this many at a time (the oldest first)
 FLAG_CHANGES_SHOWN = 500
+#: Nursery (-1) to Year 14, as the pupil table allows
+YEARS = range(-1, 15)
 
 
 @require_GET
@@ -24,21 +29,40 @@ def pupil_list(request: ChaperoneRequest) -> HttpResponse:
     actor = request.actor
     school = school_for(request, "pupil.view")
     search = request.GET.get("q", "").strip()[:100]
+    flags = selectors.pupil_filter_flags(actor=actor, school=school)
     flag = request.GET.get("flag", "")
-    year_raw = request.GET.get("year", "")
-    year = int(year_raw) if year_raw.lstrip("-").isdigit() else None
+    flag = flag if flag in flags else ""
+    year = int_param(request.GET.get("year"), minimum=YEARS.start, maximum=YEARS.stop - 1)
     qs = selectors.pupil_list(actor=actor, school=school, search=search, year_group=year, flag=flag)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    _record_list("pupil.list_viewed", request, school, q=search, year=year, flag=flag, page=page)
     context = {
         "page": page,
         "school": school,
         "q": search,
         "flag": flag,
-        "year": year_raw,
-        "years": range(-1, 14),
+        "flags": flags,
+        "year": "" if year is None else str(year),
+        "years": YEARS,
+        "show_safeguarding_flags": actor.can(selectors.VIEW_SAFEGUARDING_FLAGS, school.id),
     }
     template = "people/_pupil_rows.html" if request.htmx else "people/pupil_list.html"
     return render(request, template, context)
+
+
+def _record_list(
+    action: str, request: ChaperoneRequest, school: School, *, page: Page[Any], **filters: Any
+) -> None:
+    """A list of people is a sensitive read like a record: log who looked, with which filters
+    and which page."""
+    details = {name: value for name, value in filters.items() if value not in ("", None)}
+    record(
+        action,
+        actor=request.actor,
+        school_id=school.id,
+        trust_id=school.trust_id,
+        details={**details, "page": page.number, "shown": len(page.object_list)},
+    )
 
 
 @require_GET
@@ -59,6 +83,9 @@ def pupil_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
             "siblings": selectors.pupil_siblings(actor=actor, pupil=pupil),
             "contacts": contacts,
             "can_see_household": can_see_household,
+            "show_safeguarding_flags": actor.can(
+                selectors.VIEW_SAFEGUARDING_FLAGS, pupil.school_id
+            ),
         },
     )
 
@@ -87,7 +114,14 @@ def staff_list(request: ChaperoneRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     qs = selectors.staff_list(actor=actor, school=school, search=search)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "people/staff_list.html", {"page": page, "school": school, "q": search})
+    _record_list("staff.list_viewed", request, school, q=search, page=page)
+    context = {
+        "page": page,
+        "school": school,
+        "q": search,
+        "show_dbs": actor.can(selectors.VIEW_DBS, school.id),
+    }
+    return render(request, "people/staff_list.html", context)
 
 
 @require_GET
@@ -104,6 +138,7 @@ def staff_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
             "assignments": selectors.staff_roles_by_school(actor=actor, staff=staff),
             "can_manage_roles": here is not None and actor.can("staff.manage_roles", here),
             "can_manage_login": here is not None and actor.can("staff.manage_accounts", here),
+            "show_dbs": selectors.staff_dbs_visible(actor=actor, staff=staff),
         },
     )
 

@@ -61,6 +61,8 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolError([f"not valid TOML: {exc}"], source) from None
+    except RecursionError:
+        raise ProtocolError(["not valid TOML: nested too deeply to read"], source) from None
 
 
 def load_overlay_text(text: str, *, source: str = "") -> ProtocolOverlay:
@@ -102,6 +104,10 @@ def load_protocol_file(path: str | Path, *, base: Protocol | None = None) -> Pro
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProtocolError([f"cannot read protocol file: {exc.strerror}"], str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(
+            [f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"], str(path)
+        ) from None
     return load_protocol_text(text, base=base, search_dir=path.parent, source=str(path))
 
 

@@ -22,6 +22,8 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
 Code = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=60)]
 ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Text = Annotated[str, Field(min_length=1)]
+#: one line of printable text, as "2026.1": it names downloads and stored versions
+VersionLabel = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]+$", max_length=60)]
 
 
 class ProtocolError(ValueError):
@@ -82,7 +84,7 @@ class Protocol(_Frozen):
     id: Slug
     title: Text
     owner: Owner
-    version: Text
+    version: VersionLabel
     effective: date
     review: date
     time_zone: str = "Europe/London"

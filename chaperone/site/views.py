@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chaperone.audit.log import record
 from chaperone.core.extensions import DashboardCard, declared
 from chaperone.core.http import ChaperoneRequest
+from chaperone.core.params import int_param
 from chaperone.tenancy.roles import Role
 from chaperone.tenancy.schools import active_school, set_active_school
 
@@ -48,11 +49,11 @@ def dashboard(request: ChaperoneRequest) -> HttpResponse:
 @require_POST
 def school_switch(request: ChaperoneRequest) -> HttpResponse:
     """Trust staff choose which school they are working in."""
-    raw = request.POST.get("school", "")
+    school_id = int_param(request.POST.get("school"))
     target = request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
-    if not raw.isdigit() or not set_active_school(request, int(raw)):
+    if school_id is None or not set_active_school(request, school_id):
         messages.error(request, "Choose one of your schools.")
         return redirect(target)
     school = active_school(request)
