@@ -120,7 +120,7 @@ def seed_rows(school: School) -> Seeded:
     """A pupil on a child protection plan with a household and a parent, a member of staff, and
     audit events of their being looked at, all at ``school`` only."""
     from chaperone.audit.log import record
-    from chaperone.tenancy.policies import actor_for_user
+    from chaperone.people.actors import actor_for_user
 
     tag = uuid.uuid4().hex[:6]
     pupil = PupilFactory(

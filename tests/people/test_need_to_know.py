@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 
 from chaperone.audit.models import AuditEvent
+from chaperone.people.actors import actor_for_user
 from chaperone.people.models import Role, SocialCareStatus
 from chaperone.people.selectors import pupil_list, school_counts
-from chaperone.tenancy.policies import actor_for_user
 from tests.factories import PupilFactory, make_staff
 
 SEE_FLAGS = [Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.SLT, Role.TRUST_ADMIN]
