@@ -188,3 +188,15 @@ def test_cli_protocol_that_is_not_utf8_is_a_json_error(tmp_path, capsys) -> None
     assert error["field"] == "protocol" and "not UTF-8" in error["message"]
     rc, out = _run(capsys, "protocols", "validate", str(path))
     assert rc == 2 and "not UTF-8" in out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["²", "people:pupil_list", "pupils", "/people/pupils/"])
+def test_switching_school_goes_back_only_to_a_path_of_this_site(tenant_a, login_as, target) -> None:  # type: ignore[no-untyped-def]
+    """``next`` that is no path went to redirect(), which looks a bare word up as a view name."""
+    client = login_as(None, Role.TRUST_ADMIN, trust=tenant_a.trust)
+    response = client.post(
+        reverse("school_switch"), {"school": str(tenant_a.other_school.pk), "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == (target if target.startswith("/") else "/")
