@@ -12,7 +12,6 @@ from django.urls import reverse
 from chaperone.core.params import id_params, int_param
 from chaperone.people.models import Role
 from chaperone.protocols.demo import template_source
-from chaperone.protocols.documents import safe_filename
 from chaperone.protocols.models import ProtocolVersion
 from chaperone.protocols.services import protocol_cache
 from chaperone.rules.cli import main as rules_cli
@@ -123,6 +122,8 @@ def test_a_version_with_a_line_break_is_refused_naming_the_field(tenant_a, login
 
 @pytest.mark.django_db
 def test_source_download_name_is_safe_in_a_header(tenant_a, login_as) -> None:  # type: ignore[no-untyped-def]
+    from chaperone.protocols.documents import safe_filename
+
     text = bump(template_source("habs-monmouth"), '2026.9 \\"draft\\" é')
     version = trust_version(tenant_a.trust, "habs-monmouth", text=text)
     client = login_as(tenant_a.school, Role.TEACHER)
