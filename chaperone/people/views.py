@@ -20,8 +20,8 @@ from chaperone.tenancy.schools import active_school, school_for
 PAGE_SIZE = 50
 #: the flag changes page lists this many at a time (the oldest first)
 FLAG_CHANGES_SHOWN = 500
-#: Nursery (-1) to Year 14, as the pupil table allows
-YEARS = range(-1, 15)
+#: the year groups the filter offers, Nursery (-1) to Year 13
+YEARS = range(-1, 14)
 
 
 @require_GET
@@ -29,9 +29,9 @@ def pupil_list(request: ChaperoneRequest) -> HttpResponse:
     actor = request.actor
     school = school_for(request, "pupil.view")
     search = request.GET.get("q", "").strip()[:100]
-    flags = selectors.pupil_filter_flags(actor=actor, school=school)
+    flag_choices = selectors.pupil_filter_flags(actor=actor, school=school)
     flag = request.GET.get("flag", "")
-    flag = flag if flag in flags else ""
+    flag = flag if flag in flag_choices else ""
     year = int_param(request.GET.get("year"), minimum=YEARS.start, maximum=YEARS.stop - 1)
     qs = selectors.pupil_list(actor=actor, school=school, search=search, year_group=year, flag=flag)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -41,7 +41,7 @@ def pupil_list(request: ChaperoneRequest) -> HttpResponse:
         "school": school,
         "q": search,
         "flag": flag,
-        "flags": flags,
+        "flags": flag_choices,
         "year": "" if year is None else str(year),
         "years": YEARS,
         "show_safeguarding_flags": actor.can(selectors.VIEW_SAFEGUARDING_FLAGS, school.id),
