@@ -9,7 +9,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from chaperone.core.params import id_params, int_param
+from chaperone.core.params import id_params, int_param, text_param
 from chaperone.people.models import Role
 from chaperone.protocols.demo import template_source
 from chaperone.protocols.models import ProtocolVersion
@@ -201,3 +201,18 @@ def test_switching_school_goes_back_only_to_a_path_of_this_site(tenant_a, login_
     )
     assert response.status_code == 302
     assert response["Location"] == (target if target.startswith("/") else "/")
+
+
+def test_text_param_keeps_a_search_term_printable() -> None:
+    assert text_param(" a\x00b\r\nc ") == "a b c"
+    assert text_param(None) == ""
+    assert text_param("x" * 500) == "x" * 100
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["people:pupil_list", "people:staff_list", "audit:event_list"])
+def test_a_nul_in_a_search_or_page_is_no_server_error(tenant_a, login_as, name) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL refuses NUL in a text parameter, and in JSON stored in the audit log."""
+    client = login_as(tenant_a.school, Role.DSL)
+    response = client.get(reverse(name), {"q": "Ada\x00", "page": "1\x00"})
+    assert response.status_code == 200

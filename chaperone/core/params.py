@@ -1,8 +1,9 @@
-"""Numbers typed into query strings and forms: ASCII digits only, within bounds.
+"""Values typed into query strings that no form cleans: numbers and search terms.
 
 ``str.isdigit()`` is true for "²" and "٣", which ``int()`` refuses or reads as 3; a number that
-does not fit the column makes the database raise. Every view reads numbers through here, so a
-bad one is simply absent (the page then says what it ignored, or shows everyone).
+does not fit the column makes the database raise; PostgreSQL refuses a NUL anywhere in a text
+parameter. Views read such values through here, so a bad number is simply absent and a search
+term holds no control characters.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 ID_MAX = 2**63 - 1
 
 _ASCII_INT = re.compile(r"-?[0-9]{1,19}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def int_param(raw: str | None, *, minimum: int = 1, maximum: int = ID_MAX) -> int | None:
@@ -30,3 +32,9 @@ def int_param(raw: str | None, *, minimum: int = 1, maximum: int = ID_MAX) -> in
 def id_params(raws: Iterable[str]) -> list[int]:
     """The valid ids among ``raws`` (e.g. ``request.POST.getlist("version")``), in order."""
     return [value for raw in raws if (value := int_param(raw)) is not None]
+
+
+def text_param(raw: str | None, *, max_length: int = 100) -> str:
+    """A search term: control characters (NUL, line breaks) become spaces, the ends are
+    stripped, and at most ``max_length`` characters are kept."""
+    return _CONTROL.sub(" ", raw or "").strip()[:max_length]

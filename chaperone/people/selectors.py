@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Model, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from chaperone.audit.log import record_read
+from chaperone.audit.log import record, record_read
 from chaperone.people.models import (
     Contact,
     FlagChangeStatus,
@@ -23,6 +25,8 @@ from chaperone.people.models import (
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import TRUST_ROLES, Actor, roles_with
 from chaperone.tenancy.querysets import get_for_actor_or_404
+
+M = TypeVar("M", bound=Model)
 
 #: who may see which pupils are vulnerable, on a child protection plan, in need or looked after
 VIEW_SAFEGUARDING_FLAGS = "people.view_safeguarding_flags"
@@ -159,6 +163,31 @@ def pupil_list(
     if flag in pupil_filter_flags(actor=actor, school=school):
         qs = qs.filter(PUPIL_FLAGS[flag][1])
     return qs.order_by("last_name", "first_name", "id")
+
+
+def list_page_for_viewing(
+    action: str,
+    *,
+    actor: Actor,
+    school: School,
+    queryset: QuerySet[M],
+    page: str | None,
+    page_size: int,
+    filters: Mapping[str, object],
+) -> Page[M]:
+    """One page of a list of people, and the audited read of it: a list is read like a record,
+    so the log says who looked, with which filters (those in use), at which page and how many
+    rows."""
+    shown = Paginator(queryset, page_size).get_page(page)
+    used = {name: value for name, value in filters.items() if value not in ("", None)}
+    record(
+        action,
+        actor=actor,
+        school_id=school.id,
+        trust_id=school.trust_id,
+        details={**used, "page": shown.number, "shown": len(shown.object_list)},
+    )
+    return shown
 
 
 def pupil_get_for_viewing(*, actor: Actor, pupil_id: int) -> Pupil:

@@ -3,16 +3,13 @@ show."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
-from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chaperone.core.http import ChaperoneRequest
-from chaperone.core.params import int_param
+from chaperone.core.params import int_param, text_param
 from chaperone.people import flags, selectors, services
 from chaperone.people.forms import FlagDecisionForm
 from chaperone.tenancy.schools import active_school, school_for
@@ -28,14 +25,21 @@ YEARS = range(-1, 14)
 def pupil_list(request: ChaperoneRequest) -> HttpResponse:
     actor = request.actor
     school = school_for(request, "pupil.view")
-    search = request.GET.get("q", "").strip()[:100]
+    search = text_param(request.GET.get("q"))
     flag_choices = selectors.pupil_filter_flags(actor=actor, school=school)
     flag = request.GET.get("flag", "")
     flag = flag if flag in flag_choices else ""
     year = int_param(request.GET.get("year"), minimum=YEARS.start, maximum=YEARS.stop - 1)
     qs = selectors.pupil_list(actor=actor, school=school, search=search, year_group=year, flag=flag)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    _record_list("pupil.list_viewed", request, school, q=search, year=year, flag=flag, page=page)
+    page = selectors.list_page_for_viewing(
+        "pupil.list_viewed",
+        actor=actor,
+        school=school,
+        queryset=qs,
+        page=request.GET.get("page"),
+        page_size=PAGE_SIZE,
+        filters={"q": search, "year": year, "flag": flag},
+    )
     context = {
         "page": page,
         "school": school,
@@ -48,21 +52,6 @@ def pupil_list(request: ChaperoneRequest) -> HttpResponse:
     }
     template = "people/_pupil_rows.html" if request.htmx else "people/pupil_list.html"
     return render(request, template, context)
-
-
-def _record_list(
-    action: str, request: ChaperoneRequest, school: School, *, page: Page[Any], **filters: Any
-) -> None:
-    """A list of people is a sensitive read like a record: log who looked, with which filters
-    and which page."""
-    details = {name: value for name, value in filters.items() if value not in ("", None)}
-    record(
-        action,
-        actor=request.actor,
-        school_id=school.id,
-        trust_id=school.trust_id,
-        details={**details, "page": page.number, "shown": len(page.object_list)},
-    )
 
 
 @require_GET
@@ -111,10 +100,17 @@ def household_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
 def staff_list(request: ChaperoneRequest) -> HttpResponse:
     actor = request.actor
     school = school_for(request, "staff.view")
-    search = request.GET.get("q", "").strip()[:100]
+    search = text_param(request.GET.get("q"))
     qs = selectors.staff_list(actor=actor, school=school, search=search)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    _record_list("staff.list_viewed", request, school, q=search, page=page)
+    page = selectors.list_page_for_viewing(
+        "staff.list_viewed",
+        actor=actor,
+        school=school,
+        queryset=qs,
+        page=request.GET.get("page"),
+        page_size=PAGE_SIZE,
+        filters={"q": search},
+    )
     context = {
         "page": page,
         "school": school,
