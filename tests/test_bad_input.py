@@ -12,8 +12,8 @@ from django.urls import reverse
 from chaperone.core.params import id_params, int_param, text_param
 from chaperone.people.models import Role
 from chaperone.protocols.demo import template_source
+from chaperone.protocols.effective import protocol_cache
 from chaperone.protocols.models import ProtocolVersion
-from chaperone.protocols.services import protocol_cache
 from chaperone.rules.cli import main as rules_cli
 from tests.factories import PupilFactory
 from tests.protocols.factories import bump, trust_version

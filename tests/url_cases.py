@@ -59,9 +59,9 @@ def _can(action: str) -> Allowed:
 
 
 def _may_upload(actor: Actor, school: School) -> bool:
-    from chaperone.protocols.selectors import upload_owners
+    from chaperone.protocols.services import may_upload
 
-    return upload_owners(actor=actor, school=school) != []
+    return may_upload(actor, school)
 
 
 # --- the other tenant's own rows ----------------------------------------------------------------
