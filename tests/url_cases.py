@@ -293,7 +293,7 @@ URL_CASES: dict[str, Case] = {
     "people:staff_detail": Case("object", make=_staff, missing=MISSING_PK),
     "people:staff_roles": Case("object", make=_staff, missing=MISSING_PK),
     "people:staff_account": Case("object", make=_staff, missing=MISSING_PK),
-    "people:role_confirmations": Case("collection"),
+    "people:role_confirmations": Case("collection", allowed=_can("staff.manage_roles")),
     "people:code_of_conduct": Case("collection"),
     "people:flag_changes": Case("collection", allowed=_can("people.confirm_flag_changes")),
     "people:import_start": Case(
