@@ -1,22 +1,37 @@
 """Tenant isolation over every URL pattern (walks the URL resolver).
 
+"The other tenant" is another trust, or the other school of the signed-in person's own trust
+(where the importers and households once leaked).
+
 * every named pattern has a case in tests/url_cases.py, so a new view without one fails here;
 * every non-public URL sends an anonymous visitor to sign in (default deny);
-* object URLs answer another tenant's object exactly as a missing one (404, same body);
-* collection pages show nothing of the other tenant, even to the most privileged user.
+* object URLs answer the other tenant's object exactly as a missing one (404, same body);
+* collection pages, with their searches, filters, pages and htmx partials, answer as the policy
+  says (200 or 403) and show none of the other tenant's own rows;
+* POST actions naming the other tenant's rows neither show nor change them.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import UploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.html import escape
 
 from chaperone.tenancy.roles import Role
-from tests.url_cases import URL_CASES
+from chaperone.tenancy.schools import SESSION_KEY, active_school
+from tests.conftest import Tenant
+from tests.url_cases import URL_CASES, Case, Seeded, seed_rows
 
-B_MARKERS = ("Betaone", "Beta Independent", "222221")
+#: who signs in at tenant A, per other tenant (a trust admin may see every school of the trust)
+ROLES = {
+    "other_trust": [Role.TRUST_ADMIN, Role.HEADTEACHER, Role.DSL, Role.TEACHER],
+    "same_trust": [Role.HEADTEACHER, Role.DSL, Role.TEACHER, Role.SCHOOL_ADMIN],
+}
+PAIRS = [(other, role) for other, roles in ROLES.items() for role in roles]
 
 
 def _walk(patterns, namespace: str | None = None):  # type: ignore[no-untyped-def]
@@ -76,8 +91,21 @@ def _normalise(body: bytes) -> str:
     return re.sub(r"\b\d{6,}\b", "N", text)
 
 
+@pytest.fixture
+def other(request, tenant_a, tenant_b) -> Tenant:  # type: ignore[no-untyped-def]
+    """The other tenant: tenant B's trust, or the second school of tenant A's own trust."""
+    if request.param == "other_trust":
+        return tenant_b
+    return Tenant(tenant_a.trust, tenant_a.other_school)
+
+
+def _maker(case: Case, tenant_a: Tenant, other: Tenant):  # type: ignore[no-untyped-def]
+    same_trust = other.trust == tenant_a.trust
+    return case.make_sibling if same_trust and case.make_sibling else case.make
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", [Role.TRUST_ADMIN, Role.HEADTEACHER, Role.DSL, Role.TEACHER])
+@pytest.mark.parametrize(("other", "role"), PAIRS, indirect=["other"])
 @pytest.mark.parametrize(
     "name",
     [
@@ -87,11 +115,11 @@ def _normalise(body: bytes) -> str:
     ],
 )
 def test_other_tenants_object_is_a_404_like_a_missing_one(
-    tenant_a, tenant_b, login_as, name, role
+    tenant_a, other, login_as, name, role
 ) -> None:  # type: ignore[no-untyped-def]
     case = URL_CASES[name]
     client = login_as(tenant_a.school, role, trust=tenant_a.trust)
-    theirs = reverse(name, kwargs=case.make(tenant_b))
+    theirs = reverse(name, kwargs=_maker(case, tenant_a, other)(other))
     missing = reverse(name, kwargs=case.missing)
     call = getattr(client, case.method)
     r_theirs, r_missing = call(theirs, case.data), call(missing, case.data)
@@ -100,20 +128,94 @@ def test_other_tenants_object_is_a_404_like_a_missing_one(
     assert _normalise(r_theirs.content) == _normalise(r_missing.content)
 
 
+def _their_strings(theirs: Seeded, mine: Seeded) -> set[str]:
+    """The other tenant's values and object URLs, less any that tenant A's rows share."""
+    urls = {
+        reverse("people:pupil_detail", args=[theirs.pupil.pk]),
+        reverse("people:household_detail", args=[theirs.household.pk]),
+        reverse("people:staff_detail", args=[theirs.staff.pk]),
+    }
+    return (theirs.strings() - mine.strings()) | {f'href="{u}"' for u in urls}
+
+
+def _echoes(data: dict[str, Any]) -> set[str]:
+    """What the request itself said (a search, a CSV's cells): a page repeating it leaks nothing."""
+    found: set[str] = set()
+    for value in data.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, UploadedFile):
+                item.seek(0)
+                found |= set(re.split(r"[,\r\n]+", item.read().decode()))
+                item.seek(0)
+            else:
+                found.add(str(item))
+    return {e for e in found if e}
+
+
+def _leaks(body: str, strings: set[str], echoes: set[str]) -> list[str]:
+    """The other tenant's strings in ``body``, once what the request said is taken out."""
+    for echo in sorted(echoes, key=len, reverse=True):
+        body = body.replace(echo, "").replace(escape(echo), "")
+    return sorted(s for s in strings if s in body or escape(s) in body)
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", [Role.TRUST_ADMIN, Role.HEADTEACHER, Role.DSL])
+@pytest.mark.parametrize(("other", "role"), PAIRS, indirect=["other"])
 @pytest.mark.parametrize(
     "name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind == "collection"]
 )
-def test_collections_show_nothing_of_another_tenant(
-    tenant_a, tenant_b, login_as, name, role
-) -> None:  # type: ignore[no-untyped-def]
+def test_collections_show_nothing_of_another_tenant(tenant_a, other, login_as, name, role) -> None:  # type: ignore[no-untyped-def]
+    case = URL_CASES[name]
+    theirs, mine = seed_rows(other.school), seed_rows(tenant_a.school)
+    strings = _their_strings(theirs, mine)
     client = login_as(tenant_a.school, role, trust=tenant_a.trust)
-    response = client.get(reverse(name))
+    url = reverse(name)
+    first = client.get(url)
+    school = active_school(first.wsgi_request)
+    assert school is not None and school.trust_id == tenant_a.trust.pk
+    allowed = case.allowed is None or case.allowed(first.wsgi_request.actor, school)
+    expected = 200 if allowed else 403
+    queries = [{}, *(case.queries(theirs) if case.queries else [])]
+    for params in queries:
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            response = client.get(url, params, **headers)
+            assert response.status_code == expected, (name, params, headers, response.status_code)
+            leaks = _leaks(response.content.decode(), strings, _echoes(params))
+            assert leaks == [], (name, params, headers, leaks)
+
+
+def _action_params():  # type: ignore[no-untyped-def]
+    for name in NAMES:
+        if URL_CASES.get(name) and URL_CASES[name].post_data:
+            for other, role in PAIRS:
+                yield pytest.param(name, other, role, id=f"{name}-{other}-{role}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "other", "role"), list(_action_params()), indirect=["other"])
+def test_actions_naming_another_tenants_rows_neither_show_nor_change_them(
+    tenant_a, other, login_as, name, role
+) -> None:  # type: ignore[no-untyped-def]
+    case = URL_CASES[name]
+    assert case.post_data is not None
+    theirs, mine = seed_rows(other.school), seed_rows(tenant_a.school)
+    data = case.post_data(theirs)
+    strings = _their_strings(theirs, mine)
+    before = theirs.snapshot()
+    client = login_as(tenant_a.school, role, trust=tenant_a.trust)
+    response = client.post(reverse(name), data, follow=True)
     assert response.status_code in {200, 403}, (name, response.status_code)
-    body = response.content.decode()
-    for marker in B_MARKERS:
-        assert marker not in body, (name, marker)
+    echoes = _echoes(data)
+    assert _leaks(response.content.decode(), strings, echoes) == [], name
+    if response.redirect_chain and "/import/" in response.redirect_chain[-1][0]:
+        # an import preview: confirming it must not write to the other tenant's rows either
+        confirm = response.redirect_chain[-1][0].rstrip("/") + "/confirm/"
+        # (refused, 400, when the file names another school's records)
+        assert client.post(confirm, follow=True).status_code in {200, 400}
+    assert client.session.get(SESSION_KEY) in {None, tenant_a.school.pk}
+    for page in ("dashboard", "people:pupil_list"):
+        assert _leaks(client.get(reverse(page)).content.decode(), strings, set()) == [], page
+    assert theirs.snapshot() == before, name
 
 
 @pytest.mark.django_db

@@ -1,29 +1,164 @@
-"""How the cross-tenant test exercises every URL pattern. A pattern missing here fails the suite.
+"""How the isolation test exercises every URL pattern. A pattern missing here fails the suite.
 
-Each case says how to reach the URL as a signed-in person of tenant A when the object belongs to
-tenant B. Object URLs must answer 404 exactly as for an id that does not exist; collection pages
-must show nothing of tenant B.
+"The other tenant" is either another trust, or the other school of the signed-in person's own
+trust. Each case says how to reach the URL as a signed-in person of tenant A when the object
+belongs to the other tenant:
+
+* object URLs must answer 404 exactly as for an id that does not exist;
+* collection pages (and their searches, filters, pages and htmx partials) must show none of the
+  other tenant's own rows (:func:`seed_rows` makes them; :meth:`Seeded.strings` reads them back
+  from the database), and must answer 200 to everyone the policy lets in, 403 to the rest;
+* actions (POST) that name the other tenant's rows must neither show nor change them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.factories import ContactFactory, PupilFactory, StaffFactory
+from chaperone.people.models import (
+    Contact,
+    Household,
+    Pupil,
+    Role,
+    SocialCareStatus,
+    StaffMember,
+)
+from chaperone.tenancy.models import School
+from chaperone.tenancy.policies import Actor
+from tests.factories import ContactFactory, PupilFactory, StaffFactory, make_staff
+
+Allowed = Callable[[Actor, School], bool]
 
 
 @dataclass(frozen=True)
 class Case:
     kind: str  # "public" | "collection" | "object" | "action" | "auth"
-    #: object/action cases: build tenant B's object, return the URL kwargs
+    #: object/action cases: build the other tenant's object, return the URL kwargs
     make: Callable[[Any], dict[str, Any]] | None = None
     #: kwargs naming an object that does not exist
     missing: dict[str, Any] = field(default_factory=dict)
     method: str = "get"
     data: dict[str, Any] = field(default_factory=dict)
+    #: object cases whose other-trust object is legitimately shared within one trust (the trust
+    #: protocol): how to build the sibling school's own object instead
+    make_sibling: Callable[[Any], dict[str, Any]] | None = None
+    #: collection cases: who the policy lets in (None: everyone signed in)
+    allowed: Allowed | None = None
+    #: collection cases: query strings to try beyond the bare page, from the other tenant's rows
+    queries: Callable[[Seeded], list[dict[str, str]]] | None = None
+    #: action cases: POST data naming the other tenant's rows
+    post_data: Callable[[Seeded], dict[str, Any]] | None = None
+
+
+def _can(action: str) -> Allowed:
+    return lambda actor, school: actor.can(action, school.pk)
+
+
+def _may_upload(actor: Actor, school: School) -> bool:
+    from chaperone.protocols.services import may_upload
+
+    return may_upload(actor, school)
+
+
+# --- the other tenant's own rows ----------------------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    """Rows of one tenant's school, with values found nowhere else."""
+
+    school: School
+    pupil: Pupil
+    household: Household
+    contact: Contact
+    staff: StaffMember
+
+    def strings(self) -> set[str]:
+        """Every identifying value of the school's own people and audit events, read back from
+        the database (long enough not to occur by chance)."""
+        from chaperone.audit.models import AuditEvent
+
+        found: set[str] = {self.school.name}
+        for p in Pupil.objects.filter(school=self.school):
+            found |= {p.display_name, p.upn}
+        households = Household.objects.filter(pupils__school=self.school).distinct()
+        for h in households:
+            found |= {h.name, h.reference, *h.address.splitlines(), h.postcode}
+        for c in Contact.objects.filter(household__in=households):
+            found |= {str(c), c.email, c.phone}
+        for s in StaffMember.objects.filter(assignments__school=self.school):
+            found |= {s.full_name, s.email, s.phone, s.staff_ref}
+        for e in AuditEvent.objects.filter(school_id=self.school.pk):
+            found |= {e.target_label, e.actor_label}
+        return {s for s in found if len(s) >= 6}
+
+    def snapshot(self) -> list[list[dict[str, Any]]]:
+        """The school's own rows, to show an action changed none of them."""
+        from django.db.models import Q
+
+        from chaperone.protocols.models import ProtocolAcknowledgement
+
+        households = Household.objects.filter(pupils__school=self.school).distinct()
+        own_versions = Q(version__protocol__owner_school=self.school)
+        if self.school.trust.is_standalone:
+            own_versions |= Q(version__protocol__owner_trust=self.school.trust)
+        querysets = [
+            Pupil.objects.filter(school=self.school),
+            households,
+            Contact.objects.filter(household__in=households),
+            StaffMember.objects.filter(assignments__school=self.school),
+            ProtocolAcknowledgement.objects.filter(own_versions),
+        ]
+        return [list(qs.order_by("pk").values()) for qs in querysets]
+
+
+def seed_rows(school: School) -> Seeded:
+    """A pupil on a child protection plan with a household and a parent, a member of staff, and
+    audit events of their being looked at, all at ``school`` only."""
+    from chaperone.audit.log import record
+    from chaperone.people.actors import actor_for_user
+
+    tag = uuid.uuid4().hex[:6]
+    pupil = PupilFactory(
+        school=school,
+        first_name=f"Quinby{tag}",
+        last_name=f"Zedwell{tag}",
+        social_care_status=SocialCareStatus.CP,
+        is_vulnerable=True,
+        household__name=f"Zedwell{tag} family",
+        household__reference=f"ZH{tag}",
+        household__address=f"{tag[:2]} Larkspur Close{tag}\nEastwick{tag}",
+        household__postcode="ZZ9 9ZZ",
+    )
+    contact = ContactFactory(
+        household=pupil.household,
+        first_name=f"Marlo{tag}",
+        last_name=f"Zedwell{tag}",
+        email=f"marlo.{tag}@example.net",
+        phone=f"+4477009{int(tag, 16) % 100000:05d}",
+    )
+    staff = make_staff(
+        school,
+        Role.TEACHER,
+        first_name=f"Ottoline{tag}",
+        last_name=f"Vark{tag}",
+        email=f"ottoline.{tag}@example.net",
+        phone=f"+4477008{int(tag, 16) % 100000:05d}",
+        staff_ref=f"ZS{tag}",
+        dbs_checked_on=dt.date(2021, 2, 3),
+    )
+    viewer = actor_for_user(staff.user)
+    record("pupil.viewed", actor=viewer, target=pupil)
+    record("household.viewed", actor=viewer, target=pupil.household, school_id=school.pk)
+    record("staff.viewed", actor=viewer, target=staff, school_id=school.pk)
+    return Seeded(school, pupil, pupil.household, contact, staff)
+
+
+# --- objects ------------------------------------------------------------------------------------
 
 
 def _pupil(t):  # type: ignore[no-untyped-def]
@@ -44,16 +179,28 @@ def _staff(t):  # type: ignore[no-untyped-def]
     return {"pk": staff.pk}
 
 
-def _protocol_version(t):  # type: ignore[no-untyped-def]
+def _trust_version(trust):  # type: ignore[no-untyped-def]
+    from chaperone.protocols.models import ProtocolVersion
     from tests.protocols.factories import trust_version
 
-    return {"pk": trust_version(t.trust, "habs-monmouth").pk}
+    existing = ProtocolVersion.objects.filter(protocol__owner_trust=trust).first()
+    return existing or trust_version(trust, "npat-one-to-one")
+
+
+def _protocol_version(t):  # type: ignore[no-untyped-def]
+    return {"pk": _trust_version(t.trust).pk}
+
+
+def _school_protocol_version(t):  # type: ignore[no-untyped-def]
+    """The school's own additions to the trust protocol (the trust protocol itself is shared)."""
+    from tests.protocols.factories import school_overlay_version
+
+    _trust_version(t.trust)
+    return {"pk": school_overlay_version(t.school).pk}
 
 
 def _protocol_school(t):  # type: ignore[no-untyped-def]
-    from tests.protocols.factories import trust_version
-
-    trust_version(t.trust, "habs-monmouth")
+    _trust_version(t.trust)
     return {"school_id": t.school.pk, "audience": "staff"}
 
 
@@ -65,12 +212,11 @@ def _audit_event(t):  # type: ignore[no-untyped-def]
 
 
 def _import_batch(t):  # type: ignore[no-untyped-def]
-    """Tenant B's school admin uploads a pupils CSV; the batch id is theirs alone."""
+    """The other school's administrator uploads a pupils CSV; the batch id is theirs alone."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
     from django.urls import reverse
 
-    from tests.factories import make_staff
     from tests.people.test_import_support import pupils_csv
 
     client = Client()
@@ -82,8 +228,43 @@ def _import_batch(t):  # type: ignore[no-untyped-def]
     return {"batch": uuid.UUID(response["Location"].rstrip("/").rsplit("/", 1)[-1])}
 
 
+# --- POST data naming the other tenant's rows --------------------------------------------------
+
+
+def _households_csv(s: Seeded) -> dict[str, Any]:
+    """A households import naming the other school's family: the preview must not show its
+    stored address or parent, and nothing of it may change."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv = (
+        "Household Ref,Contact Forename,Contact Surname,Email,Phone,Address,Postcode,Priority\r\n"
+        f"{s.household.reference},Mallory,Probe,probe@example.com,,1 Probe Street,NX1 1AA,1\r\n"
+    )
+    return {"kind": "households", "file": SimpleUploadedFile("h.csv", csv.encode())}
+
+
+def _their_version(s: Seeded) -> dict[str, Any]:
+    """Acknowledging the other tenant's own version (for a sibling school: its additions)."""
+    from types import SimpleNamespace
+
+    t = SimpleNamespace(trust=s.school.trust, school=s.school)
+    own = _protocol_version(t) if s.school.trust.is_standalone else _school_protocol_version(t)
+    return {"version": [str(own["pk"])]}
+
+
 MISSING_PK = {"pk": 987654321}
 MISSING_BATCH = {"batch": uuid.UUID(int=0)}
+
+
+def _people_search(s: Seeded) -> list[dict[str, str]]:
+    return [
+        {"q": s.pupil.last_name},
+        {"q": s.pupil.upn},
+        {"flag": "cp"},
+        {"flag": "vulnerable", "year": str(s.pupil.year_group)},
+        {"page": "2"},
+    ]
+
 
 URL_CASES: dict[str, Case] = {
     "healthz": Case("public"),
@@ -98,39 +279,70 @@ URL_CASES: dict[str, Case] = {
     # A link that does not work answers a page saying so, whoever it was for.
     "invite_accept": Case("public", missing={"uidb64": "MQ", "token": "no-such-token"}),
     "dashboard": Case("collection"),
-    "school_switch": Case("action", method="post"),
-    "people:pupil_list": Case("collection"),
+    "school_switch": Case(
+        "action", method="post", post_data=lambda s: {"school": str(s.school.pk)}
+    ),
+    "people:pupil_list": Case("collection", allowed=_can("pupil.view"), queries=_people_search),
     "people:pupil_detail": Case("object", make=_pupil, missing=MISSING_PK),
     "people:household_detail": Case("object", make=_household, missing=MISSING_PK),
-    "people:staff_list": Case("collection"),
+    "people:staff_list": Case(
+        "collection",
+        allowed=_can("staff.view"),
+        queries=lambda s: [{"q": s.staff.first_name}, {"q": s.staff.last_name}, {"page": "2"}],
+    ),
     "people:staff_detail": Case("object", make=_staff, missing=MISSING_PK),
     "people:staff_roles": Case("object", make=_staff, missing=MISSING_PK),
     "people:staff_account": Case("object", make=_staff, missing=MISSING_PK),
-    "people:role_confirmations": Case("collection"),
+    "people:role_confirmations": Case("collection", allowed=_can("staff.manage_roles")),
     "people:code_of_conduct": Case("collection"),
-    "people:flag_changes": Case("collection"),
-    "people:import_start": Case("collection"),
+    "people:flag_changes": Case("collection", allowed=_can("people.confirm_flag_changes")),
+    "people:import_start": Case(
+        "collection", allowed=_can("people.import"), post_data=_households_csv
+    ),
     "people:import_preview": Case("object", make=_import_batch, missing=MISSING_BATCH),
     "people:import_confirm": Case(
         "object", make=_import_batch, missing=MISSING_BATCH, method="post"
     ),
-    "audit:event_list": Case("collection"),
+    "audit:event_list": Case(
+        "collection",
+        allowed=_can("audit.view"),
+        queries=lambda s: [
+            {"action": "pupil.viewed"},
+            {"action": "staff.viewed"},
+            {"action": "household.viewed", "date_from": "2000-01-01"},
+            {"page": "2"},
+        ],
+    ),
     "audit:event_detail": Case("object", make=_audit_event, missing=MISSING_PK),
-    "protocols:current": Case("collection"),
-    "protocols:parent": Case("collection"),
+    "protocols:current": Case("collection", allowed=_can("protocol.view")),
+    "protocols:parent": Case("collection", allowed=_can("protocol.view")),
     "protocols:school_pdf": Case(
         "object", make=_protocol_school, missing={"school_id": 987654321, "audience": "staff"}
     ),
-    "protocols:history": Case("collection"),
-    "protocols:version_detail": Case("object", make=_protocol_version, missing=MISSING_PK),
-    "protocols:version_source": Case("object", make=_protocol_version, missing=MISSING_PK),
-    "protocols:upload": Case("collection"),
-    "protocols:acknowledge": Case("action", method="post"),
-    "protocols:acknowledgements": Case("collection"),
+    "protocols:history": Case("collection", allowed=_can("protocol.view")),
+    "protocols:version_detail": Case(
+        "object",
+        make=_protocol_version,
+        make_sibling=_school_protocol_version,
+        missing=MISSING_PK,
+    ),
+    "protocols:version_source": Case(
+        "object",
+        make=_protocol_version,
+        make_sibling=_school_protocol_version,
+        missing=MISSING_PK,
+    ),
+    "protocols:upload": Case("collection", allowed=_may_upload),
+    "protocols:acknowledge": Case("action", method="post", post_data=_their_version),
+    "protocols:acknowledgements": Case("collection", allowed=_can("protocol.acknowledgements")),
     "protocols:remind": Case("action", method="post"),
     "protocols:confirm_additions": Case("action", method="post"),
-    "protocols:try": Case("collection"),
-    "protocols:try_result": Case("action", method="post"),
+    "protocols:try": Case("collection", allowed=_can("protocol.view")),
+    "protocols:try_result": Case(
+        "action",
+        method="post",
+        post_data=lambda s: {"pupil_count": "1", "your_role": "teacher", "kind": "group"},
+    ),
     "protocols:template_list": Case("collection"),
     "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
     "protocols:template_pdf": Case(

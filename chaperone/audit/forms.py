@@ -1,30 +1,40 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from chaperone.audit.registry import ACTIONS
+
+#: the dates a filter may name (a day past the end of the calendar cannot be searched up to)
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2999, 12, 31)
 
 
 def _action_choices() -> list[tuple[str, str]]:
     return [("", "Any action"), *((name, f"{ACTIONS[name]} ({name})") for name in sorted(ACTIONS))]
 
 
+def _date_field(label: str, example: str) -> forms.DateField:
+    out_of_range = f"Enter the '{label}' date between {EARLIEST:%Y} and {LATEST:%Y}."
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[
+            MinValueValidator(EARLIEST, message=out_of_range),
+            MaxValueValidator(LATEST, message=out_of_range),
+        ],
+        error_messages={"invalid": f"Enter the '{label}' date as a real date, like {example}."},
+    )
+
+
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label="Action", required=False, choices=_action_choices)
-    date_from = forms.DateField(
-        label="From",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter the 'From' date as a real date, like 2025-09-01."},
-    )
-    date_to = forms.DateField(
-        label="To",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter the 'To' date as a real date, like 2025-09-30."},
-    )
+    date_from = _date_field("From", "2025-09-01")
+    date_to = _date_field("To", "2025-09-30")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

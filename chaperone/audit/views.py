@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from chaperone.audit.forms import AuditFilterForm
 from chaperone.audit.selectors import VIEW, audit_event_get_for_viewing, audit_events_for_viewing
 from chaperone.core.http import ChaperoneRequest
+from chaperone.core.params import int_param
 from chaperone.tenancy.schools import school_for
 
 PAGE_SIZE = 50
@@ -19,7 +20,7 @@ PAGE_SIZE = 50
 def event_list(request: ChaperoneRequest) -> HttpResponse:
     school = school_for(request, VIEW)
     form = AuditFilterForm(request.GET or None)
-    page_number = request.GET.get("page") or 1
+    page_number = int_param(request.GET.get("page")) or 1
     events = audit_events_for_viewing(
         request.actor, school=school, page=str(page_number), **form.filters()
     )

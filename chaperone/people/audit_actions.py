@@ -7,6 +7,8 @@ ACTIONS = {
     "people.flag_changes_confirmed": "A DSL confirmed flag changes an import asked for",
     "people.flag_changes_rejected": "A DSL rejected flag changes an import asked for",
     "people.flag_changes_viewed": "Someone opened the list of flag changes waiting for the DSL",
+    "pupil.list_viewed": "Looked at a list of pupils (the filters and page are in the details)",
+    "staff.list_viewed": "Looked at the staff list (the search and page are in the details)",
     "staff.code_of_conduct_acknowledged": "A staff member acknowledged the staff code of conduct",
     "staff.role_granted": "A role was granted to a staff member",
     "staff.role_confirmed": "A granted role was confirmed by a second person",

@@ -11,6 +11,7 @@ from chaperone.core.extensions import DashboardCard
 from chaperone.core.http import ChaperoneRequest
 from chaperone.people.models import StaffMember
 from chaperone.people.selectors import (
+    VIEW_SAFEGUARDING_FLAGS,
     pending_flag_change_count,
     school_counts,
     school_counts_by_school,
@@ -58,6 +59,7 @@ def figures(request: ChaperoneRequest, school: School | None) -> Mapping[str, An
     return {
         "counts": counts,
         "trust_rows": trust_rows,
+        "show_safeguarding_flags": actor.can(VIEW_SAFEGUARDING_FLAGS, school.id),
         "emphasise_safeguarding": actor.can("dashboard.safeguarding_figures", school.id),
         "show_staff_compliance": actor.can("dashboard.staff_compliance", school.id),
     }

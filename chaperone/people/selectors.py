@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Model, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from chaperone.audit.log import record_read
+from chaperone.audit.log import record, record_read
 from chaperone.people.models import (
     Contact,
     FlagChangeStatus,
@@ -24,16 +26,26 @@ from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import TRUST_ROLES, Actor, roles_with
 from chaperone.tenancy.querysets import get_for_actor_or_404
 
+M = TypeVar("M", bound=Model)
+
+#: who may see which pupils are vulnerable, on a child protection plan, in need or looked after
+VIEW_SAFEGUARDING_FLAGS = "people.view_safeguarding_flags"
+#: who may see staff members' DBS check dates
+VIEW_DBS = "staff.view_dbs"
+
 
 @dataclass(frozen=True)
 class SchoolCounts:
+    """A school's headline figures; the safeguarding ones are None for those who may not see
+    them."""
+
     pupils: int
-    vulnerable: int
+    vulnerable: int | None
     ehcp: int
     sen_support: int
-    child_protection: int
-    child_in_need: int
-    looked_after: int
+    child_protection: int | None
+    child_in_need: int | None
+    looked_after: int | None
     households: int
     staff: int
     staff_without_dbs: int
@@ -52,6 +64,7 @@ PUPIL_FIGURES = {
 }
 #: Counted over a school's assignments: a person with two roles there counts once. ("staff"
 #: comes last: once it names a figure, ``staff__…`` in a later filter would mean the figure.)
+SAFEGUARDING_FIGURES = ("vulnerable", "child_protection", "child_in_need", "looked_after")
 STAFF_FIGURES = {
     "staff_without_dbs": Count(
         "staff_id", filter=Q(staff__dbs_checked_on__isnull=True), distinct=True
@@ -96,12 +109,45 @@ def school_counts_by_school(*, actor: Actor, schools: Sequence[School]) -> dict[
     }
     none_p = dict.fromkeys(PUPIL_FIGURES, 0)
     none_s = dict.fromkeys(STAFF_FIGURES, 0)
-    return {sid: SchoolCounts(**pupils.get(sid, none_p), **staff.get(sid, none_s)) for sid in ids}
+    hidden = dict.fromkeys(SAFEGUARDING_FIGURES, None)
+    return {
+        sid: SchoolCounts(
+            **{
+                **pupils.get(sid, none_p),
+                **({} if actor.can(VIEW_SAFEGUARDING_FLAGS, sid) else hidden),
+            },
+            **staff.get(sid, none_s),
+        )
+        for sid in ids
+    }
 
 
 def school_counts(*, actor: Actor, school: School) -> SchoolCounts | None:
     """Headline figures for one school, in two queries; None if the actor may not see it."""
     return school_counts_by_school(actor=actor, schools=[school]).get(school.id)
+
+
+#: the pupil list's "show only" filters: value -> (label, condition)
+PUPIL_FLAGS: dict[str, tuple[str, Q]] = {
+    "vulnerable": ("Vulnerable", Q(is_vulnerable=True)),
+    "cp": ("Child protection plan", Q(social_care_status=SocialCareStatus.CP)),
+    "cin": ("Child in need", Q(social_care_status=SocialCareStatus.CIN)),
+    "lac": ("Looked after", Q(is_looked_after=True)),
+    "ehcp": ("EHCP", Q(has_ehcp=True)),
+    "sen": ("SEN support", Q(has_sen=True)),
+}
+SAFEGUARDING_FLAGS = frozenset({"vulnerable", "cp", "cin", "lac"})
+
+
+def pupil_filter_flags(*, actor: Actor, school: School) -> dict[str, str]:
+    """The filters the actor may use on the school's pupils (value -> label). Filtering on a
+    safeguarding flag would show who has it, so only those who may see the flags get those."""
+    sees_flags = actor.can(VIEW_SAFEGUARDING_FLAGS, school.id)
+    return {
+        value: label
+        for value, (label, _) in PUPIL_FLAGS.items()
+        if sees_flags or value not in SAFEGUARDING_FLAGS
+    }
 
 
 def pupil_list(
@@ -112,6 +158,7 @@ def pupil_list(
     year_group: int | None = None,
     flag: str = "",
 ) -> QuerySet[Pupil]:
+    """The school's pupils, searched and filtered; a filter the actor may not use is ignored."""
     qs = Pupil.objects.for_actor(actor, "pupil.view").filter(school=school, is_active=True)
     if search:
         terms = search.split()
@@ -124,17 +171,34 @@ def pupil_list(
             )
     if year_group is not None:
         qs = qs.filter(year_group=year_group)
-    flag_filters = {
-        "vulnerable": Q(is_vulnerable=True),
-        "ehcp": Q(has_ehcp=True),
-        "sen": Q(has_sen=True),
-        "cp": Q(social_care_status=SocialCareStatus.CP),
-        "cin": Q(social_care_status=SocialCareStatus.CIN),
-        "lac": Q(is_looked_after=True),
-    }
-    if flag in flag_filters:
-        qs = qs.filter(flag_filters[flag])
+    if flag in pupil_filter_flags(actor=actor, school=school):
+        qs = qs.filter(PUPIL_FLAGS[flag][1])
     return qs.order_by("last_name", "first_name", "id")
+
+
+def list_page_for_viewing(
+    action: str,
+    *,
+    actor: Actor,
+    school: School,
+    queryset: QuerySet[M],
+    page: str | None,
+    page_size: int,
+    filters: Mapping[str, object],
+) -> Page[M]:
+    """One page of a list of people, and the audited read of it: a list is read like a record,
+    so the log says who looked, with which filters (those in use), at which page and how many
+    rows."""
+    shown = Paginator(queryset, page_size).get_page(page)
+    used = {name: value for name, value in filters.items() if value not in ("", None)}
+    record(
+        action,
+        actor=actor,
+        school_id=school.id,
+        trust_id=school.trust_id,
+        details={**used, "page": shown.number, "shown": len(shown.object_list)},
+    )
+    return shown
 
 
 def pupil_get_for_viewing(*, actor: Actor, pupil_id: int) -> Pupil:
@@ -214,6 +278,16 @@ def staff_get_for_viewing(*, actor: Actor, staff_id: int) -> StaffMember:
     staff = get_for_actor_or_404(StaffMember.objects.all(), actor, "staff.view", pk=staff_id)
     record_read("staff.viewed", actor=actor, target=staff)
     return staff
+
+
+def staff_dbs_visible(*, actor: Actor, staff: StaffMember) -> bool:
+    """May the actor see this staff member's DBS check date (they keep the records of a school
+    where the person works, or of their trust)?"""
+    if actor.is_trust_admin and staff.trust_id == actor.trust_id:
+        return True
+    return StaffAssignment.objects.filter(
+        staff=staff, school_id__in=actor.school_ids_for(VIEW_DBS)
+    ).exists()
 
 
 def staff_self(*, actor: Actor) -> StaffMember:

@@ -4,12 +4,12 @@ show."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chaperone.core.http import ChaperoneRequest
+from chaperone.core.params import int_param, text_param
 from chaperone.people import flags, selectors, services
 from chaperone.people.forms import FlagDecisionForm
 from chaperone.tenancy.schools import active_school, school_for
@@ -17,25 +17,38 @@ from chaperone.tenancy.schools import active_school, school_for
 PAGE_SIZE = 50
 #: the flag changes page lists this many at a time (the oldest first)
 FLAG_CHANGES_SHOWN = 500
+#: the year groups the filter offers, Nursery (-1) to Year 13
+YEARS = range(-1, 14)
 
 
 @require_GET
 def pupil_list(request: ChaperoneRequest) -> HttpResponse:
     actor = request.actor
     school = school_for(request, "pupil.view")
-    search = request.GET.get("q", "").strip()[:100]
+    search = text_param(request.GET.get("q"))
+    flag_choices = selectors.pupil_filter_flags(actor=actor, school=school)
     flag = request.GET.get("flag", "")
-    year_raw = request.GET.get("year", "")
-    year = int(year_raw) if year_raw.lstrip("-").isdigit() else None
+    flag = flag if flag in flag_choices else ""
+    year = int_param(request.GET.get("year"), minimum=YEARS.start, maximum=YEARS.stop - 1)
     qs = selectors.pupil_list(actor=actor, school=school, search=search, year_group=year, flag=flag)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.list_page_for_viewing(
+        "pupil.list_viewed",
+        actor=actor,
+        school=school,
+        queryset=qs,
+        page=request.GET.get("page"),
+        page_size=PAGE_SIZE,
+        filters={"q": search, "year": year, "flag": flag},
+    )
     context = {
         "page": page,
         "school": school,
         "q": search,
         "flag": flag,
-        "year": year_raw,
-        "years": range(-1, 14),
+        "flags": flag_choices,
+        "year": "" if year is None else str(year),
+        "years": YEARS,
+        "show_safeguarding_flags": actor.can(selectors.VIEW_SAFEGUARDING_FLAGS, school.id),
     }
     template = "people/_pupil_rows.html" if request.htmx else "people/pupil_list.html"
     return render(request, template, context)
@@ -59,6 +72,9 @@ def pupil_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
             "siblings": selectors.pupil_siblings(actor=actor, pupil=pupil),
             "contacts": contacts,
             "can_see_household": can_see_household,
+            "show_safeguarding_flags": actor.can(
+                selectors.VIEW_SAFEGUARDING_FLAGS, pupil.school_id
+            ),
         },
     )
 
@@ -84,10 +100,24 @@ def household_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
 def staff_list(request: ChaperoneRequest) -> HttpResponse:
     actor = request.actor
     school = school_for(request, "staff.view")
-    search = request.GET.get("q", "").strip()[:100]
+    search = text_param(request.GET.get("q"))
     qs = selectors.staff_list(actor=actor, school=school, search=search)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "people/staff_list.html", {"page": page, "school": school, "q": search})
+    page = selectors.list_page_for_viewing(
+        "staff.list_viewed",
+        actor=actor,
+        school=school,
+        queryset=qs,
+        page=request.GET.get("page"),
+        page_size=PAGE_SIZE,
+        filters={"q": search},
+    )
+    context = {
+        "page": page,
+        "school": school,
+        "q": search,
+        "show_dbs": actor.can(selectors.VIEW_DBS, school.id),
+    }
+    return render(request, "people/staff_list.html", context)
 
 
 @require_GET
@@ -104,6 +134,7 @@ def staff_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
             "assignments": selectors.staff_roles_by_school(actor=actor, staff=staff),
             "can_manage_roles": here is not None and actor.can("staff.manage_roles", here),
             "can_manage_login": here is not None and actor.can("staff.manage_accounts", here),
+            "show_dbs": selectors.staff_dbs_visible(actor=actor, staff=staff),
         },
     )
 

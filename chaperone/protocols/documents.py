@@ -111,9 +111,14 @@ def _lists_codes(section: rules.document.Section) -> bool:
     )
 
 
-def pdf_filename(document: rules.Document) -> str:
-    raw = f"{document.protocol_id}-{document.version}-{document.audience}.pdf"
+def safe_filename(raw: str) -> str:
+    """``raw`` with anything but letters, digits, dots, dashes and underscores made a dash, so it
+    is safe in a Content-Disposition header."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", raw)
+
+
+def pdf_filename(document: rules.Document) -> str:
+    return safe_filename(f"{document.protocol_id}-{document.version}-{document.audience}.pdf")
 
 
 def render_pdf(shown: ShownDocument, context: dict[str, Any] | None = None) -> bytes:

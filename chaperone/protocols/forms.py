@@ -53,8 +53,14 @@ class UploadForm(forms.Form):
         # Browsers send line breaks as CRLF (and a checked text comes back through the preview),
         # so the text is stored with plain LF line breaks whichever way it came.
         data["source_text"] = (data.get("source_text") or "").replace("\r\n", "\n")
-        if not data["source_text"].strip():
+        text = data["source_text"]
+        if not text.strip():
             self.add_error("source_text", "Paste the protocol or choose a file.")
+        elif len(text) > MAX_SOURCE_CHARS:
+            # before anything parses it
+            self.add_error(
+                "source_text", f"The protocol is longer than {MAX_SOURCE_CHARS:,} characters."
+            )
         return data
 
     def keep_text(self, text: str) -> None:

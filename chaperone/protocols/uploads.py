@@ -44,6 +44,7 @@ from chaperone.tenancy.policies import Actor
 
 #: Uploaded protocol files larger than this are refused (the biggest template is ~30 KB).
 MAX_SOURCE_CHARS = 200_000
+TOO_DEEP = "file: lists or tables are nested too deeply to read"
 
 UploadOwner = Literal["trust", "school"]
 SchoolEffectStatus = Literal["no_additions", "fit", "out_of_step"]
@@ -119,6 +120,8 @@ def _owner_of(actor: Actor, school: School, text: str) -> UploadOwner:
         owner: UploadOwner = "school" if "extends" in tomllib.loads(text) else "trust"
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolUploadError([f"file: not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ProtocolUploadError([TOO_DEEP]) from None
     if owner == "trust" and not may_manage_trust_protocol(actor, school.trust):
         raise ProtocolUploadError(
             [

@@ -16,8 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chaperone import rules
 from chaperone.core.http import ChaperoneRequest
+from chaperone.core.params import id_params
 from chaperone.protocols import selectors, services, uploads
-from chaperone.protocols.documents import is_audience, pdf_filename, render_pdf, show_document
+from chaperone.protocols.documents import (
+    is_audience,
+    pdf_filename,
+    render_pdf,
+    safe_filename,
+    show_document,
+)
 from chaperone.protocols.effective import EffectiveProtocol, effective_protocol_for_school
 from chaperone.protocols.forms import TryForm, UploadForm, initial_try_data
 from chaperone.protocols.models import ProtocolVersion
@@ -122,7 +129,7 @@ def version_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
 def version_source(request: ChaperoneRequest, pk: int) -> HttpResponse:
     version = selectors.protocol_version_get(actor=request.actor, version_id=pk)
     response = HttpResponse(version.source_text, content_type="text/plain; charset=utf-8")
-    filename = f"{version.protocol.slug}-{version.version_label}.toml".replace('"', "")
+    filename = safe_filename(f"{version.protocol.slug}-{version.version_label}.toml")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
@@ -209,7 +216,7 @@ def confirm_additions(request: ChaperoneRequest) -> HttpResponse:
 def acknowledge(request: ChaperoneRequest) -> HttpResponse:
     actor = request.actor
     school = _school(request)
-    ids = [int(v) for v in request.POST.getlist("version") if v.isdigit()]
+    ids = id_params(request.POST.getlist("version"))
     try:
         acks = services.protocol_acknowledge_for_school(actor=actor, school=school, version_ids=ids)
     except services.AcknowledgementOutOfDate as exc:

@@ -117,8 +117,9 @@ def load_protocol_file(path: str | Path, *, base: Protocol | None = None) -> Pro
     except OSError as exc:
         raise ProtocolError([f"cannot read protocol file: {exc.strerror}"], str(path)) from None
     except UnicodeDecodeError as exc:
-        problem = f"not UTF-8 text (byte {exc.start} cannot be read)"
-        raise ProtocolError([problem], str(path)) from None
+        raise ProtocolError(
+            [f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"], str(path)
+        ) from None
     return load_protocol_text(text, base=base, search_dir=path.parent, source=str(path))
 
 

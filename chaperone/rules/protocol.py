@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -32,6 +33,23 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
 Code = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=60)]
 ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Text = Annotated[str, Field(min_length=1)]
+ONE_LINE = r"^[^\x00-\x1f\x7f]+$"
+
+
+def _one_line(value: str) -> str:
+    if not re.fullmatch(ONE_LINE, value):
+        raise PydanticCustomError(
+            "one_line", "one line of text, without line breaks or control characters"
+        )
+    return value
+
+
+#: a version label such as "2026.1": one line of text, as it names downloads and stored versions
+VersionLabel = Annotated[
+    str,
+    Field(min_length=1, max_length=60, json_schema_extra={"pattern": ONE_LINE}),
+    AfterValidator(_one_line),
+]
 
 
 class ProtocolError(ValueError):
@@ -92,7 +110,7 @@ class Protocol(_Frozen):
     id: Slug
     title: Text
     owner: Owner
-    version: Text
+    version: VersionLabel
     effective: date
     review: date
     time_zone: str = "Europe/London"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from chaperone.audit.log import record
 from chaperone.core.extensions import DashboardCard, declared
 from chaperone.core.http import ChaperoneRequest
+from chaperone.core.params import int_param
 from chaperone.tenancy.roles import Role
 from chaperone.tenancy.schools import active_school, set_active_school
 
@@ -48,14 +49,17 @@ def dashboard(request: ChaperoneRequest) -> HttpResponse:
 @require_POST
 def school_switch(request: ChaperoneRequest) -> HttpResponse:
     """Trust staff choose which school they are working in."""
-    raw = request.POST.get("school", "")
+    school_id = int_param(request.POST.get("school"))
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # a path on this site (redirect() would read a bare word as a view's name)
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
         target = "/"
-    if not raw.isdigit() or not set_active_school(request, int(raw)):
+    if school_id is None or not set_active_school(request, school_id):
         messages.error(request, "Choose one of your schools.")
-        return redirect(target)
+        return HttpResponseRedirect(target)
     school = active_school(request)
     record("school.switched", actor=request.actor, school_id=school.id if school else None)
     messages.success(request, f"You are now working in {school}.")
-    return redirect(target)
+    return HttpResponseRedirect(target)

@@ -44,8 +44,12 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "dashboard.safeguarding_figures": SAFEGUARDING,
     "dashboard.staff_compliance": LEADERS | SAFEGUARDING,
     "pupil.view": EVERY_SCHOOL_ROLE,
+    # child protection plan, child in need, looked after, vulnerable: need to know only
+    "people.view_safeguarding_flags": LEADERS | SAFEGUARDING,
     "household.view": LEADERS | SAFEGUARDING | PASTORAL | {Role.SCHOOL_ADMIN},
     "staff.view": EVERY_SCHOOL_ROLE,
+    # DBS check dates: those who keep the school's staff records
+    "staff.view_dbs": frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN}),
     "people.import": frozenset({Role.SCHOOL_ADMIN, Role.HEADTEACHER}),
     # child protection, child in need and looked-after changes an import asked for
     "people.confirm_flag_changes": SAFEGUARDING,

@@ -35,8 +35,10 @@ dashboard.view                  y   y   y    y   y   y   y   y   y   y   y   y  
 dashboard.safeguarding_figures  -   y   y    -   -   -   -   -   -   -   -   -   -
 dashboard.staff_compliance      y   y   y    y   -   -   -   -   -   -   -   -   -
 pupil.view                      y   y   y    y   y   y   y   y   y   y   y   y   y
+people.view_safeguarding_flags  y   y   y    y   -   -   -   -   -   -   -   -   -
 household.view                  y   y   y    y   -   y   y   y   y   y   y   -   y
 staff.view                      y   y   y    y   y   y   y   y   y   y   y   y   y
+staff.view_dbs                  y   -   -    -   -   -   -   -   -   -   -   -   y
 people.import                   y   -   -    -   -   -   -   -   -   -   -   -   y
 people.confirm_flag_changes     -   y   y    -   -   -   -   -   -   -   -   -   -
 audit.view                      y   y   y    -   -   -   -   -   -   -   -   -   -
