@@ -237,9 +237,9 @@ class _Checker:
         seal = sealer(self.chain_id)
         while low is not None and max_seq is not None and low <= max_seq:
             high = min(low + CHUNK_SIZE, max_seq + 1)
-            # PostgreSQL compares the columns with the payload itself (one query per chunk, in
-            # its own process); otherwise, or if that query fails, Python rebuilds each payload.
-            column_fault = self._pg_column_fault(low, high)
+            # The database compares the columns with the payload itself (one query per chunk);
+            # if that query fails, Python compares them row by row.
+            column_fault = self._sql_column_fault(low, high)
             in_python = column_fault is None
             for row in self._chunk(low, high, with_columns=in_python):
                 seq, row_id, row_hash, payload = row[:4]
@@ -262,28 +262,55 @@ class _Checker:
         last = expected - 1 if expected is not None else start.seq
         return last, prev_digest.hex()
 
-    def _pg_column_fault(self, low: int, high: int) -> int | None:
-        """PostgreSQL: the first seq in the range whose columns differ from its payload (``high``
-        if none does); None when Python must compare (SQLite, or a payload PostgreSQL cannot
-        read as JSON)."""
-        if self.connection.vendor != "postgresql":
+    def _sql_column_fault(self, low: int, high: int) -> int | None:
+        """The first seq in the range whose columns differ from its payload, as the database
+        compares them itself in one query per chunk (``high`` if none does); None when Python
+        must compare (a payload the database cannot read as JSON, say)."""
+        vendor = self.connection.vendor
+        if vendor not in _SQL_PAYLOAD_VALUE:
             return None
+        values, casts = _SQL_PAYLOAD_VALUE[vendor], _SQL_COLUMN_VALUE.get(vendor, {})
         fields = [f for f in self.fields if f != "chain_id" or not self.legacy]
+        distinct = "IS DISTINCT FROM" if vendor == "postgresql" else "IS NOT"
         differs = " OR ".join(
-            f"{_PG_PAYLOAD_VALUE.get(f, '(p->>{!r})').format(f)} IS DISTINCT FROM {f}"
+            f"{values.get(f, values['']).format(f)} {distinct} {casts.get(f, '{}').format(f)}"
             for f in fields
         )
-        sql = (
+        source = self.table
+        if vendor == "postgresql":
             # OFFSET 0 keeps the subquery whole, so each payload is parsed once, not per field.
-            f"SELECT seq FROM (SELECT *, payload::jsonb AS p FROM {self.table} "  # noqa: S608
-            f"WHERE chain_id = %s AND seq >= %s AND seq < %s OFFSET 0) AS r WHERE {differs} "
-            "ORDER BY seq LIMIT 1"
+            source = (
+                f"(SELECT *, payload::jsonb AS p FROM {self.table} "  # noqa: S608
+                "WHERE chain_id = %s AND seq >= %s AND seq < %s OFFSET 0) AS r"
+            )
+        sql = (
+            f"SELECT seq FROM {source} WHERE chain_id = %s AND seq >= %s "  # noqa: S608
+            f"AND seq < %s AND ({differs}) ORDER BY seq LIMIT 1"
         )
         try:
-            row = self._fetch(sql, low, high)
+            while low < high:
+                with transaction.atomic(using=self.using), self.connection.cursor() as cursor:
+                    repeat = 2 if vendor == "postgresql" else 1
+                    cursor.execute(sql, [self.chain_id, low, high] * repeat)
+                    row = cursor.fetchone()
+                if row is None:
+                    return high
+                seq = int(row[0])
+                if not self._row_matches(seq):
+                    return seq
+                low = seq + 1  # the database was stricter than the payload's meaning
         except DatabaseError:
             return None
-        return int(row[0][0]) if row else high
+        return high
+
+    def _row_matches(self, seq: int) -> bool:
+        """Python's own comparison of one row's columns with its payload (the database's says
+        they differ); raises for a row whose columns cannot be read."""
+        for row in self._chunk(seq, seq + 1):
+            payload = row[3]
+            data = payload if isinstance(payload, bytes) else str(payload).encode("utf-8")
+            return self._columns_match(data, row[4:])
+        return False
 
     def _chunk(
         self, low: int, high: int, *, with_columns: bool = True
@@ -381,15 +408,31 @@ class _Checker:
             raise _Broken(last_seq, self._row_id(last_seq), reason)
 
 
-#: How PostgreSQL reads a payload field for comparison with its column (text otherwise).
-_PG_PAYLOAD_VALUE = {
-    **dict.fromkeys(
-        ("chain_id", "seq", "actor_user_id", "actor_staff_id", "trust_id", "school_id"),
-        "(p->>{!r})::bigint",
-    ),
-    "occurred_at": "(p->>{!r})::timestamptz",
-    "ip_address": "(p->>{!r})::inet",
-    "details": "(p->{!r})",
+#: How each database reads a payload field for comparison with its column ('' for the rest).
+_SQL_PAYLOAD_VALUE = {
+    "postgresql": {
+        **dict.fromkeys(
+            ("chain_id", "seq", "actor_user_id", "actor_staff_id", "trust_id", "school_id"),
+            "(p->>{!r})::bigint",
+        ),
+        "occurred_at": "(p->>{!r})::timestamptz",
+        "ip_address": "(p->>{!r})::inet",
+        "details": "(p->{!r})",
+        "": "(p->>{!r})",
+    },
+    # SQLite caches the parsed payload across the calls of one row.
+    "sqlite": {"": "json_extract(payload, '$.{}')"},
+}
+#: How each database presents a column for that comparison ('{}': as it is).
+_SQL_COLUMN_VALUE = {
+    "sqlite": {
+        # Stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; the payload has ISO 8601 with offset.
+        "occurred_at": (
+            "(replace({0}, ' ', 'T') || CASE WHEN length({0}) = 19 THEN '.000000' ELSE '' END"
+            " || '+00:00')"
+        ),
+        "details": "json({})",
+    },
 }
 
 
