@@ -44,9 +44,10 @@ demo: install ## migrate SQLite, load the demo trust and serve on http://127.0.0
 
 serve:
 	@$(BIN)/chaperone demo logins
-	@echo "Chaperone is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the task worker)"
+	@echo "Chaperone is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops the server, the task worker and the scheduler)"
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(BIN)/chaperone db_worker --interval 1 & \
+	  $(BIN)/chaperone scheduler & \
 	  $(BIN)/gunicorn -c python:chaperone.config.gunicorn --bind $(HOST):$(PORT) \
 	    --env DJANGO_SETTINGS_MODULE=$(DJANGO_SETTINGS_MODULE) --access-logfile - & \
 	  wait

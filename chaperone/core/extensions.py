@@ -6,7 +6,9 @@ Each installed app may have any of these modules, found the way the audit regist
 * ``<app>/nav.py`` with ``NAV``: :class:`NavItem` entries of the main navigation;
 * ``<app>/dashboard.py`` with ``CARDS``: :class:`DashboardCard` entries of the dashboard;
 * ``<app>/demo.py`` with ``DEMO``: a :class:`DemoData`, how the app fills and empties the demo
-  tenants (``chaperone demo``).
+  tenants (``chaperone demo``);
+* ``<app>/jobs.py`` with ``DAILY``: :class:`DailyJob` entries the scheduler runs once a day
+  (``chaperone scheduler``).
 
 ``site`` reads them with :func:`declared` and shows them in ``order`` (ties in
 ``INSTALLED_APPS`` order). See ``docs/development/adding-an-app.md``.
@@ -14,6 +16,7 @@ Each installed app may have any of these modules, found the way the audit regist
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -67,6 +70,16 @@ class DemoData:
 
     load: Callable[[DemoTenants], None]
     delete: Callable[[DemoTenants], None]
+
+
+@dataclass(frozen=True)
+class DailyJob:
+    """A job ``chaperone scheduler`` runs once a day: ``run(day)`` enqueues the day's tasks
+    (ids only; the task worker does the work). ``name`` is recorded per day, so a restarted
+    scheduler does not run it twice; a ``run`` that raises is tried again on the next tick."""
+
+    name: str
+    run: Callable[[dt.date], object]
 
 
 def declared(module: str, attribute: str, kind: type[T]) -> list[T]:

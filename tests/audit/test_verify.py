@@ -412,7 +412,7 @@ def test_awkward_values_are_not_reported_by_the_database_check(chain, monkeypatc
 
     whole_second = timezone.now().replace(microsecond=0)
     monkeypatch.setattr("chaperone.audit.log.timezone.now", lambda: whole_second)
-    details = {"z": [1, 2.5, None, True], "a": {"y": "é\n\t\"\\ \u0001 😀", "b": -0.0}}
+    details = {"z": [1, 2.5, None, True], "a": {"y": 'é\n\t"\\ \u0001 😀', "b": -0.0}}
     record("audit.viewed", actor=None, trust_id=chain[0].trust_id, details=details)
     monkeypatch.undo()
 
