@@ -195,3 +195,28 @@ def test_record_many_checks_every_action_before_writing_any(tenant_a) -> None:
     with pytest.raises(UnknownAuditAction):
         record_many([AuditEntry("audit.viewed"), AuditEntry("no.such_action")], actor=None)
     assert not AuditEvent.objects.exists()
+
+
+def test_postgresql_appends_in_one_statement_after_this_connections_last_append(
+    tenant_a,
+) -> None:
+    """The head this connection left is moved and the row inserted in one statement; a head
+    another writer moved meanwhile makes that statement write nothing, and the append then
+    locks and reads the head as usual, so the chain still verifies."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from chaperone.audit.verify import audit_chain_verify
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers itself")
+    trust = tenant_a.trust.pk
+    first = record("audit.viewed", actor=None, trust_id=trust)
+    with CaptureQueriesContext(connection) as queries:
+        second = record("audit.viewed", actor=None, trust_id=trust)
+    assert len(queries) == 1 and second.seq == first.seq + 1
+    heads = transaction.get_connection().__dict__["_audit_heads"]
+    heads[first.chain_id] = (first.seq, first.hash)  # stale: another writer moved it since
+    third = record("audit.viewed", actor=None, trust_id=trust)
+    assert (third.seq, third.prev_hash) == (second.seq + 1, second.hash)
+    assert audit_chain_verify(chain_id=first.chain_id, full=True).ok
