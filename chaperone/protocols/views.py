@@ -291,6 +291,7 @@ def template_detail(request: ChaperoneRequest, template_id: str) -> HttpResponse
     audience = wanted if is_audience(wanted) else "staff"
     school = active_school(request)
     can_upload = bool(school and services.may_upload(request.actor, school))
+    can_edit_additions = bool(school and services.may_manage_school_overlay(request.actor, school))
     return render(
         request,
         "protocols/template_detail.html",
@@ -300,6 +301,7 @@ def template_detail(request: ChaperoneRequest, template_id: str) -> HttpResponse
             "audience": audience,
             "source": template_source(template_id),
             "can_upload": can_upload,
+            "can_edit_additions": can_edit_additions,
         },
     )
 
