@@ -411,7 +411,10 @@ def check(target: Target, edits: Edits) -> Checked:
     if ProtocolVersion.objects.filter(
         protocol__in=Protocol.objects.filter(**owner), version_label=edits.version
     ).exists():
-        message = f"version: {edits.version!r} is already stored; give the new version its own label (e.g. the date)"
+        message = (
+            f"version: {edits.version!r} is already stored; give the new version its own "
+            "label (e.g. the date)"
+        )
         return Checked(built, None, (("version", message),))
     try:
         if target.kind == "school":

@@ -31,9 +31,11 @@ def _hhmm(value: Any) -> str:
 class EditorForm(forms.Form):
     version = forms.CharField(label="Version label", max_length=60)
     effective = forms.DateField(
-        label="In force from", widget=forms.DateInput(attrs={"type": "date"})
+        label="In force from", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    review = forms.DateField(label="Review by", widget=forms.DateInput(attrs={"type": "date"}))
+    review = forms.DateField(
+        label="Review by", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     retention_days = forms.IntegerField(
         label="Keep recordings and call logs for (days)", required=False, min_value=1
     )
@@ -57,10 +59,12 @@ class EditorForm(forms.Form):
         for name, window in protocol.windows.items():
             title = window.description or name.replace("_", " ").capitalize()
             self.fields[f"window__{name}__start"] = forms.TimeField(
-                label=f"{title}: opens", widget=forms.TimeInput(attrs={"type": "time"})
+                label=f"{title}: opens",
+                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             )
             self.fields[f"window__{name}__end"] = forms.TimeField(
-                label=f"{title}: closes", widget=forms.TimeInput(attrs={"type": "time"})
+                label=f"{title}: closes",
+                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             )
             self.fields[f"window__{name}__days"] = forms.MultipleChoiceField(
                 label=f"{title}: days",

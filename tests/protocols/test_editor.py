@@ -96,7 +96,7 @@ def test_raise_an_effect_with_its_remedy(head, target) -> None:  # type: ignore[
 def test_add_a_library_rule_in_the_schools_words(head, target) -> None:  # type: ignore[no-untyped-def]
     key = "chaperone-recommended:school-day"
     words = "We only call pupils between half past eight and half past five on school days."
-    version, protocol = save(head, target, add=(key,), add_texts={key: words})
+    _, protocol = save(head, target, add=(key,), add_texts={key: words})
     rule = protocol.rule("school-day")
     assert rule.text == words and "school_day" in protocol.windows
     assert rules.load_template("chaperone-recommended").rule("school-day").why == rule.why
@@ -114,7 +114,7 @@ def test_add_a_library_rule_in_the_schools_words(head, target) -> None:  # type:
 
 
 def test_tighten_a_window_and_reword_an_own_rule(head, target) -> None:  # type: ignore[no-untyped-def]
-    _, with_window = save(head, target, add=("chaperone-recommended:school-day",))
+    save(head, target, add=("chaperone-recommended:school-day",))
     target = editor.target_for(target.school, "school")
     edits = editor.current_edits(target, TODAY)
     windows = {**edits.windows, "school_day": {**edits.windows["school_day"], "end": "16:00"}}
