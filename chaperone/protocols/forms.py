@@ -269,7 +269,8 @@ class TryForm(forms.Form):
         return [(legend, [self[name] for name in names]) for legend, names in GROUPS]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         limit = MAX_PUPILS.get(data.get("kind", ""))
         if limit is None:
             return data

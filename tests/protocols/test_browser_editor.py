@@ -20,7 +20,9 @@ from tests.protocols.test_browser import in_browser
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 RULE = "chaperone-recommended:school-day"
-OWN_WORDS = "We call pupils only in the school day, unless a parent agrees in writing and SLT approve."
+OWN_WORDS = (
+    "We call pupils only in the school day, unless a parent agrees in writing and SLT approve."
+)
 
 
 def _pdf_text(page: Page, url: str) -> str:

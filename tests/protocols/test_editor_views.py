@@ -56,7 +56,9 @@ def test_the_page_offers_the_library_with_reasons_and_previews(tenant_a, overlay
     assert "extends" not in body  # no TOML to type
 
 
-def test_the_preview_shows_documents_and_diff_and_saves_nothing(tenant_a, overlay, login_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_preview_shows_documents_and_diff_and_saves_nothing(
+    tenant_a, overlay, login_as
+) -> None:  # type: ignore[no-untyped-def]
     client = login_as(tenant_a.school, Role.HEADTEACHER)
     data = posted(tenant_a.school, retention_days="35", add=["chaperone-recommended:school-day"])
     response = client.post(PREVIEW, data, HTTP_HX_REQUEST="true")
@@ -80,7 +82,8 @@ def test_saving_makes_a_new_version(tenant_a, overlay, login_as) -> None:  # typ
 
 def test_a_loosening_edit_is_refused_beside_its_field(tenant_a, overlay, login_as) -> None:  # type: ignore[no-untyped-def]
     client = login_as(tenant_a.school, Role.HEADTEACHER)
-    response = client.post(EDITOR, posted(tenant_a.school, **{"effect__recorded": "info"}, save="1"))
+    loosened = posted(tenant_a.school, **{"effect__recorded": "info"}, save="1")
+    response = client.post(EDITOR, loosened)
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert list(errors) == ["effect__recorded"]
@@ -102,7 +105,7 @@ def test_bad_input_is_a_field_error_not_a_crash(tenant_a, overlay, login_as) -> 
 def test_a_template_becomes_school_additions(tenant_a, overlay, login_as) -> None:  # type: ignore[no-untyped-def]
     client = login_as(tenant_a.school, Role.HEADTEACHER)
     detail = client.get(reverse("protocols:template_detail", args=["chaperone-recommended"]))
-    assert f'{EDITOR}?template=chaperone-recommended' in detail.content.decode()
+    assert f"{EDITOR}?template=chaperone-recommended" in detail.content.decode()
     response = client.get(EDITOR + "?template=chaperone-recommended")
     body = response.content.decode()
     assert 'id="left-out"' in body and "Google Meet" in body
