@@ -67,3 +67,40 @@ def toml_text(data: Mapping[str, Any], *, comment: str = "") -> str:
         for item in items:
             lines += ["", f"[[{_key(key)}]]", *_pairs(item)]
     return "\n".join(lines) + "\n"
+
+
+_RULE_ID = re.compile(r"^rule '([^']+)'")
+_WINDOW_NAME = re.compile(r"^window '([^']+)'")
+_TOP_KEY = re.compile(r"^([a-z_]+)[.:]")
+
+
+def problem_line(text: str, problem: str) -> int | None:
+    """The line of ``text`` (1-based) an engine problem is about: the rule's ``id = ...`` line (or
+    where the file names the rule), the window's table header, or the top-level key; None when
+    it names none of these."""
+    lines = text.splitlines()
+
+    def first(pattern: str) -> int | None:
+        compiled = re.compile(pattern)
+        return next((n for n, line in enumerate(lines, 1) if compiled.match(line)), None)
+
+    rule = _RULE_ID.match(problem)
+    if rule:
+        rule_id = re.escape(rule.group(1))
+        # its own [[rules]] entry, else where the file names it (raise_effect, remove_rules)
+        return first(rf"""\s*id\s*=\s*["']{rule_id}["']""") or first(
+            rf"""(\s*{rule_id}\s*=|.*["']{rule_id}["'])"""
+        )
+    window = _WINDOW_NAME.match(problem)
+    if window:
+        return first(rf"\s*\[windows\.{re.escape(window.group(1))}\]")
+    key = _TOP_KEY.match(problem)
+    if key:
+        return first(rf"\s*(\[)?{re.escape(key.group(1))}\b")
+    return None
+
+
+def with_line(text: str, problem: str) -> str:
+    """``problem`` prefixed with the line it is about, when that can be found."""
+    line = problem_line(text, problem)
+    return problem if line is None or problem.startswith("line ") else f"line {line}: {problem}"

@@ -29,6 +29,7 @@ from chaperone.protocols.effective import EffectiveProtocol, effective_protocol_
 from chaperone.protocols.forms import TryForm, UploadForm, initial_try_data
 from chaperone.protocols.models import ProtocolVersion
 from chaperone.protocols.shown import StaffDecision
+from chaperone.protocols.toml_text import with_line
 from chaperone.tenancy.models import School
 from chaperone.tenancy.roles import Role
 from chaperone.tenancy.schools import active_school, school_for
@@ -179,7 +180,7 @@ def upload(request: ChaperoneRequest) -> HttpResponse:
     except uploads.ProtocolUploadError as exc:
         form.keep_text(text)
         for problem in exc.problems:
-            form.add_error("source_text", problem)
+            form.add_error("source_text", with_line(text, problem))
         return render(request, "protocols/upload.html", context)
     messages.success(request, _stored_message(version, services.today_at(school)))
     return redirect("protocols:version_detail", pk=version.pk)
