@@ -23,8 +23,9 @@ from typing import Any, Literal
 from django.utils.text import slugify
 
 from chaperone import rules
-from chaperone.protocols import services
-from chaperone.protocols.models import Protocol, ProtocolVersion
+from chaperone.protocols import services, uploads
+from chaperone.protocols.effective import compiled_version, effective_protocol_for_school, today_at
+from chaperone.protocols.models import ProtocolVersion
 from chaperone.protocols.toml_text import toml_text
 from chaperone.rules.diff import ProtocolDiff
 from chaperone.rules.overlay import RaiseEffect
@@ -121,14 +122,15 @@ class Target:
 def target_for(school: School, kind: TargetKind) -> Target:
     """What the editor edits for ``school``; :class:`services.NoProtocolError` if the trust has no
     protocol yet (there is nothing to add to, and a first protocol comes from a template)."""
-    effective = services.effective_protocol_for_school(school)
+    effective = effective_protocol_for_school(school, on=today_at(school))
     if effective is None:
         raise services.NoProtocolError(school)
-    trust_protocol = services.compiled_version(effective.trust_version)
+    trust_protocol = compiled_version(effective.trust_version)
     if kind == "trust":
         return Target("trust", school, trust_protocol, protocol=trust_protocol)
     overlay = None
-    if effective.school_version is not None and not effective.overlay_problems:
+    if effective.school_version is not None:
+        # out of step or not, the school's own additions are what it edits
         source = ProtocolVersion.objects.values_list("source_text", flat=True).get(
             pk=effective.school_version.pk
         )
@@ -289,7 +291,7 @@ def _build_school(target: Target, edits: Edits) -> Built:
             windows[name] = dict(values)
     codes = dict(current.codes) if current else {}
     raise_effect: dict[str, Any] = {}
-    for rule in base.rules:
+    for rule in base.rules:  # raising a rule the trust no longer has is left out
         spec = current.raise_effect.get(rule.id) if current else None
         effect = edits.effects.get(rule.id, rule.effect)
         if effect == rule.effect and spec is None:
@@ -392,41 +394,35 @@ def field_for_problem(problem: str, built: Built) -> str | None:
 
 @dataclass(frozen=True)
 class Checked:
-    """The engine's reading of an edit: the protocol it makes, or the problems found."""
+    """The upload service's reading of an edit: what it would store, or the problems found."""
 
     built: Built
-    protocol: rules.Protocol | None
+    upload: uploads.UploadCheck | None
     problems: tuple[tuple[str | None, str], ...]
-    diff: ProtocolDiff | None = None
+
+    @property
+    def protocol(self) -> rules.Protocol | None:
+        return self.upload.protocol if self.upload else None
+
+    @property
+    def diff(self) -> ProtocolDiff | None:
+        return self.upload.diff if self.upload else None
 
 
-def check(target: Target, edits: Edits) -> Checked:
-    """Build the text of ``edits`` and have the engine read it, as the upload would."""
+def _problems(exc: uploads.ProtocolUploadError, built: Built) -> list[tuple[str | None, str]]:
+    return [(field_for_problem(p, built), p) for p in exc.problems]
+
+
+def check(*, actor: Actor, target: Target, edits: Edits) -> Checked:
+    """Build the text of ``edits`` and have the upload service check it, storing nothing."""
     built = build(target, edits)
-    owner = (
-        {"owner_school": target.school}
-        if target.kind == "school"
-        else {"owner_trust_id": target.school.trust_id}
-    )
-    if ProtocolVersion.objects.filter(
-        protocol__in=Protocol.objects.filter(**owner), version_label=edits.version
-    ).exists():
-        message = (
-            f"version: {edits.version!r} is already stored; give the new version its own "
-            "label (e.g. the date)"
-        )
-        return Checked(built, None, (("version", message),))
     try:
-        if target.kind == "school":
-            assert target.base is not None
-            overlay = rules.load_overlay_text(built.text)
-            protocol = rules.apply_overlay(target.base, overlay)
-        else:
-            protocol = rules.load_protocol_text(built.text)
-    except rules.ProtocolError as exc:
-        problems = tuple((field_for_problem(p, built), p) for p in exc.problems)
-        return Checked(built, None, problems)
-    return Checked(built, protocol, (), rules.diff_protocols(target.in_force, protocol))
+        upload = uploads.protocol_upload_check(
+            actor=actor, school=target.school, source_text=built.text
+        )
+    except uploads.ProtocolUploadError as exc:
+        return Checked(built, None, tuple(_problems(exc, built)))
+    return Checked(built, upload, ())
 
 
 class EditorError(ValueError):
@@ -439,17 +435,15 @@ class EditorError(ValueError):
 
 def protocol_edit_save(*, actor: Actor, target: Target, edits: Edits) -> ProtocolVersion:
     """Save ``edits`` as a new version through the upload service (permission, validation,
-    versioning and audit all happen there). Raises :class:`EditorError` naming the fields."""
+    versioning, the effect on the trust's schools and audit all happen there). Raises
+    :class:`EditorError` naming the fields, or ``PermissionDenied``."""
     built = build(target, edits)
     try:
-        return services.protocol_version_upload(
-            actor=actor,
-            source_text=built.text,
-            owner_school=target.school if target.kind == "school" else None,
-            owner_trust=target.school.trust if target.kind == "trust" else None,
+        return uploads.protocol_version_upload(
+            actor=actor, school=target.school, source_text=built.text
         )
-    except services.ProtocolUploadError as exc:
-        raise EditorError([(field_for_problem(p, built), p) for p in exc.problems]) from None
+    except uploads.ProtocolUploadError as exc:
+        raise EditorError(_problems(exc, built)) from None
 
 
 # --- a template as a starting point -----------------------------------------------------------

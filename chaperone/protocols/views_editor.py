@@ -9,12 +9,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chaperone import rules
 from chaperone.core.http import ChaperoneRequest
-from chaperone.protocols import editor, selectors, services
+from chaperone.protocols import editor, services
 from chaperone.protocols.documents import show_document
 from chaperone.protocols.forms_editor import EditorForm
 from chaperone.tenancy.schools import school_for
@@ -24,18 +23,20 @@ def _target(request: ChaperoneRequest, wanted: str) -> editor.Target:
     """What this person edits here: the school's additions, or (``for=trust``, or when the
     school has no additions to make: a standalone school) the trust's protocol."""
     school = school_for(request, "protocol.view")
-    owners = selectors.upload_owners(actor=request.actor, school=school)
-    if not owners:
-        raise PermissionDenied("You cannot change this school's protocol.")
-    kind: editor.TargetKind = "trust" if wanted == "trust" or owners == ["trust"] else "school"
-    if kind not in owners:
+    may_school = services.may_manage_school_overlay(request.actor, school)
+    may_trust = services.may_manage_trust_protocol(request.actor, school.trust)
+    kind: editor.TargetKind = "trust" if wanted == "trust" or not may_school else "school"
+    if not (may_school if kind == "school" else may_trust):
         raise PermissionDenied("You cannot change this protocol.")
     return editor.target_for(school, kind)
 
 
-def _documents(target: editor.Target, edits: editor.Edits) -> dict[str, Any]:
-    """The engine's reading of ``edits``: the new documents and the diff, or the problems."""
-    checked = editor.check(target, edits)
+def _documents(
+    request: ChaperoneRequest, target: editor.Target, edits: editor.Edits
+) -> dict[str, Any]:
+    """The upload service's reading of ``edits``: the new documents and the diff (and, for the
+    trust, the effect on each school), or the problems."""
+    checked = editor.check(actor=request.actor, target=target, edits=edits)
     context: dict[str, Any] = {"checked": checked}
     if checked.protocol is None:
         return context
@@ -59,11 +60,11 @@ def _documents(target: editor.Target, edits: editor.Edits) -> dict[str, Any]:
     return context
 
 
-def _preview(target: editor.Target, form: EditorForm) -> dict[str, Any]:
+def _preview(request: ChaperoneRequest, target: editor.Target, form: EditorForm) -> dict[str, Any]:
     """The preview of a posted form; the engine's problems go on the fields that caused them."""
     if not form.is_valid():
         return {"checked": None}
-    context = _documents(target, form.edits())
+    context = _documents(request, target, form.edits())
     form.add_problems(list(context["checked"].problems))
     return context
 
@@ -82,7 +83,7 @@ def edit(request: ChaperoneRequest) -> HttpResponse:
         target = _target(request, wanted)
     except services.NoProtocolError:
         return render(request, "protocols/editor_none.html")
-    today = timezone.localdate()
+    today = services.today_at(target.school)
     if request.method == "GET":
         left_out: tuple[str, ...] = ()
         template_id = request.GET.get("template", "")
@@ -92,11 +93,11 @@ def edit(request: ChaperoneRequest) -> HttpResponse:
             edits = editor.edits_from_template(target, template, today)
             left_out = editor.starting_point(target.in_force, template).left_out
         form = EditorForm(target, initial=EditorForm.initial_from(target, edits))
-        extra = _documents(target, edits)
+        extra = _documents(request, target, edits)
         return _page(request, target, form, left_out=left_out, **extra)
     form = EditorForm(target, request.POST)
     if "save" not in request.POST or not form.is_valid():
-        return _page(request, target, form, **_preview(target, form))
+        return _page(request, target, form, **_preview(request, target, form))
     try:
         version = editor.protocol_edit_save(actor=request.actor, target=target, edits=form.edits())
     except editor.EditorError as exc:
@@ -117,5 +118,5 @@ def edit_preview(request: ChaperoneRequest) -> HttpResponse:
     """The preview panel alone, for htmx: checked on every change, never saved."""
     target = _target(request, request.POST.get("for", ""))
     form = EditorForm(target, request.POST)
-    context = {"target": target, "form": form, **_preview(target, form)}
+    context = {"target": target, "form": form, **_preview(request, target, form)}
     return render(request, "protocols/_editor_preview.html", context)

@@ -12,7 +12,11 @@ import pytest
 from chaperone import rules
 from chaperone.people.actors import actor_for_user
 from chaperone.protocols import editor
-from chaperone.protocols.services import effective_protocol_for_school, protocol_for_version
+from chaperone.protocols.effective import (
+    effective_protocol_for_school,
+    protocol_for_version,
+    today_at,
+)
 from chaperone.protocols.toml_text import toml_text
 from chaperone.tenancy.roles import Role
 from tests.factories import make_staff
@@ -40,7 +44,7 @@ def save(head, target, **changes):  # type: ignore[no-untyped-def]
 
 def refused(head, target, **changes) -> list[tuple[str | None, str]]:  # type: ignore[no-untyped-def]
     edits = dataclasses.replace(editor.current_edits(target, TODAY), **changes)
-    checked = editor.check(target, edits)
+    checked = editor.check(actor=head, target=target, edits=edits)
     assert checked.protocol is None
     with pytest.raises(editor.EditorError) as exc:
         editor.protocol_edit_save(actor=head, target=target, edits=edits)
@@ -152,25 +156,26 @@ def test_the_trust_protocol_is_edited_the_same_way(tenant_a, npat) -> None:  # t
     )
     assert protocol.retention_days == 30 and protocol.owner.kind == "trust"
     assert "waiting-room" in {r.id for r in protocol.rules}
-    school = effective_protocol_for_school(tenant_a.other_school)
+    school = effective_protocol_for_school(
+        tenant_a.other_school, on=today_at(tenant_a.other_school)
+    )
     assert school is not None and school.protocol.version == "2026.2"
 
 
 def test_a_school_cannot_save_the_trusts_protocol(head, tenant_a, npat) -> None:  # type: ignore[no-untyped-def]
-    from django.core.exceptions import PermissionDenied
-
     target = editor.target_for(tenant_a.school, "trust")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(editor.EditorError) as exc:
         editor.protocol_edit_save(
             actor=head, target=target, edits=editor.current_edits(target, TODAY)
         )
+    assert "only the trust's administrators" in str(exc.value)
 
 
 def test_a_template_as_a_starting_point_keeps_only_what_tightens(head, target) -> None:  # type: ignore[no-untyped-def]
     template = rules.load_template("werrington-primary")
     start = editor.starting_point(target.in_force, template)
     edits = editor.edits_from_template(target, template, TODAY)
-    checked = editor.check(target, edits)
+    checked = editor.check(actor=head, target=target, edits=edits)
     assert checked.protocol is not None, checked.problems
     merged = checked.protocol
     # nothing the school follows now is loosened ...
