@@ -147,9 +147,9 @@ def test_a_trust_version_that_drops_a_rule_never_switches_a_schools_additions_of
         result = page.locator("#decision")
         # the default example, a group lesson with no parent in the room: the school's rule
         expect(result.locator(".app-decision--refused")).to_be_visible()
-        expect(result).to_contain_text("CHAPERONE_REQUIRED")
+        expect(result).to_contain_text("a parent or carer stays in the same room")
         page.get_by_label("Their bedroom", exact=True).check()
-        expect(result).to_contain_text("BEDROOM_LOCATION")
+        expect(result).to_contain_text("never from a bedroom")
         sign_out(page)
 
         sign_in_as(page, head.user.username, "/")
