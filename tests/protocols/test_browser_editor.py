@@ -26,7 +26,8 @@ OWN_WORDS = (
 
 
 def _pdf_text(page: Page, url: str) -> str:
-    response = page.request.get(url)
+    # WeasyPrint may take a while on a busy machine: wait for the PDF longer than for a page
+    response = page.request.get(url, timeout=120_000)
     assert response.ok and response.headers["content-type"] == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
     return " ".join(text.split())
