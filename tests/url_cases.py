@@ -333,6 +333,8 @@ URL_CASES: dict[str, Case] = {
         missing=MISSING_PK,
     ),
     "protocols:upload": Case("collection", allowed=_may_upload),
+    "protocols:editor": Case("collection", allowed=_may_upload),
+    "protocols:editor_preview": Case("action", method="post", allowed=_may_upload),
     "protocols:acknowledge": Case("action", method="post", post_data=_their_version),
     "protocols:acknowledgements": Case("collection", allowed=_can("protocol.acknowledgements")),
     "protocols:remind": Case("action", method="post"),

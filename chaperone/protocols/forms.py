@@ -13,7 +13,10 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.http import QueryDict
 
+from chaperone.people.models import Pupil
+from chaperone.protocols.requests import MAX_PUPILS, PupilFacts, contact_request_for
 from chaperone.protocols.uploads import MAX_SOURCE_CHARS
+from chaperone.tenancy.roles import Role
 
 MAX_UPLOAD_BYTES = MAX_SOURCE_CHARS * 2
 
@@ -71,18 +74,9 @@ class UploadForm(forms.Form):
         self.data = data
 
 
-ROLE_CHOICES = [
-    ("teacher", "Teacher"),
-    ("tutor", "Tutor"),
-    ("head_of_year", "Head of year"),
-    ("housemaster", "Housemaster or housemistress"),
-    ("senior_deputy_head_pastoral", "Senior deputy head (pastoral)"),
-    ("dsl", "Designated safeguarding lead"),
-    ("slt", "Senior leadership team"),
-    ("counsellor", "Counsellor"),
-    ("sen_staff", "SEN staff"),
-    ("support_staff", "Support staff"),
-]
+#: Every role the app knows; :data:`~chaperone.protocols.requests.ENGINE_ROLE` says what each is
+#: to the engine.
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
 PURPOSE_CHOICES = [
     ("teaching", "Teaching a lesson"),
     ("academic_tuition", "Academic tuition"),
@@ -131,6 +125,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "your_role",
             "second_staff_role",
             "dsl_invited",
+            "pupils",
             "pupil_count",
             "pupil_age",
             "pupil_vulnerable",
@@ -180,10 +175,31 @@ def _tick(label: str, help_text: str = "") -> forms.BooleanField:
     return forms.BooleanField(label=label, required=False, help_text=help_text)
 
 
+class PupilChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Pupil) -> str:
+        return f"{obj.display_name} ({obj.year_label})"
+
+
+#: Messages for requests the engine finds contradictory, in a teacher's words.
+INCONSISTENT = {
+    "pupil_home_alone": "No adult at home cannot go with a parent or carer in the room; "
+    "untick one of them.",
+}
+
+
 class TryForm(forms.Form):
     date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(label="Start time", widget=forms.TimeInput(attrs={"type": "time"}))
-    duration_minutes = forms.IntegerField(label="Length in minutes", help_text="Up to 480.")
+    duration_minutes = forms.IntegerField(
+        label="Length in minutes",
+        help_text="Up to 480.",
+        min_value=1,
+        max_value=480,
+        error_messages={
+            "min_value": "Enter a length of at least 1 minute.",
+            "max_value": "Enter a length of at most 480 minutes (8 hours).",
+        },
+    )
     kind = _radio(KIND_CHOICES, "Kind of contact")
     purpose = forms.ChoiceField(label="Purpose", choices=PURPOSE_CHOICES)
     platform = forms.ChoiceField(label="Platform", choices=PLATFORM_CHOICES)
@@ -199,8 +215,31 @@ class TryForm(forms.Form):
         required=False,
     )
     dsl_invited = _tick("The DSL or a senior leader is invited and may join at any time")
-    pupil_count = forms.IntegerField(label="Number of pupils", min_value=1, max_value=60)
-    pupil_age = forms.IntegerField(label="Age of the youngest pupil")
+    pupils = PupilChoiceField(
+        label="Pupils (optional)",
+        queryset=Pupil.objects.none(),
+        required=False,
+        help_text="Choose the pupils from the school's records, and their age and needs are "
+        "read from there; or leave empty and describe them below.",
+    )
+    pupil_count = forms.IntegerField(
+        label="Number of pupils",
+        min_value=1,
+        max_value=60,
+        error_messages={
+            "min_value": "Enter at least 1 pupil.",
+            "max_value": "Enter at most 60 pupils.",
+        },
+    )
+    pupil_age = forms.IntegerField(
+        label="Age of the youngest pupil",
+        min_value=2,
+        max_value=25,
+        error_messages={
+            "min_value": "Enter an age of 2 or more.",
+            "max_value": "Enter an age of 25 or less.",
+        },
+    )
     pupil_vulnerable = _tick("A pupil is on the school's vulnerable list")
     pupil_has_ehcp = _tick("A pupil has an EHC plan")
     parent_present = _tick("A parent or carer stays in the room throughout")
@@ -217,66 +256,99 @@ class TryForm(forms.Form):
     linked_to_plan = _tick("The call has an outcome tied to the pupil's pastoral or EHC plan")
     pupil_location = _radio(PUPIL_LOCATION_CHOICES, "Where will the pupil be?")
 
+    def __init__(self, *args: Any, pupils: Any = None, **kwargs: Any) -> None:
+        """``pupils``: the pupils the person may choose from (the school's, scoped)."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["pupils"]
+        assert isinstance(field, PupilChoiceField)
+        field.queryset = pupils if pupils is not None else Pupil.objects.none()
+        #: fields whose shown value the form changed to fit the kind of contact
+        self.adjusted: list[str] = []
+
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(legend, [self[name] for name in names]) for legend, names in GROUPS]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        limit = MAX_PUPILS.get(data.get("kind", ""))
+        if limit is None:
+            return data
+        chosen = list(data.get("pupils") or [])
+        if len(chosen) > limit:
+            self.add_error("pupils", "A one-to-one or phone call is with one pupil: choose one.")
+        count = data.get("pupil_count")
+        if count is not None and count > limit:
+            # A one-to-one keeps one pupil: show it, rather than failing.
+            data["pupil_count"] = limit
+            self._show("pupil_count", str(limit))
+        return data
+
+    def adjusted_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.adjusted]
+
+    def _show(self, name: str, value: str) -> None:
+        shown = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+        shown[name] = value
+        self.data = shown
+        self.adjusted.append(name)
 
     def to_request(self, time_zone: str) -> dict[str, Any]:
         """The contract's request from the cleaned data (call after ``is_valid()``)."""
         d = self.cleaned_data
         at = datetime.combine(d["date"], d["start_time"], tzinfo=ZoneInfo(time_zone))
-        first = {
-            "age": d["pupil_age"],
-            "vulnerable": d["pupil_vulnerable"],
-            "has_ehcp": d["pupil_has_ehcp"],
+        pupils: list[Pupil | PupilFacts] = list(d.get("pupils") or [])
+        if not pupils:
+            first = PupilFacts(d["pupil_age"], d["pupil_vulnerable"], d["pupil_has_ehcp"])
+            pupils = [first, *[PupilFacts(d["pupil_age"])] * (d["pupil_count"] - 1)]
+        details = {
+            name: d[name]
+            for name in (
+                "duration_minutes",
+                "account",
+                "device",
+                "staff_location",
+                "emergency",
+                "parent_present",
+                "chaperone_present",
+                "pupil_home_alone",
+                "dsl_invited",
+                "recording",
+                "parental_consent",
+                "slt_approved",
+                "risk_assessed",
+                "on_dsl_timetable",
+                "linked_to_plan",
+                "waiting_room",
+                "pupil_location",
+                "parents_informed",
+            )
         }
-        others = [{"age": d["pupil_age"]} for _ in range(d["pupil_count"] - 1)]
-        second = d.get("second_staff_role") or None
-        request: dict[str, Any] = {
-            "at": at.isoformat(),
-            "duration_minutes": d["duration_minutes"],
-            "kind": d["kind"],
-            "purpose": d["purpose"],
-            "platform": d["platform"],
-            "account": d["account"],
-            "device": d["device"],
-            "staff_location": d["staff_location"],
-            "emergency": d["emergency"],
-            "staff": [{"role": d["your_role"]}],
-            "pupils": [first, *others],
-            "second_staff_invited": second is not None,
-            "second_staff_role": second,
-        }
-        for name in (
-            "parent_present",
-            "chaperone_present",
-            "pupil_home_alone",
-            "dsl_invited",
-            "recording",
-            "parental_consent",
-            "slt_approved",
-            "risk_assessed",
-            "on_dsl_timetable",
-            "linked_to_plan",
-            "waiting_room",
-            "pupil_location",
-            "parents_informed",
-        ):
-            request[name] = d[name]
-        return request
+        return contact_request_for(
+            staff=[d["your_role"]],
+            pupils=pupils,
+            at=at,
+            kind=d["kind"],
+            purpose=d["purpose"],
+            platform=d["platform"],
+            second_staff_role=d.get("second_staff_role") or None,
+            **details,
+        )
 
-    def add_request_error(self, field: str, message: str) -> str:
+    def add_request_error(self, field: str, message: str, code: str = "") -> str:
         """Put a request parser error on the form field it concerns; returns that field's name."""
         target = REQUEST_TO_FORM.get(field)
         if target is None:
             head = field.split(".")[0]
             target = REQUEST_TO_FORM.get(head, head)
+        if self.cleaned_data.get("pupils") and target.startswith("pupil_"):
+            target = "pupils"  # the facts came from the records chosen
         if target not in self.fields:
             self.add_error(None, message)
             return ""
-        text = message
-        prefix = f"{field}: "
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
+        text = INCONSISTENT.get(target) if code == "inconsistent_request" else None
+        if text is None:
+            text = message.removeprefix(f"{field}: ")
         label = self.fields[target].label
         self.add_error(target, f"{label}: {text[:1].lower()}{text[1:]}")
         return target
@@ -295,7 +367,7 @@ def initial_try_data(today: str) -> dict[str, Any]:
         "account": "school",
         "device": "school",
         "staff_location": "on_site",
-        "your_role": "teacher",
+        "your_role": Role.TEACHER.value,
         "second_staff_role": "",
         "pupil_count": "6",
         "pupil_age": "10",

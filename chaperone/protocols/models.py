@@ -14,6 +14,7 @@ from typing import Self, TypeVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from chaperone.core.models import RefusesUpdate, RewriteRefused, WrittenOnce
 from chaperone.people.models import StaffMember
@@ -266,7 +267,13 @@ class ProtocolDecision(WrittenOnce):
         indexes = [models.Index(fields=["school", "decided_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_outcome_display()} under {self.version_id} at {self.decided_at}"
+        # e.g. "Refused under Northgate Learning Trust 2026.1 at 1 December 2026, 14:05"
+        when = timezone.localtime(self.decided_at)
+        version = self.version
+        return (
+            f"{self.get_outcome_display()} under {version.protocol.owner} "
+            f"{version.version_label} at {when.day} {when:%B %Y, %H:%M}"
+        )
 
     def audit_scope(self) -> TenantScope:
         return TenantScope(school_id=self.school_id, trust_id=None)

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from chaperone import rules
-from chaperone.people.models import StaffAssignment, StaffMember
+from chaperone.people.models import Pupil, StaffAssignment, StaffMember
 from chaperone.protocols.effective import (
     EffectiveProtocol,
     effective_protocol_for_school,
@@ -238,4 +238,13 @@ def scheduled_versions(*, school: School, on: date) -> list[ProtocolVersion]:
         .select_related("protocol")
         .defer("source_text")
         .order_by("effective_on", "uploaded_at", "id")
+    )
+
+
+def pupils_to_choose(*, actor: Actor, school: School) -> QuerySet[Pupil]:
+    """The school's pupils the actor may see, for a pupil picker (names only are shown)."""
+    return (
+        Pupil.objects.for_actor(actor, "pupil.view")
+        .filter(school=school, is_active=True)
+        .order_by("last_name", "first_name", "id")
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chaperone.protocols import views
+from chaperone.protocols import views, views_editor
 
 app_name = "protocols"
 urlpatterns: list = [
@@ -12,6 +12,8 @@ urlpatterns: list = [
     path("versions/<int:pk>/source.toml", views.version_source, name="version_source"),
     path("upload/", views.upload, name="upload"),
     path("confirm-additions/", views.confirm_additions, name="confirm_additions"),
+    path("editor/", views_editor.edit, name="editor"),
+    path("editor/preview/", views_editor.edit_preview, name="editor_preview"),
     path("acknowledge/", views.acknowledge, name="acknowledge"),
     path("acknowledgements/", views.acknowledgements, name="acknowledgements"),
     path("acknowledgements/remind/", views.remind, name="remind"),

@@ -28,7 +28,10 @@ from chaperone.protocols.documents import (
 from chaperone.protocols.effective import EffectiveProtocol, effective_protocol_for_school
 from chaperone.protocols.forms import TryForm, UploadForm, initial_try_data
 from chaperone.protocols.models import ProtocolVersion
+from chaperone.protocols.shown import StaffDecision
+from chaperone.protocols.toml_text import with_line
 from chaperone.tenancy.models import School
+from chaperone.tenancy.roles import Role
 from chaperone.tenancy.schools import active_school, school_for
 
 
@@ -177,7 +180,7 @@ def upload(request: ChaperoneRequest) -> HttpResponse:
     except uploads.ProtocolUploadError as exc:
         form.keep_text(text)
         for problem in exc.problems:
-            form.add_error("source_text", problem)
+            form.add_error("source_text", with_line(text, problem))
         return render(request, "protocols/upload.html", context)
     messages.success(request, _stored_message(version, services.today_at(school)))
     return redirect("protocols:version_detail", pk=version.pk)
@@ -289,6 +292,7 @@ def template_detail(request: ChaperoneRequest, template_id: str) -> HttpResponse
     audience = wanted if is_audience(wanted) else "staff"
     school = active_school(request)
     can_upload = bool(school and services.may_upload(request.actor, school))
+    can_edit_additions = bool(school and services.may_manage_school_overlay(request.actor, school))
     return render(
         request,
         "protocols/template_detail.html",
@@ -298,6 +302,7 @@ def template_detail(request: ChaperoneRequest, template_id: str) -> HttpResponse
             "audience": audience,
             "source": template_source(template_id),
             "can_upload": can_upload,
+            "can_edit_additions": can_edit_additions,
         },
     )
 
@@ -335,46 +340,36 @@ def _judge(
             effective=effective,
         )
     except rules.RequestError as exc:
-        form.add_request_error(exc.field, exc.message)
+        form.add_request_error(exc.field, exc.message, exc.code)
         return context
     except services.NoProtocolError:
         context["no_protocol"] = True
         return context
-    context.update(decision=decision, saved=saved, groups=_finding_groups(decision))
+    context.update(decision=decision, saved=saved, shown=StaffDecision.of(decision))
     return context
 
 
-FINDING_GROUPS = (
-    ("refuse", "What stops this call"),
-    ("pending", "Steps to complete before the call"),
-    ("info", "Reminders for the call"),
-)
-
-
-def _finding_groups(decision: rules.Decision) -> list[tuple[str, str, list[rules.Finding]]]:
-    """Findings grouped refuse, pending, info (empty groups left out)."""
-    groups = []
-    for effect, heading in FINDING_GROUPS:
-        findings = [f for f in decision.findings if f.effect == effect]
-        if findings:
-            groups.append((effect, heading, findings))
-    return groups
+def _try_form(request: ChaperoneRequest, school: School) -> TryForm:
+    """The try-it form as posted, or (first visit) a typical group lesson in the person's role."""
+    pupils = selectors.pupils_to_choose(actor=request.actor, school=school)
+    if request.method == "POST":
+        return TryForm(request.POST, pupils=pupils)
+    data = initial_try_data(services.today_at(school).isoformat())
+    own = request.actor.roles_in(school.pk)
+    data["your_role"] = next((r.value for r in Role if r in own), data["your_role"])
+    return TryForm(data, pupils=pupils)
 
 
 @require_http_methods(["GET", "POST"])
 def try_it(request: ChaperoneRequest) -> HttpResponse:
     school = _school(request)
-    if request.method == "POST":
-        form = TryForm(request.POST)
-        save = "save" in request.POST
-    else:
-        form = TryForm(initial_try_data(services.today_at(school).isoformat()))
-        save = False
+    form = _try_form(request, school)
+    save = request.method == "POST" and "save" in request.POST
     effective = _effective(school)
     context = _judge(request, form, school, save=save, effective=effective)
     context["effective"] = effective
     if context["saved"] is not None:
-        messages.success(request, f"Check saved (reference {context['saved'].pk}).")
+        messages.success(request, f"Check saved: {context['saved']}.")
     if request.htmx:
         return render(request, "protocols/_decision.html", context)
     return render(request, "protocols/try.html", context)
@@ -382,7 +377,8 @@ def try_it(request: ChaperoneRequest) -> HttpResponse:
 
 @require_POST
 def try_result(request: ChaperoneRequest) -> HttpResponse:
-    """The result panel alone, for htmx: judged on every change, never recorded."""
+    """The result panel alone, for htmx: judged on every change, never recorded. Fields the form
+    changed to fit the kind of contact are swapped in too (out of band)."""
     school = _school(request)
-    context = _judge(request, TryForm(request.POST), school, save=False)
+    context = _judge(request, _try_form(request, school), school, save=False)
     return render(request, "protocols/_decision.html", context)

@@ -68,11 +68,15 @@ def test_try_it_updates_live(live_server, teacher) -> None:  # type: ignore[no-u
         sign_in(page, username, path="/protocols/try/")
         result = page.locator("#decision")
         expect(result.locator(".app-decision--refused")).to_be_visible()
-        expect(result).to_contain_text("CHAPERONE_REQUIRED")
+        expect(result).to_contain_text("a parent or carer stays in the same room")
+        expect(result).not_to_contain_text("CHAPERONE_REQUIRED")  # no codes before staff
         page.get_by_label("A parent or carer stays in the room throughout").check()
         expect(result.locator(".app-decision--allowed")).to_be_visible()
         page.get_by_label("Platform").select_option("meet")
-        expect(result).to_contain_text("PLATFORM_NOT_APPROVED")
+        expect(result).to_contain_text("Sessions run only on school-approved platforms")
+        page.get_by_label("One to one: a video call with one pupil").check()
+        expect(page.get_by_label("Number of pupils")).to_have_value("1")  # kept one pupil
+        expect(result.locator(".govuk-error-summary")).to_have_count(0)
         assert page.url.endswith("/protocols/try/")  # no page load: htmx swapped the panel
 
     in_browser(live_server.url, steps)
@@ -143,9 +147,9 @@ def test_a_trust_version_that_drops_a_rule_never_switches_a_schools_additions_of
         result = page.locator("#decision")
         # the default example, a group lesson with no parent in the room: the school's rule
         expect(result.locator(".app-decision--refused")).to_be_visible()
-        expect(result).to_contain_text("CHAPERONE_REQUIRED")
+        expect(result).to_contain_text("a parent or carer stays in the same room")
         page.get_by_label("Their bedroom", exact=True).check()
-        expect(result).to_contain_text("BEDROOM_LOCATION")
+        expect(result).to_contain_text("never from a bedroom")
         sign_out(page)
 
         sign_in_as(page, head.user.username, "/")

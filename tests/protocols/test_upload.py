@@ -65,10 +65,16 @@ def test_page_shows_each_problem_and_keeps_the_text(tenant_a, npat, login_as) ->
     assert response.status_code == 200
     body = response.content.decode()
     assert "govuk-error-summary" in body
-    assert "rule &#x27;recorded&#x27;: removing a base rule loosens the protocol" in body
+    numbered = dict(enumerate(text.splitlines(), 1))
+    removed = next(n for n, line in numbered.items() if line.startswith("remove_rules"))
+    lowered = next(n for n, line in numbered.items() if line.startswith("dsl-invited"))
     assert (
-        "rule &#x27;dsl-invited&#x27;: effect: lowering pending to info loosens the protocol"
+        f"line {removed}: rule &#x27;recorded&#x27;: removing a base rule loosens the protocol"
         in body
+    )
+    assert (
+        f"line {lowered}: rule &#x27;dsl-invited&#x27;: effect: lowering pending to info "
+        "loosens the protocol" in body
     )
     assert response.context["form"]["source_text"].value() == text
     assert not ProtocolVersion.objects.filter(protocol__owner_school=tenant_a.school).exists()
@@ -190,3 +196,17 @@ def test_a_future_version_is_announced_as_scheduled(tenant_a, overlay, login_as)
     current = client.get(reverse("protocols:current"))
     assert current.context["effective"].school_version.pk == overlay.pk  # not followed yet
     assert "is scheduled from 4 January 2099" in current.content.decode()
+
+
+def test_errors_in_a_rule_name_its_line(tenant_a, npat, login_as) -> None:  # type: ignore[no-untyped-def]
+    text = primary_overlay_source(tenant_a.school).replace(
+        'when = { kind = ["group"] }', 'when = { kinds = ["group"] }', 1
+    )
+    response = login_as(tenant_a.school, Role.HEADTEACHER).post(UPLOAD, {"source_text": text})
+    line = next(
+        n for n, row in enumerate(text.splitlines(), 1) if row == 'id = "parent-present-for-groups"'
+    )
+    errors = response.context["form"].errors["source_text"]
+    assert errors == [
+        f"line {line}: rule 'parent-present-for-groups': when.kinds: unknown condition 'kinds'"
+    ]
