@@ -14,6 +14,8 @@ from typing import Self, TypeVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.dateformat import format as date_format
+from django.utils.timezone import localtime
 
 from chaperone.core.models import RefusesUpdate, RewriteRefused, WrittenOnce
 from chaperone.people.models import StaffMember
@@ -266,7 +268,8 @@ class ProtocolDecision(WrittenOnce):
         indexes = [models.Index(fields=["school", "decided_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_outcome_display()} under {self.version_id} at {self.decided_at}"
+        when = date_format(localtime(self.decided_at), "j F Y, H:i")
+        return f"{self.get_outcome_display()} under {self.version} at {when}"
 
     def audit_scope(self) -> TenantScope:
         return TenantScope(school_id=self.school_id, trust_id=None)
