@@ -1,0 +1,410 @@
+"""Scale benchmark: do the school and trust pages stay flat as the service grows to 100x the demo?
+
+    .venv/bin/python -m benchmarks.scale [--copies 100] [--per-pupil 20] [--requests 25] [--keep]
+
+On PostgreSQL only, in a database of its own (``chaperone_scale_bench``, dropped afterwards
+unless ``--keep``):
+
+1. loads the demo (1x: 2 trusts, 3 schools, about 700 pupils) and about ``--per-pupil`` audit
+   rows for each of its pupils, then times every page below as the demo's DSL and trust admin;
+2. adds ``--copies - 1`` more copies of the demo's people under new trusts and schools (the demo
+   generator with another seed per copy, stored in bulk by ``demo_people_store``; no logins) and
+   their audit rows, to about 70,000 pupils and 300 schools, then times the same pages again.
+
+The measured tenants stay the same size; only the rest of the database grows, so a page whose
+query strays outside its tenant shows up as a ratio above 1. Audit rows are written in bulk
+(COPY) as ``record()`` would write them: the same payload and hash, chained from the locked
+chain head, which moves in the same transaction, so the chain stays verifiable.
+
+Figures (stdout, one JSON line each): ``scale.page_ratio_100x`` (worst ratio over the pages of
+the 100x median latency to the 1x median; target <= 1.5). ``scale.verify_nightly_s`` needs the
+per-chain nightly verify of issue #13.3 and is printed once that exists. A table of medians and
+query counts per page goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from benchmarks._support import PG_SERVER, emit, postgres_reachable
+
+DATABASE = "chaperone_scale_bench"
+SEED = 20261201
+#: what audit rows record, with weights (the shape of a school's log: mostly reads)
+MIX = (
+    ("pupil.viewed", 70),
+    ("auth.login", 14),
+    ("household.viewed", 8),
+    ("staff.viewed", 3),
+    ("audit.viewed", 2),
+    ("auth.login_failed", 2),
+    ("protocol.version_uploaded", 1),
+)
+COLUMNS = (
+    "seq",
+    "occurred_at",
+    "action",
+    "actor_user_id",
+    "actor_staff_id",
+    "actor_label",
+    "trust_id",
+    "school_id",
+    "target_type",
+    "target_id",
+    "target_label",
+    "ip_address",
+    "user_agent",
+    "request_id",
+    "via",
+    "details",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """What audit rows of one school are drawn from."""
+
+    trust_id: int
+    school_id: int
+    pupils: list[tuple[int, str]]
+    households: list[tuple[int, str]]
+    staff: list[tuple[int, str]]
+
+
+def _tenants(school_ids: list[int]) -> list[Tenant]:
+    from chaperone.people.models import Pupil, StaffMember
+    from chaperone.tenancy.models import School
+
+    tenants = []
+    for school in School.objects.filter(pk__in=school_ids).order_by("pk"):
+        pupils = list(
+            Pupil.objects.filter(school=school).values_list(
+                "pk", "first_name", "last_name", "household_id", "household__name"
+            )
+        )
+        staff = list(
+            StaffMember.objects.filter(assignments__school=school)
+            .distinct()
+            .values_list("pk", "first_name", "last_name")
+        )
+        tenants.append(
+            Tenant(
+                trust_id=school.trust_id,
+                school_id=school.pk,
+                pupils=[(p[0], f"{p[1]} {p[2]}") for p in pupils],
+                households=[(p[3], p[4]) for p in pupils if p[3] is not None],
+                staff=[(s[0], f"{s[1]} {s[2]}") for s in staff],
+            )
+        )
+    return tenants
+
+
+def append_audit_rows(tenants: list[Tenant], per_pupil: int, rng: random.Random) -> int:
+    """About ``per_pupil`` rows per pupil over the past year, interleaved across the schools,
+    chained from the locked head in one transaction (COPY). Returns the number of rows."""
+    from django.db import connection, transaction
+
+    from chaperone.audit.chain import GENESIS_HASH, build_payload, canonical_json, link_hash
+    from chaperone.audit.models import AuditChainHead
+
+    weights = [len(t.pupils) for t in tenants]
+    total = per_pupil * sum(weights)
+    actions = [a for a, _ in MIX]
+    action_weights = [w for _, w in MIX]
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    start = now - dt.timedelta(days=365)
+    step = (now - start) / max(total, 1)
+    picks = rng.choices(tenants, weights=weights, k=total)
+    kinds = rng.choices(actions, weights=action_weights, k=total)
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
+        )
+        seq, prev = head.seq, head.hash
+        with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY audit_auditevent ({', '.join(COLUMNS)}) FROM STDIN"
+        ) as copy:
+            for n, (tenant, action) in enumerate(zip(picks, kinds, strict=True)):
+                seq += 1
+                fields = _fields(tenant, action, rng)
+                fields.update(seq=seq, occurred_at=start + step * n, prev_hash=prev)
+                payload = build_payload(fields)
+                prev = link_hash(prev, payload)
+                values = [fields[c] for c in COLUMNS[:15]]
+                copy.write_row((*values, canonical_json(fields["details"]), payload, fields["prev_hash"], prev))
+        AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    return total
+
+
+def _fields(tenant: Tenant, action: str, rng: random.Random) -> dict[str, Any]:
+    staff_id, staff_name = rng.choice(tenant.staff)
+    school_id: int | None = tenant.school_id
+    target: tuple[str, Any, str] = ("", "", "")
+    details: dict[str, Any] = {}
+    if action == "pupil.viewed":
+        target = ("people.pupil", *rng.choice(tenant.pupils))
+    elif action == "household.viewed" and tenant.households:
+        target = ("people.household", *rng.choice(tenant.households))
+    elif action == "staff.viewed":
+        target = ("people.staffmember", *rng.choice(tenant.staff))
+    elif action == "auth.login_failed":
+        details = {"username": f"someone.{staff_id}"}
+    elif action == "protocol.version_uploaded":
+        school_id = None  # a trust upload: it concerns every school of the trust
+    actor = action != "auth.login_failed"
+    return {
+        "action": action,
+        "actor_user_id": None,
+        "actor_staff_id": staff_id if actor else None,
+        "actor_label": staff_name if actor else "System",
+        "trust_id": tenant.trust_id,
+        "school_id": school_id,
+        "target_type": target[0],
+        "target_id": str(target[1]),
+        "target_label": target[2],
+        "ip_address": f"10.{tenant.school_id % 250}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+        "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/140.0",
+        "request_id": f"{rng.getrandbits(64):016x}",
+        "via": "web",
+        "details": details,
+    }
+
+
+def grow(copies: int, per_pupil: int, rng: random.Random) -> tuple[int, int]:
+    """Store ``copies`` more copies of the demo's people under new trusts and schools, and
+    their audit rows. Returns (schools added, audit rows added)."""
+    from django.db import transaction
+
+    from chaperone.site.demo.generate import TRUSTS, generate_demo
+    from chaperone.site.demo.services import demo_people_store
+    from chaperone.tenancy.models import School, Trust
+
+    added: list[int] = []
+    for n in range(1, copies + 1):
+        with transaction.atomic():
+            data = generate_demo(SEED + n)
+            data.staff[:] = [replace(s, username=None) for s in data.staff]
+            trusts = {
+                p.key: Trust(name=f"{p.name} {n}", slug=f"{p.slug}-{n}", is_standalone=False)
+                for p in TRUSTS
+            }
+            Trust.objects.bulk_create(trusts.values())
+            plans = [(p, s) for p in TRUSTS for s in p.schools]
+            schools = {
+                s.key: School(
+                    trust=trusts[p.key],
+                    name=f"{s.name} {n}",
+                    urn=f"9{n:03d}{i:02d}",
+                    phase=s.phase,
+                    la_code="999",
+                )
+                for i, (p, s) in enumerate(plans)
+            }
+            School.objects.bulk_create(schools.values())
+            demo_people_store(data, trusts=trusts, schools=schools, seed=SEED, logins=False)
+            added += [s.pk for s in schools.values()]
+    rows = append_audit_rows(_tenants(added), per_pupil, rng)
+    return len(added), rows
+
+
+def _vacuum() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    who: str
+    url: str
+
+
+def pages() -> list[Page]:
+    """Every school and trust page, for the demo's primary DSL and its trust admin."""
+    from django.urls import reverse
+
+    from chaperone.people.models import Pupil
+    from chaperone.site.demo.generate import TRUST_ADMIN_USERNAME
+
+    dsl = "dsl.primary"
+    pupil = (
+        Pupil.objects.filter(school__urn=_demo_urn("primary"), household__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    assert pupil is not None
+    admin = TRUST_ADMIN_USERNAME
+    return [
+        Page("dashboard", dsl, reverse("dashboard")),
+        Page("pupil list", dsl, reverse("people:pupil_list")),
+        Page("pupil detail", dsl, reverse("people:pupil_detail", args=[pupil.pk])),
+        Page("household", dsl, reverse("people:household_detail", args=[pupil.household_id])),
+        Page("staff list", dsl, reverse("people:staff_list")),
+        Page("protocol", dsl, reverse("protocols:current")),
+        Page("protocol history", dsl, reverse("protocols:history")),
+        Page("acknowledgements", dsl, reverse("protocols:acknowledgements")),
+        Page("audit log (school)", dsl, reverse("audit:event_list")),
+        Page("audit log, older page", dsl, reverse("audit:event_list") + "?older"),
+        Page("who read what", dsl, reverse("audit:read_list")),
+        Page("trust dashboard", admin, reverse("dashboard")),
+        Page("audit log (trust admin)", admin, reverse("audit:event_list")),
+        Page("audit log (whole trust)", admin, reverse("audit:trust_event_list")),
+    ]
+
+
+def _demo_urn(key: str) -> str:
+    from chaperone.site.demo.generate import TRUSTS
+
+    return next(s.urn for p in TRUSTS for s in p.schools if s.key == key)
+
+
+def _client(username: str) -> Any:
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from chaperone.people.models import User
+
+    user = User.objects.get(username=username)
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+def measure(requests: int) -> dict[str, tuple[float, int]]:
+    """Median ms and queries of each page (3 warm-up requests, then ``requests``)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clients: dict[str, Any] = {}
+    results: dict[str, tuple[float, int]] = {}
+    for page in pages():
+        client = clients.get(page.who) or clients.setdefault(page.who, _client(page.who))
+        url = page.url
+        if url.endswith("?older"):  # the second page of the school's log, by its cursor
+            first = client.get(url.removesuffix("?older")).context["page"]
+            url = f"{url.removesuffix('?older')}?before={first.older}"
+        for _ in range(3):
+            response = client.get(url)
+            assert response.status_code == 200, (page, response.status_code)
+        times = []
+        for _ in range(requests):
+            began = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - began) * 1000)
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(url)
+        results[page.name] = (statistics.median(times), len(ctx.captured_queries))
+    return results
+
+
+def worker(args: argparse.Namespace) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test.utils import setup_test_environment
+
+    from chaperone.site.demo.services import demo_load
+    from chaperone.tenancy.models import School
+
+    setup_test_environment()
+    rng = random.Random(SEED)
+    began = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    demo_load(seed=SEED)
+    demo_rows = append_audit_rows(
+        _tenants(list(School.objects.values_list("pk", flat=True))), args.per_pupil, rng
+    )
+    _vacuum()
+    loaded = time.perf_counter() - began
+    small = measure(args.requests)
+    began = time.perf_counter()
+    schools, rows = grow(args.copies - 1, args.per_pupil, rng)
+    _vacuum()
+    grown = time.perf_counter() - began
+    large = measure(args.requests)
+
+    from chaperone.audit.models import AuditEvent
+    from chaperone.people.models import Pupil
+
+    print(
+        f"1x: 3 schools, {demo_rows} audit rows, loaded in {loaded:.0f} s; "
+        f"{args.copies}x: +{schools} schools, {Pupil.objects.count()} pupils, "
+        f"{AuditEvent.objects.count()} audit rows, grown in {grown:.0f} s",
+        file=sys.stderr,
+    )
+    print(f"{'page':<26} {'1x ms':>8} {'100x ms':>8} {'ratio':>6} {'queries':>8}", file=sys.stderr)
+    ratios = {}
+    for name, (ms_small, q_small) in small.items():
+        ms_large, q_large = large[name]
+        ratios[name] = ms_large / ms_small
+        print(
+            f"{name:<26} {ms_small:>8.1f} {ms_large:>8.1f} {ratios[name]:>6.2f} "
+            f"{q_small:>4}/{q_large:<3}",
+            file=sys.stderr,
+        )
+    worst = max(ratios, key=ratios.__getitem__)
+    print(f"worst: {worst}", file=sys.stderr)
+    emit("scale.page_ratio_100x", ratios[worst], "ratio", "<= 1.5")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--copies", type=int, default=100, help="size of the big step (x demo)")
+    parser.add_argument("--per-pupil", type=int, default=20, help="audit rows per pupil")
+    parser.add_argument("--requests", type=int, default=25, help="timed requests per page")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database")
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return 0
+    if not postgres_reachable():
+        print("PostgreSQL is not reachable on 127.0.0.1:5432; nothing measured.", file=sys.stderr)
+        return 0
+    import psycopg
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(sql)
+
+    admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{DATABASE}"')
+    try:
+        with tempfile.TemporaryDirectory(prefix="chaperone-bench-scale-") as tmp:
+            env = {
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "chaperone.config.settings.test",
+                "CHAPERONE_VAR_DIR": tmp,
+                "DATABASE_URL": f"{PG_SERVER}/{DATABASE}",
+            }
+            argv = [a for a in sys.argv[1:] if a != "--keep"]
+            cmd = [sys.executable, "-m", "benchmarks.scale", "--worker", *argv]
+            return subprocess.run(cmd, env=env, check=False).returncode
+    finally:
+        if not args.keep:
+            admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())
