@@ -134,17 +134,20 @@ def append_audit_rows(tenants: list[Tenant], per_pupil: int, rng: random.Random)
             pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
         )
         seq, prev = head.seq, head.hash
-        with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY audit_auditevent ({', '.join(COLUMNS)}) FROM STDIN"
-        ) as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY audit_auditevent ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+        ):
             for n, (tenant, action) in enumerate(zip(picks, kinds, strict=True)):
                 seq += 1
                 fields = _fields(tenant, action, rng)
                 fields.update(seq=seq, occurred_at=start + step * n, prev_hash=prev)
                 payload = build_payload(fields)
-                prev = link_hash(prev, payload)
+                row_hash = link_hash(prev, payload)
                 values = [fields[c] for c in COLUMNS[:15]]
-                copy.write_row((*values, canonical_json(fields["details"]), payload, fields["prev_hash"], prev))
+                details = canonical_json(fields["details"])
+                copy.write_row((*values, details, payload, prev, row_hash))
+                prev = row_hash
         AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
     return total
 
@@ -349,8 +352,8 @@ def worker(args: argparse.Namespace) -> None:
 
     print(
         f"1x: 3 schools, {demo_rows} audit rows, loaded in {loaded:.0f} s; "
-        f"{args.copies}x: +{schools} schools, {Pupil.objects.count()} pupils, "
-        f"{AuditEvent.objects.count()} audit rows, grown in {grown:.0f} s",
+        f"{args.copies}x: +{schools} schools and {rows} audit rows, {Pupil.objects.count()} "
+        f"pupils and {AuditEvent.objects.count()} audit rows in all, grown in {grown:.0f} s",
         file=sys.stderr,
     )
     print(f"{'page':<26} {'1x ms':>8} {'100x ms':>8} {'ratio':>6} {'queries':>8}", file=sys.stderr)

@@ -159,11 +159,13 @@ def _zone(school: School | None) -> dt.tzinfo:
     return timezone.get_current_timezone()
 
 
-def _looked(actor: Actor, page: str, filters: dict[str, Any], **where: int | None) -> None:
+def _looked(
+    actor: Actor, page: str, filters: dict[str, Any], *, trust_id: int, school_id: int | None
+) -> None:
     shown = {k: v for k, v in filters.items() if k not in ("before", "after")}
     cursor = filters.get("before") or filters.get("after")
     details = {"page": page, **shown, **({"from": str(cursor)} if cursor else {})}
-    record("audit.viewed", actor=actor, details=details, **where)
+    record("audit.viewed", actor=actor, details=details, school_id=school_id, trust_id=trust_id)
 
 
 def audit_events_for_viewing(actor: Actor, *, school: School, **filters: Any) -> EventPage:
@@ -196,7 +198,7 @@ def trust_events_for_viewing(actor: Actor, *, trust: Trust, **filters: Any) -> E
     trust administrators (else nothing), recording that they looked."""
     if not may_view_trust_log(actor, trust):
         return EventPage([], None, None)
-    _looked(actor, "trust", filters, trust_id=trust.pk)
+    _looked(actor, "trust", filters, trust_id=trust.pk, school_id=None)
     rows = AuditEvent.objects.order_by().filter(trust_id=trust.pk)
     return audit_page([rows], zone=timezone.get_current_timezone(), **filters)
 

@@ -40,9 +40,7 @@ def event_list(request: ChaperoneRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     page = selectors.audit_events_for_viewing(request.actor, school=school, **form.filters())
     trust_log = selectors.may_view_trust_log(request.actor, school.trust)
-    return _render(
-        request, form, page, title="Audit log", caption=school.name, trust_log=trust_log
-    )
+    return _render(request, form, page, title="Audit log", caption=school.name, trust_log=trust_log)
 
 
 @require_GET
@@ -65,7 +63,8 @@ def trust_event_list(request: ChaperoneRequest) -> HttpResponse:
     page = selectors.trust_events_for_viewing(request.actor, trust=trust, **form.filters())
     names = dict(School.objects.filter(trust_id=trust.pk).values_list("id", "name"))
     for event in page.events:
-        event.school_name = names.get(event.school_id, "")  # type: ignore[attr-defined]
+        name = names.get(event.school_id, "") if event.school_id is not None else ""
+        event.school_name = name  # type: ignore[attr-defined]
     return _render(
         request, form, page, title="Audit log of the trust", caption=trust.name, schools=True
     )

@@ -175,3 +175,16 @@ def test_a_list_costs_the_same_queries_whatever_the_history(tenant_a, tenant_b, 
     with CaptureQueriesContext(connection) as ctx:
         admin.get(url, {"before": str(older)})
     assert len(ctx.captured_queries) == small
+
+
+def test_a_saved_check_reads_as_words_in_the_log(settings) -> None:
+    """Newcomer 3(f): it read "Refused under 2 at 2026-12-01 05:37:50.097304+00:00"."""
+    import datetime as dt
+
+    from chaperone.protocols.models import Outcome, Protocol, ProtocolDecision, ProtocolVersion
+
+    settings.TIME_ZONE = "Europe/London"
+    version = ProtocolVersion(protocol=Protocol(slug="npat-one-to-one"), version_label="2026.2")
+    decided_at = dt.datetime(2026, 12, 1, 14, 5, 33, 97304, tzinfo=dt.UTC)
+    decision = ProtocolDecision(version=version, outcome=Outcome.REFUSED, decided_at=decided_at)
+    assert str(decision) == "Refused under npat-one-to-one 2026.2 at 1 December 2026, 14:05"
