@@ -33,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -118,7 +120,7 @@ def append_audit_rows(tenants: list[Tenant], per_pupil: int, rng: random.Random)
     from django.db import connection, transaction
 
     from chaperone.audit.chain import GENESIS_HASH, build_payload, canonical_json, link_hash
-    from chaperone.audit.models import AuditChainHead
+    from chaperone.audit.models import AuditChainHead, AuditEvent
 
     weights = [len(t.pupils) for t in tenants]
     total = per_pupil * sum(weights)
@@ -129,7 +131,7 @@ def append_audit_rows(tenants: list[Tenant], per_pupil: int, rng: random.Random)
     step = (now - start) / max(total, 1)
     picks = rng.choices(tenants, weights=weights, k=total)
     kinds = rng.choices(actions, weights=action_weights, k=total)
-    with transaction.atomic():
+    with transaction.atomic(), _indexes_rebuilt_after(AuditEvent._meta.db_table):
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
         )
@@ -150,6 +152,36 @@ def append_audit_rows(tenants: list[Tenant], per_pupil: int, rng: random.Random)
                 prev = row_hash
         AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
     return total
+
+
+@contextmanager
+def _indexes_rebuilt_after(table: str) -> Iterator[None]:
+    """Drop the table's indexes and unique constraints but its primary key, and build them again
+    afterwards: a bulk load is several times faster without them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'u'",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        for name, _ in constraints:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname <> %s",
+            [table, f"{table}_pkey"],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    with connection.cursor() as cursor:
+        for name, definition in constraints:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        for _, definition in indexes:
+            cursor.execute(definition)
 
 
 def _fields(tenant: Tenant, action: str, rng: random.Random) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -134,10 +135,17 @@ def audit_page(
         where &= Q(occurred_at__gte=after.occurred_at) & (
             Q(occurred_at__gt=after.occurred_at) | Q(id__gt=after.id)
         )
-    parts = [branch.filter(where) for branch in branches]
-    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     ordering = ("-occurred_at", "-id") if newest_first else ("occurred_at", "id")
-    rows = list(combined.order_by(*ordering)[: page_size + 1])
+    parts = [branch.filter(where) for branch in branches]
+    if len(parts) == 1:
+        rows = list(parts[0].order_by(*ordering)[: page_size + 1])
+    else:
+        if connections[parts[0].db].features.supports_slicing_ordering_in_compound:
+            # Each part ordered and cut to a page itself, so PostgreSQL merges index scans
+            # that stop after a page each, rather than sorting all of a school's history.
+            parts = [part.order_by(*ordering)[: page_size + 1] for part in parts]
+        combined = parts[0].union(*parts[1:], all=True)
+        rows = list(combined.order_by(*ordering)[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]
     if not newest_first:
