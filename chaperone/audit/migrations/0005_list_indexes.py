@@ -1,5 +1,6 @@
 """Indexes for the audit lists only (no chain change): (trust, school, time, id) and (trust, time,
-id), newest first; the (school, seq), (trust, seq) and target indexes nothing read any more go."""
+id), newest first; the (school, seq), (trust, seq) and target indexes nothing reads any more go.
+On PostgreSQL the table is partitioned (0004): these are partitioned indexes, one per month."""
 
 from django.db import migrations, models
 
@@ -7,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0002_append_only_triggers'),
+        ('audit', '0004_partition_by_month'),
     ]
 
     operations = [
