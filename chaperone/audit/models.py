@@ -39,10 +39,11 @@ class AuditEventQuerySet(RefusesUpdate, ScopedQuerySet["AuditEvent"]):
     school_path = "school_id"
 
     def for_actor(self, actor: Actor, action: str) -> Self:
-        """Events in schools where the actor may ``action``; trust admins also see the
-        trust-wide events (sign-ins and the like, which belong to no school) of their trust."""
+        """Events in schools where the actor may ``action``, and the trust-wide events (no
+        school: sign-ins of trust staff, trust protocol uploads and the like) of the actor's
+        trust, which concern every school of it, when they may ``action`` in one of them."""
         scoped = super().for_actor(actor, action)
-        if actor.trust_id is not None and actor.can_in_trust("trust.view_audit", actor.trust_id):
+        if actor.trust_id is not None and not actor.is_system and actor.can(action):
             trust_wide = self.filter(school_id__isnull=True, trust_id=actor.trust_id)
             return scoped | trust_wide
         return scoped
@@ -98,9 +99,13 @@ class AuditEvent(WrittenOnce):
     class Meta:
         ordering = ["-seq"]
         indexes = [
-            models.Index(fields=["school_id", "-seq"], name="audit_event_school_seq"),
-            models.Index(fields=["trust_id", "-seq"], name="audit_event_trust_seq"),
-            models.Index(fields=["target_type", "target_id"], name="audit_event_target"),
+            # The audit lists (chaperone.audit.selectors): newest first by time, then id, within
+            # a school and its trust's trust-wide rows (school_id IS NULL), or a whole trust.
+            models.Index(
+                fields=["trust_id", "school_id", "-occurred_at", "-id"],
+                name="audit_event_school_time",
+            ),
+            models.Index(fields=["trust_id", "-occurred_at", "-id"], name="audit_event_trust_time"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -58,3 +58,13 @@ def actor_for_user(user: User | AnonymousUser | None) -> Actor:
         is_superuser=user.is_superuser,
         label=f"{first_name} {last_name}",
     )
+
+
+def home_school_id(actor: Actor) -> int | None:
+    """The one school a person's own events (sign-ins, second-factor codes) are filed under, so
+    that school's DSL and head see them: their school when they work in exactly one. None for
+    someone who works across the trust (several schools, or a trust role): their events are
+    then the trust's, which concern every school of it."""
+    if actor.trust_roles or len(actor.school_roles) != 1:
+        return None
+    return next(iter(actor.school_roles))

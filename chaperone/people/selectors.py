@@ -273,10 +273,18 @@ def staff_list(*, actor: Actor, school: School, search: str = "") -> QuerySet[St
     return qs.distinct().prefetch_related(roles_here).order_by("last_name", "first_name", "id")
 
 
-def staff_get_for_viewing(*, actor: Actor, staff_id: int) -> StaffMember:
-    """A staff member's record, within the actor's scope (else 404), and the audited read."""
+def staff_get_for_viewing(
+    *, actor: Actor, staff_id: int, from_school: School | None = None
+) -> StaffMember:
+    """A staff member's record, within the actor's scope (else 404), and the audited read. Staff
+    belong to the trust; the read is filed under the school the viewer was working in
+    (``from_school``) when the staff member works there, so that school's DSL and head see it,
+    else under the trust (every school of it sees it)."""
     staff = get_for_actor_or_404(StaffMember.objects.all(), actor, "staff.view", pk=staff_id)
-    record_read("staff.viewed", actor=actor, target=staff)
+    school_id = None
+    if from_school is not None and staff.assignments.filter(school=from_school).exists():
+        school_id = from_school.pk
+    record_read("staff.viewed", actor=actor, target=staff, school_id=school_id)
     return staff
 
 

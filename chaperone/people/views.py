@@ -123,8 +123,8 @@ def staff_list(request: ChaperoneRequest) -> HttpResponse:
 @require_GET
 def staff_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
     actor = request.actor
-    staff = selectors.staff_get_for_viewing(actor=actor, staff_id=pk)
     school = active_school(request)
+    staff = selectors.staff_get_for_viewing(actor=actor, staff_id=pk, from_school=school)
     here = school.id if school and staff.assignments.filter(school=school).exists() else None
     return render(
         request,

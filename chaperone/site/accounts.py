@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chaperone.audit.log import record
 from chaperone.core.http import ChaperoneRequest
+from chaperone.people.actors import home_school_id
 
 
 class TokenForm(forms.Form):
@@ -113,9 +114,9 @@ def two_factor_setup(request: ChaperoneRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 otp_login(request, device)
-                record("auth.two_factor_enrolled", actor=request.actor, target=None)
+                _record_own("auth.two_factor_enrolled", request)
             return redirect(_safe_next(request))
-        record("auth.two_factor_failed", actor=request.actor, details={"method": "setup"})
+        _record_own("auth.two_factor_failed", request, details={"method": "setup"})
         form.add_error(
             "token", "That code did not match. Check the time on your phone and try again."
         )
@@ -171,11 +172,11 @@ def two_factor_verify(request: ChaperoneRequest) -> HttpResponse:
             otp_login(request, device)
             if use_backup:
                 left = StaticToken.objects.filter(device__user=request.user).count()
-                record("auth.backup_code_used", actor=request.actor, details={"left": left})
+                _record_own("auth.backup_code_used", request, details={"left": left})
             else:
-                record("auth.two_factor_verified", actor=request.actor)
+                _record_own("auth.two_factor_verified", request)
             return redirect(_safe_next(request))
-        record("auth.two_factor_failed", actor=request.actor, details={"method": field})
+        _record_own("auth.two_factor_failed", request, details={"method": field})
         chosen.add_error(
             field,
             "That backup code is not right, or was used already."
@@ -192,6 +193,14 @@ def two_factor_verify(request: ChaperoneRequest) -> HttpResponse:
             "next": _safe_next(request),
         },
     )
+
+
+def _record_own(
+    action: str, request: ChaperoneRequest, *, details: dict[str, Any] | None = None
+) -> None:
+    """A step of the person's own sign-in, filed under their school (see ``home_school_id``)."""
+    actor = request.actor
+    record(action, actor=actor, school_id=home_school_id(actor), details=details)
 
 
 logout_view = auth_views.LogoutView.as_view()

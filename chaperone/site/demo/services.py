@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -39,6 +39,9 @@ from chaperone.site.demo.generate import (
     StaffData,
     generate_demo,
     login_usernames,
+)
+from chaperone.site.demo.generate import (
+    DemoData as GeneratedPeople,
 )
 from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.policies import TWO_FACTOR_ROLES
@@ -203,6 +206,26 @@ def demo_load(
     }
     School.objects.bulk_create(schools.values())
 
+    demo_people_store(data, trusts=trusts, schools=schools, seed=seed)
+    tenants = [
+        (trusts[plan.key], [schools[school.key] for school in plan.schools]) for plan in TRUSTS
+    ]
+    for app_demo in declared("demo", "DEMO", DemoData):
+        app_demo.load(tenants)
+    return demo_summary()
+
+
+def demo_people_store(
+    data: GeneratedPeople,
+    *,
+    trusts: Mapping[str, Trust],
+    schools: Mapping[str, School],
+    seed: int,
+    logins: bool = True,
+) -> None:
+    """Store generated people in bulk under the given (saved) trusts and schools, keyed as the
+    plans key them. Without ``logins`` nobody gets a login (the scale benchmark stores many
+    copies of the demo's people under other tenants this way)."""
     households = Household.objects.bulk_create(
         Household(
             trust=trusts[h.trust_key],
@@ -237,7 +260,7 @@ def demo_load(
         for p in data.pupils
     )
 
-    users = _create_users(s for s in data.staff if s.username)
+    users = _create_users(s for s in data.staff if s.username) if logins else {}
     staff = StaffMember.objects.bulk_create(
         StaffMember(
             trust=trusts[s.trust_key],
@@ -266,14 +289,8 @@ def demo_load(
             key=demo_totp_key(seed=seed, username=s.username),
         )
         for s in data.staff
-        if s.username and any(role in TWO_FACTOR_ROLES for _, role in s.assignments)
+        if s.username in users and any(role in TWO_FACTOR_ROLES for _, role in s.assignments)
     )
-    tenants = [
-        (trusts[plan.key], [schools[school.key] for school in plan.schools]) for plan in TRUSTS
-    ]
-    for app_demo in declared("demo", "DEMO", DemoData):
-        app_demo.load(tenants)
-    return demo_summary()
 
 
 def _create_users(members: Iterable[StaffData]) -> dict[str, User]:
