@@ -87,17 +87,22 @@ def _apply(base: rules.Protocol, overlay: rules.ProtocolOverlay) -> rules.Protoc
         return None
 
 
-def _describe_rule(rule: rules.Rule) -> str:
-    return rule.label or rule.text
+def _describe_rule(rule: rules.Rule, within: rules.Protocol | None) -> str:
+    """The rule's label or text as the school would read it: placeholders filled from the
+    protocol it joins (``within``); left as written when the rule cannot join it at all (its
+    problems then say why)."""
+    text = rule.label or rule.text
+    return within.render(text) if within is not None else text
 
 
 def overlay_fit(base: rules.Protocol, overlay: rules.ProtocolOverlay) -> OverlayFit:
     """Check ``overlay`` against ``base`` as a whole and addition by addition."""
     whole = _problems(base, overlay)
     if not whole:
-        additions = tuple(_additions(base, overlay, check=False))
-        return OverlayFit(overlay, additions, (), overlay, rules.apply_overlay(base, overlay))
-    additions = tuple(_additions(base, overlay, check=True))
+        applied = rules.apply_overlay(base, overlay)
+        additions = tuple(_additions(base, overlay, merged=applied))
+        return OverlayFit(overlay, additions, (), overlay, applied)
+    additions = tuple(_additions(base, overlay, merged=None))
     kept: dict[str, list[str]] = {}
     for a in additions:
         if a.fits:
@@ -118,10 +123,11 @@ def overlay_fit(base: rules.Protocol, overlay: rules.ProtocolOverlay) -> Overlay
 
 
 def _additions(
-    base: rules.Protocol, overlay: rules.ProtocolOverlay, *, check: bool
+    base: rules.Protocol, overlay: rules.ProtocolOverlay, *, merged: rules.Protocol | None
 ) -> list[Addition]:
-    """Each addition, checked on its own against ``base`` when ``check`` (a rule is checked with
-    the additions' windows, which it may name)."""
+    """Each addition, checked on its own against ``base`` unless the whole overlay applies
+    (``merged``; a rule is checked with the additions' windows, which it may name)."""
+    check = merged is None
 
     def one(kind: AdditionKind, key: str, description: str, **fields: Any) -> Addition:
         problems = _problems(base, _only(overlay, **fields)) if check else ()
@@ -178,5 +184,7 @@ def _additions(
             )
         )
     for rule in overlay.rules:
-        out.append(one("rule", rule.id, _describe_rule(rule), rules=[rule], windows=windows))
+        within = merged or _apply(base, _only(overlay, rules=[rule], windows=windows))
+        described = _describe_rule(rule, within)
+        out.append(one("rule", rule.id, described, rules=[rule], windows=windows))
     return out
