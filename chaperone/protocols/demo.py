@@ -83,6 +83,10 @@ are never recorded and no pupil joins from a bedroom.\"\"\"
 kind = "school"
 name = {q(school.name)}
 
+[raise_effect]
+# Same effect, in the school's words; {{platforms}} names only the platforms this school keeps.
+approved-platforms = {{ effect = "refuse", remedy = "Ask the school office to set the call up on {{platforms}}." }}
+
 [codes]
 MUTE_ON_ENTRY = "Checklist: cameras and microphones are off as pupils arrive."
 CLOTHING = "Checklist: everyone who can be seen on camera is suitably dressed."

@@ -33,7 +33,11 @@ _TEXT_FIELDS = ("text", "label", "remedy", "parent", "why")
 _DAYS = re.compile(r"\b\d+\s+days?\b", re.IGNORECASE)
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 #: the video platforms by name ("telephone" is an ordinary word, so it is not flagged)
-_PLATFORM_NAMES = tuple(name for key, name in PLATFORM_NAMES.items() if key not in ("phone", "other"))
+_PLATFORM_NAMES = tuple(
+    name for key, name in PLATFORM_NAMES.items() if key not in ("phone", "other")
+)
+#: a name in quotes (a folder, a document) is that thing's name, not the protocol's platforms
+_QUOTED = re.compile(r"(?<![A-Za-z])'[^']+'(?![A-Za-z])")
 
 
 def _fragment_source(fragment_id: str) -> str:
@@ -72,13 +76,15 @@ def _texts(data: dict[str, Any]) -> list[tuple[str, str]]:
 def literal_data(text: str) -> list[str]:
     """What in ``text`` should have been a placeholder."""
     found = _DAYS.findall(text) + _TIME.findall(text)
-    return found + [name for name in _PLATFORM_NAMES if name in text]
+    unquoted = _QUOTED.sub("", text)
+    return found + [name for name in _PLATFORM_NAMES if name in unquoted]
 
 
 def test_literal_data_finds_what_a_placeholder_should_hold() -> None:
     assert literal_data("Recordings are kept for 20 days.") == ["20 days"]
     assert literal_data("Calls between 08:30 and 17:30.") == ["08:30", "17:30"]
     assert literal_data("Use Microsoft Teams or Zoom.") == ["Microsoft Teams", "Zoom"]
+    assert literal_data("The pupil's recording goes in the 'Zoom Sessions' folder.") == []
     assert literal_data("Kept for {retention_days} days on {platforms}, by telephone.") == []
 
 
@@ -101,7 +107,7 @@ def test_lengthened_retention_reads_the_same_everywhere(tenant_a, tenant_b, logi
     additions = bump(primary_overlay_source(school, extends=DEMO_TRUST_PROTOCOL), "2026.2")
     additions = additions.replace("deny_platforms =", "retention_days = 30\ndeny_platforms =", 1)
     version = protocol_version_upload(actor=SYSTEM, school=school, source_text=additions)
-    assert version.version == "2026.2"
+    assert version.version_label == "2026.2"
     client = login_as(school, Role.TEACHER)
     pages = {
         "staff page": client.get(reverse("protocols:current")).content.decode(),

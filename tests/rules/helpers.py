@@ -24,6 +24,7 @@ def shared_examples(repo: Path = REPO) -> Path | None:
             return path
     return None
 
+
 BASE: dict[str, dict[str, Any]] = {
     # An allowed group lesson.
     "werrington-primary": {
