@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-
-import pytest
-
 import os
 from pathlib import Path
+
+import pytest
 
 from tests.rules.helpers import EXAMPLES, cli, codes, examples, meets, run, shared_examples
 
