@@ -65,7 +65,8 @@ def primary_overlay_source(school: School, *, extends: str = TRUST_TEMPLATE) -> 
     return f"""\
 # Additions of {school.name} to the trust's one-to-one protocol.
 # Younger pupils: a lobby on every video call, a parent present for group calls, group calls are
-# not recorded, pupils never join from a bedroom. Google Meet is not used here.
+# not recorded, pupils never join from a bedroom. One platform of the trust's is not used here
+# (deny_platforms); every text names the platforms through {{platforms}}, so it follows the data.
 extends = {q(extends)}
 id = {q(slugify(school.name)[:60] + "-additions")}
 title = {q(school.name + ": remote contact with pupils")}
@@ -74,17 +75,17 @@ effective = 2026-09-01
 review = 2027-09-01
 deny_platforms = ["meet"]
 summary = \"\"\"
-The trust's one-to-one rules apply in full. Because our pupils are young, every video call also \
-has a lobby, a parent stays in the room for group calls, group calls are never recorded and no \
-pupil joins from a bedroom.\"\"\"
+The trust's one-to-one rules apply in full, on {{platforms}} only. Because our pupils are \
+young, every video call also has a lobby, a parent stays in the room for group calls, group calls \
+are never recorded and no pupil joins from a bedroom.\"\"\"
 
 [owner]
 kind = "school"
 name = {q(school.name)}
 
 [raise_effect]
-# Same effect; the remedy names only the platforms this school keeps.
-approved-platforms = {{ effect = "refuse", remedy = "Hold the call on Microsoft Teams or Zoom." }}
+# Same effect, in the school's words; {{platforms}} names only the platforms this school keeps.
+approved-platforms = {{ effect = "refuse", remedy = "Ask the school office to set the call up on {{platforms}}." }}
 
 [codes]
 MUTE_ON_ENTRY = "Checklist: cameras and microphones are off as pupils arrive."
@@ -141,6 +142,7 @@ text = "Set the meeting so pupils arrive with camera and microphone off."
 id = "clothing"
 code = "CLOTHING"
 effect = "info"
+unless = {{ platform = ["phone"] }}
 label = "Everyone on camera suitably dressed"
 text = "Staff, pupils and anyone else who might appear on screen are suitably dressed."
 parent = "Anyone at home who might be seen on screen should be suitably dressed."
@@ -149,6 +151,7 @@ parent = "Anyone at home who might be seen on screen should be suitably dressed.
 id = "private-link"
 code = "PRIVATE_LINK"
 effect = "info"
+unless = {{ platform = ["phone"] }}
 label = "Link sent privately"
 text = "The joining link goes to the family privately, and they are asked not to share it."
 parent = "Please keep the joining link to yourselves."

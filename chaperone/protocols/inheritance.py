@@ -8,7 +8,8 @@ fit and builds the additions that still do. Pure: engine objects in, engine obje
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from chaperone import rules
@@ -87,16 +88,20 @@ def _apply(base: rules.Protocol, overlay: rules.ProtocolOverlay) -> rules.Protoc
         return None
 
 
-def _describe_rule(rule: rules.Rule) -> str:
-    return rule.label or rule.text
+def _describe_rule(rule: rules.Rule, within: rules.Protocol | None) -> str:
+    """The rule's label or text with its placeholders filled from the protocol it joins
+    (``within``); as written when it cannot join (its problems then say why)."""
+    text = rule.label or rule.text
+    return within.render(text) if within is not None else text
 
 
 def overlay_fit(base: rules.Protocol, overlay: rules.ProtocolOverlay) -> OverlayFit:
     """Check ``overlay`` against ``base`` as a whole and addition by addition."""
     whole = _problems(base, overlay)
     if not whole:
-        additions = tuple(_additions(base, overlay, check=False))
-        return OverlayFit(overlay, additions, (), overlay, rules.apply_overlay(base, overlay))
+        applied = rules.apply_overlay(base, overlay)
+        additions = _filled(_additions(base, overlay, check=False), overlay, applied)
+        return OverlayFit(overlay, additions, (), overlay, applied)
     additions = tuple(_additions(base, overlay, check=True))
     kept: dict[str, list[str]] = {}
     for a in additions:
@@ -114,14 +119,29 @@ def overlay_fit(base: rules.Protocol, overlay: rules.ProtocolOverlay) -> Overlay
         retention_days=overlay.retention_days if kept.get("retention") else None,
     )
     merged = _apply(base, kept_overlay)
+    additions = _filled(additions, overlay, merged)
     return OverlayFit(overlay, additions, whole, kept_overlay if merged else None, merged)
+
+
+def _filled(
+    additions: Iterable[Addition], overlay: rules.ProtocolOverlay, merged: rules.Protocol | None
+) -> tuple[Addition, ...]:
+    """The additions with each fitting rule described as the school reads it: placeholders
+    filled from ``merged`` (the trust version with the additions that fit)."""
+    by_id = {r.id: r for r in overlay.rules}
+    return tuple(
+        replace(a, description=_describe_rule(by_id[a.key], merged if a.fits else None))
+        if a.kind == "rule"
+        else a
+        for a in additions
+    )
 
 
 def _additions(
     base: rules.Protocol, overlay: rules.ProtocolOverlay, *, check: bool
 ) -> list[Addition]:
     """Each addition, checked on its own against ``base`` when ``check`` (a rule is checked with
-    the additions' windows, which it may name)."""
+    the additions' windows, which it may name); rules are described as written."""
 
     def one(kind: AdditionKind, key: str, description: str, **fields: Any) -> Addition:
         problems = _problems(base, _only(overlay, **fields)) if check else ()
@@ -178,5 +198,5 @@ def _additions(
             )
         )
     for rule in overlay.rules:
-        out.append(one("rule", rule.id, _describe_rule(rule), rules=[rule], windows=windows))
+        out.append(one("rule", rule.id, _describe_rule(rule, None), rules=[rule], windows=windows))
     return out

@@ -68,3 +68,30 @@ def test_demo_protocols_name_no_real_organisation(tenant_a, tenant_b) -> None:  
     # the templates keep their sources' names
     assert rules.load_template("habs-monmouth").owner.name == "Haberdashers' Monmouth Schools"
     assert "Quillbrook College" in demo_protocol_source(DEMO_INDEPENDENT_PROTOCOL)
+
+
+@pytest.mark.parametrize(
+    ("demo_id", "template_id"),
+    [("northgate-one-to-one", "npat-one-to-one"), ("quillbrook-remote-sessions", "habs-monmouth")],
+)
+def test_demo_protocols_decide_as_the_templates_they_derive_from(demo_id, template_id) -> None:  # type: ignore[no-untyped-def]
+    """Same readings as the template (SLT waiver with a second adult, phone calls outside a
+    video-only protocol, no video reminders on a phone call): the same outcome and the same
+    findings, rule by rule, on random requests."""
+    import random
+
+    from chaperone import rules
+    from chaperone.protocols.demo import demo_protocol_source
+    from tests.rules.corpus import random_request
+
+    demo = rules.load_protocol_text(demo_protocol_source(demo_id))
+    template = rules.load_template(template_id)
+    assert [r.id for r in demo.rules] == [r.id for r in template.rules]
+    rng = random.Random(8)
+    for _ in range(2000):
+        request = rules.parse_request(random_request(rng))
+        ours, theirs = rules.decide(demo, request), rules.decide(template, request)
+        assert ours.outcome == theirs.outcome
+        assert [(f.rule_id, f.code) for f in ours.findings] == [
+            (f.rule_id, f.code) for f in theirs.findings
+        ]

@@ -282,3 +282,53 @@ def test_documents_while_out_of_step_show_both_read_together(tenant_a, overlay, 
     reach = parent.split("How to reach us")[1]
     assert "Microsoft Teams, Zoom" in reach and "Google Meet" not in reach
     assert "Please set your child up in a shared room" in parent
+
+
+def _additions_with_placeholders() -> rules.ProtocolOverlay:
+    return rules.load_overlay_text(
+        """
+extends = "npat-one-to-one"
+id = "placeholder-additions"
+title = "Additions"
+version = "2026.1"
+effective = 2026-09-01
+review = 2027-09-01
+deny_platforms = ["meet"]
+
+[owner]
+kind = "school"
+name = "Alpha Primary"
+
+[raise_effect]
+approved-platforms = "refuse"
+
+[[rules]]
+id = "calls-logged"
+code = "SESSION_LOG"
+effect = "info"
+label = "Log calls on {platforms}; keep the log {retention_days} days"
+text = "Calls on {platforms} are logged and the log kept for {retention_days} days."
+"""
+    )
+
+
+def test_the_preview_describes_a_rule_with_its_placeholders_filled() -> None:
+    """The trust-upload preview showed a school's rule as written, "{platforms}" and all."""
+    additions = _additions_with_placeholders()
+    wanted = "Log calls on Microsoft Teams or Zoom; keep the log 20 days"
+    for base_text in (template_source("npat-one-to-one"), without_approved_platforms()):
+        fit = overlay_fit(rules.load_protocol_text(base_text), additions)
+        (rule,) = [a for a in fit.additions if a.kind == "rule"]
+        assert rule.fits and rule.description == wanted
+
+
+def test_a_rule_that_cannot_join_is_described_as_written() -> None:
+    base = rules.load_protocol_text(
+        template_source("npat-one-to-one")
+        .replace("retention_days = 20\n", "", 1)
+        .replace("{retention_days} days", "a while")
+    )
+    fit = overlay_fit(base, _additions_with_placeholders())
+    (rule,) = [a for a in fit.additions if a.kind == "rule"]
+    assert not rule.fits and "{retention_days}" in rule.description
+    assert any("sets no retention_days" in p for p in rule.problems)

@@ -11,10 +11,19 @@ from typing import Any
 from chaperone.rules import Decision, decide, load_template, parse_request
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
 #: A copy of ``shared/contracts/examples.jsonl`` so the tests run without the shared folder.
 EXAMPLES = Path(__file__).with_name("contract_examples.jsonl")
-SHARED_EXAMPLES = SHARED / "contracts" / "examples.jsonl"
+
+
+def shared_examples(repo: Path = REPO) -> Path | None:
+    """``shared/contracts/examples.jsonl`` beside the repository (a CI clone) or one level up (a
+    git worktree under ``wt/``), whichever exists first; None when neither does."""
+    for root in (repo.parent, repo.parent.parent):
+        path = root / "shared" / "contracts" / "examples.jsonl"
+        if path.is_file():
+            return path
+    return None
+
 
 BASE: dict[str, dict[str, Any]] = {
     # An allowed group lesson.

@@ -13,7 +13,7 @@ import phonenumbers
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -296,3 +296,35 @@ def test_load_refuses_production_settings(demo, settings) -> None:  # type: igno
     with pytest.raises(DemoError, match="production"):
         demo_load(reset=True)
     assert demo_is_loaded()
+
+
+@pytest.mark.django_db
+def test_protocol_pages_fill_every_placeholder(demo) -> None:  # type: ignore[no-untyped-def]
+    """The demo's protocols write their numbers and lists as placeholders: every page and PDF a
+    teacher opens shows them filled."""
+    from chaperone.protocols.models import ProtocolVersion
+    from tests.protocols.test_documents import pdf_text
+
+    placeholder = re.compile(r"\{[a-z_]+(?::[a-z0-9_-]+)?\}")
+    for key in LOGIN_ROLES:
+        school = _school(key)
+        client = Client()
+        client.force_login(User.objects.get(username=f"{USERNAME_STEMS[Role.TEACHER]}.{key}"))
+        urls = [reverse(n) for n in ("protocols:current", "protocols:parent", "protocols:history")]
+        versions = ProtocolVersion.objects.filter(
+            Q(protocol__owner_school=school) | Q(protocol__owner_trust=school.trust)
+        )
+        urls += [reverse("protocols:version_detail", args=[v.pk]) for v in versions]
+        pages = {url: client.get(url) for url in urls}
+        for audience in ("staff", "parent"):
+            url = reverse("protocols:school_pdf", args=[school.pk, audience])
+            pages[url] = client.get(url)
+        assert len(pages) >= 6, key
+        for url, response in pages.items():
+            assert response.status_code == 200, (key, url)
+            text = (
+                pdf_text(response.content)
+                if response["Content-Type"] == "application/pdf"
+                else response.content.decode()
+            )
+            assert not placeholder.findall(text), (key, url, placeholder.findall(text))
