@@ -290,17 +290,24 @@ def _versions_for_school(
     school: School, on: date
 ) -> tuple[ProtocolVersion | None, ProtocolVersion | None]:
     """The trust version and school overlay version in force on ``on``, in one query."""
+    # The owners too, as pages and PDFs name them under the protocol. They are ``school`` and
+    # its trust, usually in hand already: joining them again would double the cost of the query
+    # (the dashboard asks on every request).
+    trust_in_hand = School.trust.is_cached(school)
     rows = in_force_first(
         ProtocolVersion.objects.filter(
             Q(protocol__owner_trust_id=school.trust_id) | Q(protocol__owner_school_id=school.pk)
         )
-        # the owners too: pages and PDFs name them under the protocol
-        .select_related("protocol__owner_trust", "protocol__owner_school", "base_version")
+        .select_related("protocol" if trust_in_hand else "protocol__owner_trust", "base_version")
         .defer("source_text", "base_version__source_text"),
         on,
     )
     trust_version = school_version = None
     for v in rows:
+        if v.protocol.owner_school_id is not None:
+            v.protocol.owner_school = school
+        elif trust_in_hand:
+            v.protocol.owner_trust = school.trust
         if v.protocol.owner_trust_id and trust_version is None:
             trust_version = v
         elif v.protocol.owner_school_id and school_version is None:

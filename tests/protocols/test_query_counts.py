@@ -89,3 +89,22 @@ def test_trust_upload_preview_does_not_query_per_school(tenant_a, overlay) -> No
         school = SchoolFactory(trust=tenant_a.trust)
         school_overlay_version(school, text=primary_overlay_source(school))
     assert queries() == few
+
+
+def test_the_protocol_in_force_takes_its_owners_from_the_school_in_hand(tenant_a, overlay) -> None:  # type: ignore[no-untyped-def]
+    """The dashboard asks for the school's protocol on every request: the one query does not
+    join the school and its trust again when the caller already has them, and naming the owners
+    afterwards costs nothing."""
+    from chaperone.tenancy.models import School
+
+    school = School.objects.select_related("trust").get(pk=tenant_a.school.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        effective = effective_protocol_for_school(school, on=today_at(school))
+    assert effective is not None and effective.school_version is not None
+    with CaptureQueriesContext(connection) as naming:
+        owners = (effective.trust_version.protocol.owner, effective.school_version.protocol.owner)
+    assert owners[0] is school.trust and owners[1] is school
+    assert not naming.captured_queries
+    versions = ctx.captured_queries[0]["sql"]  # the versions in force, then what they need
+    assert versions.startswith('SELECT "protocols_protocolversion"')
+    assert '"tenancy_school"' not in versions and '"tenancy_trust"' not in versions
