@@ -64,6 +64,12 @@ def _may_upload(actor: Actor, school: School) -> bool:
     return may_upload(actor, school)
 
 
+def _may_view_trust_log(actor: Actor, school: School) -> bool:
+    from chaperone.audit.selectors import may_view_trust_log
+
+    return may_view_trust_log(actor, school.trust)
+
+
 # --- the other tenant's own rows ----------------------------------------------------------------
 
 
@@ -313,6 +319,12 @@ URL_CASES: dict[str, Case] = {
             {"page": "2"},
         ],
     ),
+    "audit:read_list": Case(
+        "collection",
+        allowed=_can("audit.view"),
+        queries=lambda s: [{"action": "pupil.viewed"}, {"action": "staff.viewed"}],
+    ),
+    "audit:trust_event_list": Case("collection", allowed=_may_view_trust_log),
     "audit:event_detail": Case("object", make=_audit_event, missing=MISSING_PK),
     "protocols:current": Case("collection", allowed=_can("protocol.view")),
     "protocols:parent": Case("collection", allowed=_can("protocol.view")),
