@@ -176,6 +176,17 @@ def _tick(label: str, help_text: str = "") -> forms.BooleanField:
 
 
 class PupilChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value: Any) -> Any:
+        # An id beyond the database's integer range is no pupil of this school: say so, not 500.
+        for pk in value or ():
+            if not str(pk).isascii() or not str(pk).isdigit() or len(str(pk)) > 18:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
     def label_from_instance(self, obj: Pupil) -> str:
         return f"{obj.display_name} ({obj.year_label})"
 
