@@ -185,7 +185,7 @@ class PupilChoiceField(forms.ModelMultipleChoiceField):
                     code="invalid_choice",
                     params={"value": pk},
                 )
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]
 
     def label_from_instance(self, obj: Pupil) -> str:
         return f"{obj.display_name} ({obj.year_label})"
