@@ -64,6 +64,10 @@ def _active(page: Page) -> dict[str, str]:
 
 def check_page_basics(page: Page, title: str) -> None:
     """Language, one h1 saying ``title``, labelled controls, sound references, skip link."""
+    # Called straight after a click that navigates: wait for the new page's heading first, so
+    # nothing below runs against the old document or between the two.
+    expect(page.locator("h1").first).to_have_text(title)
+    page.wait_for_load_state("domcontentloaded")
     assert page.evaluate("document.documentElement.lang") == "en-GB"
     assert page.locator("h1").count() == 1, "a page has exactly one h1"
     assert h1(page) == title
