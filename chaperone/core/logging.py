@@ -6,6 +6,7 @@ log ids instead.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import structlog
@@ -16,6 +17,21 @@ SHARED_PROCESSORS: list[Any] = [
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """Keep the one-line warning Django logs for a 4xx answer, without the traceback.
+
+    A refused page (403) or a missing one (404) is the app working as designed; a stack trace in
+    the log for each would bury the real faults (5xx keep theirs).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
@@ -44,7 +60,12 @@ def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
                 "foreign_pre_chain": SHARED_PROCESSORS,
             }
         },
+        "filters": {"client_errors": {"()": ClientErrorsWithoutTraceback}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"axes": {"level": "WARNING"}, "django.db.backends": {"level": "WARNING"}},
+        "loggers": {
+            "axes": {"level": "WARNING"},
+            "django.db.backends": {"level": "WARNING"},
+            "django.request": {"filters": ["client_errors"]},
+        },
     }
