@@ -412,21 +412,3 @@ def demo_code(*, username: str) -> str:
         device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift
     )
     return f"{code:0{device.digits}d}"
-
-
-__all__ = [
-    "DEFAULT_SEED",
-    "DEMO_PASSWORD",
-    "DemoAlreadyLoaded",
-    "DemoError",
-    "DemoLogin",
-    "DemoSummary",
-    "SchoolCounts",
-    "demo_code",
-    "demo_delete",
-    "demo_is_loaded",
-    "demo_load",
-    "demo_logins",
-    "demo_summary",
-    "demo_totp_key",
-]
