@@ -268,16 +268,23 @@ class TryForm(forms.Form):
     pupil_location = _radio(PUPIL_LOCATION_CHOICES, "Where will the pupil be?")
 
     def __init__(self, *args: Any, pupils: Any = None, **kwargs: Any) -> None:
-        """``pupils``: the pupils the person may choose from (the school's, scoped)."""
+        """``pupils``: the pupils the person may choose from (the school's, scoped); None: no
+        picker at all (the person may not see the flags a chosen record would bring)."""
         super().__init__(*args, **kwargs)
-        field = self.fields["pupils"]
-        assert isinstance(field, PupilChoiceField)
-        field.queryset = pupils if pupils is not None else Pupil.objects.none()
+        if pupils is None:
+            del self.fields["pupils"]
+        else:
+            field = self.fields["pupils"]
+            assert isinstance(field, PupilChoiceField)
+            field.queryset = pupils
         #: fields whose shown value the form changed to fit the kind of contact
         self.adjusted: list[str] = []
 
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
-        return [(legend, [self[name] for name in names]) for legend, names in GROUPS]
+        return [
+            (legend, [self[name] for name in names if name in self.fields])
+            for legend, names in GROUPS
+        ]
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -241,8 +241,15 @@ def scheduled_versions(*, school: School, on: date) -> list[ProtocolVersion]:
     )
 
 
-def pupils_to_choose(*, actor: Actor, school: School) -> QuerySet[Pupil]:
-    """The school's pupils the actor may see, for a pupil picker (names only are shown)."""
+def pupils_to_choose(*, actor: Actor, school: School) -> QuerySet[Pupil] | None:
+    """The school's pupils the actor may see, for the try-it pupil picker (names only are
+    shown); None for someone who may not see safeguarding flags.
+
+    A decision about a chosen pupil depends on the record's flags (vulnerable, child protection,
+    child in need, looked after), so a picker would let anyone ask "is this child vulnerable?"
+    one pupil at a time. Without the flags' permission, people describe the pupils instead."""
+    if not actor.can("people.view_safeguarding_flags", school.pk):
+        return None
     return (
         Pupil.objects.for_actor(actor, "pupil.view")
         .filter(school=school, is_active=True)
