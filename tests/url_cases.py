@@ -285,6 +285,7 @@ URL_CASES: dict[str, Case] = {
     # A link that does not work answers a page saying so, whoever it was for.
     "invite_accept": Case("public", missing={"uidb64": "MQ", "token": "no-such-token"}),
     "dashboard": Case("collection"),
+    "school_details": Case("collection", allowed=_can("school.manage_details")),
     "school_switch": Case(
         "action", method="post", post_data=lambda s: {"school": str(s.school.pk)}
     ),

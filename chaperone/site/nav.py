@@ -2,4 +2,7 @@
 
 from chaperone.core.extensions import NavItem
 
-NAV = [NavItem("Dashboard", "dashboard", action=None, order=10, current=("dashboard",))]
+NAV = [
+    NavItem("Dashboard", "dashboard", action=None, order=10, current=("dashboard",)),
+    NavItem("School details", "school_details", "school.manage_details", order=80),
+]

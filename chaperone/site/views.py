@@ -1,4 +1,4 @@
-"""Dashboard, school switcher and health check."""
+"""Dashboard, school switcher, school details and health check."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chaperone.audit.log import record
 from chaperone.core.extensions import DashboardCard, declared
 from chaperone.core.http import ChaperoneRequest
 from chaperone.core.params import int_param
+from chaperone.site.school_details import SchoolDetailsForm, school_details_update
 from chaperone.tenancy.roles import Role
-from chaperone.tenancy.schools import active_school, set_active_school
+from chaperone.tenancy.schools import active_school, school_for, set_active_school
 
 
 @login_not_required
@@ -63,3 +64,21 @@ def school_switch(request: ChaperoneRequest) -> HttpResponse:
     record("school.switched", actor=request.actor, school_id=school.id if school else None)
     messages.success(request, f"You are now working in {school}.")
     return HttpResponseRedirect(target)
+
+
+@require_http_methods(["GET", "POST"])
+def school_details(request: ChaperoneRequest) -> HttpResponse:
+    """The headteacher keeps the school's telephone, email and website current."""
+    school = school_for(request, "school.manage_details")
+    # A copy, so a refused value never shows as saved in the header or anywhere else.
+    form = SchoolDetailsForm(
+        request.POST if request.method == "POST" else None,
+        instance=type(school).objects.get(pk=school.pk),
+    )
+    if form.is_valid():
+        changed = school_details_update(actor=request.actor, school=school, data=form.cleaned_data)
+        messages.success(
+            request, "School details saved." if changed else "Nothing changed: the details stand."
+        )
+        return HttpResponseRedirect(request.path)
+    return render(request, "site/school_details.html", {"form": form, "school": school})

@@ -61,6 +61,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "staff.manage_roles": frozenset({Role.HEADTEACHER}),
     # Logins: invite, deactivate, reactivate, reset a lost second factor, unlock.
     "staff.manage_accounts": frozenset({Role.HEADTEACHER}),
+    # How families reach the school (telephone, email, website), as the parent guide prints it.
+    "school.manage_details": frozenset({Role.HEADTEACHER}),
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school

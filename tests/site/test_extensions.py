@@ -40,6 +40,7 @@ def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as
         "Import",
         "Audit log",
         "Roles to confirm",
+        "School details",
     ]
 
 

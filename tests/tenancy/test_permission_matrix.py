@@ -47,6 +47,7 @@ protocol.manage                 y   y   y    -   -   -   -   -   -   -   -   -  
 protocol.acknowledgements       y   y   y    y   -   -   -   -   -   -   -   -   -
 staff.manage_roles              y   -   -    -   -   -   -   -   -   -   -   -   -
 staff.manage_accounts           y   -   -    -   -   -   -   -   -   -   -   -   -
+school.manage_details           y   -   -    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.
