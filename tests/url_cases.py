@@ -64,6 +64,12 @@ def _may_upload(actor: Actor, school: School) -> bool:
     return may_upload(actor, school)
 
 
+def _may_see_confirmations(actor: Actor, school: School) -> bool:
+    from chaperone.people.grants import may_see_confirmations
+
+    return may_see_confirmations(actor, school)
+
+
 def _may_view_trust_log(actor: Actor, school: School) -> bool:
     from chaperone.audit.selectors import may_view_trust_log
 
@@ -185,6 +191,25 @@ def _staff(t):  # type: ignore[no-untyped-def]
     return {"pk": staff.pk}
 
 
+def _waiting_grant(t):  # type: ignore[no-untyped-def]
+    """A DSL grant awaiting confirmation at the other tenant's school."""
+    from django.utils import timezone
+
+    from chaperone.people.models import StaffAssignment
+
+    head = make_staff(t.school, "headteacher")
+    staff = StaffFactory(trust=t.trust)
+    grant = StaffAssignment.objects.create(
+        staff=staff,
+        school=t.school,
+        role="dsl",
+        awaiting_confirmation=True,
+        granted_by=head,
+        granted_at=timezone.now(),
+    )
+    return {"pk": grant.pk}
+
+
 def _trust_version(trust):  # type: ignore[no-untyped-def]
     from chaperone.protocols.models import ProtocolVersion
     from tests.protocols.factories import trust_version
@@ -300,7 +325,8 @@ URL_CASES: dict[str, Case] = {
     "people:staff_detail": Case("object", make=_staff, missing=MISSING_PK),
     "people:staff_roles": Case("object", make=_staff, missing=MISSING_PK),
     "people:staff_account": Case("object", make=_staff, missing=MISSING_PK),
-    "people:role_confirmations": Case("collection", allowed=_can("staff.manage_roles")),
+    "people:role_confirmations": Case("collection", allowed=_may_see_confirmations),
+    "people:role_confirm": Case("object", make=_waiting_grant, missing=MISSING_PK, method="post"),
     "people:code_of_conduct": Case("collection"),
     "people:flag_changes": Case("collection", allowed=_can("people.confirm_flag_changes")),
     "people:import_start": Case(

@@ -9,6 +9,7 @@ from typing import Any
 
 from chaperone.core.extensions import DashboardCard
 from chaperone.core.http import ChaperoneRequest
+from chaperone.people.grants import FALLBACK, roles_awaiting_confirmation
 from chaperone.people.models import StaffMember
 from chaperone.people.selectors import (
     VIEW_SAFEGUARDING_FLAGS,
@@ -42,6 +43,19 @@ def flag_changes_waiting(
     return {"waiting": waiting} if waiting else None
 
 
+def roles_waiting_for_the_dsl(
+    request: ChaperoneRequest, school: School | None
+) -> Mapping[str, Any] | None:
+    """For the DSL of a school where nobody else may confirm a role grant: the grants waiting."""
+    actor = request.actor
+    if school is None or not actor.can(FALLBACK, school.id):
+        return None
+    if actor.can("staff.manage_roles", school.id):
+        return None  # they have "Roles to confirm" in the navigation
+    waiting = roles_awaiting_confirmation(actor=actor, school=school)
+    return {"waiting": len(waiting)} if waiting else None
+
+
 def figures(request: ChaperoneRequest, school: School | None) -> Mapping[str, Any] | None:
     actor = request.actor
     if school is None:
@@ -68,5 +82,6 @@ def figures(request: ChaperoneRequest, school: School | None) -> Mapping[str, An
 CARDS = [
     DashboardCard("people/_dashboard_conduct.html", conduct_reminder, order=10),
     DashboardCard("people/_dashboard_flag_changes.html", flag_changes_waiting, order=20),
+    DashboardCard("people/_dashboard_roles_waiting.html", roles_waiting_for_the_dsl, order=25),
     DashboardCard("people/_dashboard_figures.html", figures, order=30),
 ]

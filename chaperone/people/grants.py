@@ -3,8 +3,10 @@
 Safeguarding and leadership roles (:data:`~chaperone.tenancy.policies.GRANTED_ROLES`) change here
 and nowhere else. A grant of one waits for a second headteacher or trust administrator (neither
 the granter nor the grantee) to confirm it; until then the actor built for the grantee does not
-have it. Nobody changes their own roles. Every change is audited by name and emailed to the
-person and to the other holders of that role there.
+have it. Where nobody but the granter and the grantee may manage roles there (a standalone school
+with one headteacher), the school's designated safeguarding lead confirms instead
+(``staff.confirm_roles_without_a_second_head``). Nobody changes their own roles. Every change is
+audited by name and emailed to the person and to the other holders of that role there.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from chaperone.audit.log import record
 from chaperone.people.emails import send_people_email
 from chaperone.people.models import StaffAssignment, StaffMember
+from chaperone.people.selectors import staff_with_permission
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import GRANTED_ROLES, Actor, may_manage_role
 from chaperone.tenancy.roles import Role
@@ -32,6 +36,7 @@ __all__ = [
     "staff_role_grant",
     "staff_role_remove",
     "staff_roles_at",
+    "waiting_grant",
 ]
 
 OWN_ROLES = "You cannot change your own roles. Ask another headteacher or a trust administrator."
@@ -68,17 +73,64 @@ def staff_roles_at(*, staff: StaffMember, school: School) -> QuerySet[StaffAssig
     )
 
 
-def roles_awaiting_confirmation(*, actor: Actor, school: School) -> QuerySet[StaffAssignment]:
-    """Grants waiting for confirmation at ``school`` (and trust-wide, for trust admins)."""
-    if not actor.can("staff.manage_roles", school.id):
-        return StaffAssignment.objects.none()
-    scope = Q(school=school)
-    if actor.is_trust_admin:
-        scope |= Q(school__isnull=True, staff__trust_id=actor.trust_id)
-    return (
-        StaffAssignment.objects.filter(scope, awaiting_confirmation=True)
+FALLBACK = "staff.confirm_roles_without_a_second_head"
+
+
+def may_see_confirmations(actor: Actor, school: School) -> bool:
+    """Whether the "Roles to confirm" page is for the actor at ``school`` (for the DSL it lists
+    only the grants nobody else may confirm; the dashboard tells them when there are some)."""
+    return actor.can("staff.manage_roles", school.id) or actor.can(FALLBACK, school.id)
+
+
+def roles_awaiting_confirmation(*, actor: Actor, school: School) -> list[StaffAssignment]:
+    """Grants waiting at ``school`` (and trust-wide, for trust admins) that the actor may
+    confirm or, as a head, see: those their own rules let them decide, and for the school's DSL
+    those nobody else may confirm."""
+    scope = Q(pk__in=[])
+    if actor.can("staff.manage_roles", school.id):
+        scope = Q(school=school)
+        if actor.is_trust_admin:
+            scope |= Q(school__isnull=True, staff__trust_id=actor.trust_id)
+    elif actor.can(FALLBACK, school.id):
+        scope = Q(school=school)
+    else:
+        return []
+    waiting = (
+        StaffAssignment.objects.filter(scope, awaiting_confirmation=True, staff__trust=school.trust)
         .select_related("staff", "school", "granted_by")
         .order_by("granted_at", "id")
+    )
+    if actor.can("staff.manage_roles", school.id):
+        return list(waiting)
+    return [a for a in waiting if _falls_back_to(actor, a)]
+
+
+def waiting_grant(*, actor: Actor, school: School, assignment_id: int) -> StaffAssignment:
+    """One grant of :func:`roles_awaiting_confirmation`; anything else is a 404."""
+    for assignment in roles_awaiting_confirmation(actor=actor, school=school):
+        if assignment.pk == assignment_id:
+            return assignment
+    raise Http404("No such role awaiting confirmation.")
+
+
+def _nobody_else_may_confirm(assignment: StaffAssignment) -> bool:
+    """No active headteacher of the school or administrator of its trust, besides the granter
+    and the grantee, who could confirm ``assignment``."""
+    if assignment.school is None:
+        return False
+    others = staff_with_permission(action="staff.manage_roles", school=assignment.school).exclude(
+        pk__in=[assignment.staff_id, assignment.granted_by_id or 0]
+    )
+    return not others.exists()
+
+
+def _falls_back_to(actor: Actor, assignment: StaffAssignment) -> bool:
+    """Whether ``actor`` confirms ``assignment`` as the school's DSL, nobody else being able to."""
+    return (
+        assignment.school_id is not None
+        and actor.can(FALLBACK, assignment.school_id)
+        and actor.staff_id not in (assignment.staff_id, assignment.granted_by_id)
+        and _nobody_else_may_confirm(assignment)
     )
 
 
@@ -146,7 +198,10 @@ def staff_role_confirm(*, actor: Actor, staff: StaffMember, assignment_id: int) 
     """A second headteacher or trust administrator confirms a waiting grant: it takes effect."""
     with transaction.atomic():
         assignment = _assignment_for_update(assignment_id, staff)
-        _check(actor, staff, assignment.role, assignment.school_id)
+        if not _falls_back_to(actor, assignment):
+            _check(actor, staff, assignment.role, assignment.school_id)
+        elif staff.trust_id != actor.trust_id:
+            raise PermissionDenied("This person is not in your trust.")
         if not assignment.awaiting_confirmation:
             raise RoleChangeRefused("This role is already in effect.")
         if assignment.granted_by_id == actor.staff_id:

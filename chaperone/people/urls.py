@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("staff/<int:pk>/roles/", views_staff_admin.staff_roles, name="staff_roles"),
     path("staff/<int:pk>/login/", views_staff_admin.staff_account, name="staff_account"),
     path("roles/awaiting/", views_staff_admin.role_confirmations, name="role_confirmations"),
+    path("roles/awaiting/<int:pk>/confirm/", views_staff_admin.role_confirm, name="role_confirm"),
     path("code-of-conduct/", views.code_of_conduct, name="code_of_conduct"),
     path("import/", views_import.import_start, name="import_start"),
     path("import/<uuid:batch>/", views_import.import_preview, name="import_preview"),

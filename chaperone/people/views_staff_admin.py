@@ -5,19 +5,24 @@ the second factor verified this session; another school's staff member is a 404.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chaperone.core.http import ChaperoneRequest
 from chaperone.people import grants, logins, selectors
 from chaperone.people.forms import RoleGrantForm
 from chaperone.people.models import StaffMember
 from chaperone.tenancy.models import School
-from chaperone.tenancy.schools import active_school, school_for
+from chaperone.tenancy.schools import active_school
 
 NOT_EMAILED = "The change is saved, but the email about it could not be sent."
+WHO_CONFIRMS = (
+    "another headteacher or trust administrator confirms it (where there is neither, "
+    "the school's designated safeguarding lead)"
+)
 
 
 def _second_factor_missing(request: ChaperoneRequest) -> HttpResponse | None:
@@ -73,7 +78,7 @@ def staff_roles(request: ChaperoneRequest, pk: int) -> HttpResponse:
                     actor=actor, staff=staff, school=school, role=form.cleaned_data["role"]
                 )
                 done = f"{change.assignment.get_role_display()} granted to {staff}" + (
-                    ": it takes effect once another headteacher or trust administrator confirms it."
+                    f": it takes effect once {WHO_CONFIRMS}."
                     if change.assignment.awaiting_confirmation
                     else "."
                 )
@@ -104,10 +109,17 @@ def staff_roles(request: ChaperoneRequest, pk: int) -> HttpResponse:
     )
 
 
+def _confirmations_school(request: ChaperoneRequest) -> School:
+    school = active_school(request)
+    if school is None or not grants.may_see_confirmations(request.actor, school):
+        raise PermissionDenied("You do not have access to this in the school you are working in.")
+    return school
+
+
 @require_GET
 def role_confirmations(request: ChaperoneRequest) -> HttpResponse:
     actor = request.actor
-    school = school_for(request, "staff.manage_roles")
+    school = _confirmations_school(request)
     if (verify := _second_factor_missing(request)) is not None:
         return verify
     return render(
@@ -116,8 +128,34 @@ def role_confirmations(request: ChaperoneRequest) -> HttpResponse:
         {
             "school": school,
             "waiting": grants.roles_awaiting_confirmation(actor=actor, school=school),
+            "manages_roles": actor.can("staff.manage_roles", school.pk),
         },
     )
+
+
+@require_POST
+def role_confirm(request: ChaperoneRequest, pk: int) -> HttpResponse:
+    """Confirm one waiting grant from the list (a head, a trust admin, or the DSL of a school
+    where nobody else may)."""
+    actor = request.actor
+    school = active_school(request)
+    if school is None or not grants.may_see_confirmations(actor, school):
+        raise Http404("No such role awaiting confirmation.")
+    if (verify := _second_factor_missing(request)) is not None:
+        return verify
+    assignment = grants.waiting_grant(actor=actor, school=school, assignment_id=pk)
+    try:
+        change = grants.staff_role_confirm(
+            actor=actor, staff=assignment.staff, assignment_id=assignment.pk
+        )
+    except grants.RoleChangeRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        role = change.assignment.get_role_display()
+        messages.success(request, f"{role} confirmed: {assignment.staff} now holds it.")
+        if not change.emailed:
+            messages.warning(request, NOT_EMAILED)
+    return redirect("people:role_confirmations")
 
 
 ACCOUNT_ACTIONS = {"invite", "deactivate", "reactivate", "reset_two_factor", "unlock"}

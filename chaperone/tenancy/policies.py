@@ -59,6 +59,10 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "protocol.acknowledgements": LEADERS | SAFEGUARDING,
     # Granting, removing and confirming roles (the Roles screen). Trust roles need a trust admin.
     "staff.manage_roles": frozenset({Role.HEADTEACHER}),
+    # Confirming a role granted at the school when nobody else may (no second headteacher, no
+    # trust administrator besides the granter): a standalone school with one head. The rule
+    # that it is someone other than the granter and the grantee still holds.
+    "staff.confirm_roles_without_a_second_head": frozenset({Role.DSL}),
     # Logins: invite, deactivate, reactivate, reset a lost second factor, unlock.
     "staff.manage_accounts": frozenset({Role.HEADTEACHER}),
     # How families reach the school (telephone, email, website), as the parent guide prints it.

@@ -224,7 +224,11 @@ def test_only_heads_and_trust_admins_reach_the_screens(tenant_a, login_as, role)
     client = login_as(tenant_a.school, role)
     assert client.get(reverse("people:staff_roles", args=[teacher.pk])).status_code == 404
     assert client.get(reverse("people:staff_account", args=[teacher.pk])).status_code == 404
-    assert client.get(reverse("people:role_confirmations")).status_code == 403
+    confirmations = client.get(reverse("people:role_confirmations"))
+    if role == Role.DSL:  # confirms only where nobody else may: nothing here
+        assert "No roles are awaiting" in confirmations.content.decode()
+    else:
+        assert confirmations.status_code == 403
 
 
 def test_staff_page_links_to_the_screens_for_a_head_only(tenant_a, login_as) -> None:  # type: ignore[no-untyped-def]
@@ -265,3 +269,59 @@ def test_school_admin_cannot_import_themselves_as_dsl_and_head(tenant_a) -> None
     assert not me.requires_two_factor
     assert not me.can("audit.view", tenant_a.school.id)
     assert client.get(reverse("audit:event_list")).status_code == 403
+
+
+def test_a_standalone_school_with_one_head_has_its_dsl_confirm(tenant_b) -> None:  # type: ignore[no-untyped-def]
+    """Review: with one headteacher and no trust administrator, nobody could ever confirm a new
+    DSL or deputy. The school's DSL confirms instead, on the list, and only then."""
+    school = tenant_b.school
+    head = make_staff(school, Role.HEADTEACHER, first_name="Helen", last_name="Walker")
+    dsl = make_staff(school, Role.DSL, first_name="Emma", last_name="Taylor")
+    teacher = make_staff(school, Role.TEACHER, first_name="Saima", last_name="Riaz")
+    grant = grants.staff_role_grant(
+        actor=actor(head), staff=teacher, school=school, role="deputy_dsl"
+    ).assignment
+
+    client = verified_client(dsl)
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "1 role awaits your confirmation" in dashboard
+    page = client.get(reverse("people:role_confirmations"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Saima Riaz" in body and "Confirm" in body
+    response = client.post(reverse("people:role_confirm", args=[grant.pk]), follow=True)
+    assert "Saima Riaz now holds it" in response.content.decode()
+    assert Role.DEPUTY_DSL in actor(teacher).roles_in(school.id)
+    confirmed = AuditEvent.objects.get(action="staff.role_confirmed")
+    assert confirmed.details["by"] == "Emma Taylor"
+    assert StaffAssignment.objects.get(pk=grant.pk).confirmed_by == dsl
+
+
+def test_the_dsl_does_not_confirm_where_a_head_or_trust_admin_can(tenant_a, tenant_b) -> None:  # type: ignore[no-untyped-def]
+    school = tenant_a.school
+    head = make_staff(school, Role.HEADTEACHER)
+    make_staff(None, Role.TRUST_ADMIN, trust=tenant_a.trust)
+    dsl = make_staff(school, Role.DSL)
+    teacher = make_staff(school, Role.TEACHER)
+    grant = grants.staff_role_grant(
+        actor=actor(head), staff=teacher, school=school, role="dsl"
+    ).assignment
+    client = verified_client(dsl)
+    listed = client.get(reverse("people:role_confirmations")).content.decode()
+    assert "No roles are awaiting" in listed
+    assert client.post(reverse("people:role_confirm", args=[grant.pk])).status_code == 404
+    with pytest.raises(PermissionDenied):
+        grants.staff_role_confirm(actor=actor(dsl), staff=teacher, assignment_id=grant.pk)
+    assert StaffAssignment.objects.get(pk=grant.pk).awaiting_confirmation
+
+
+def test_the_fallback_dsl_cannot_confirm_a_grant_to_themselves(tenant_b) -> None:  # type: ignore[no-untyped-def]
+    school = tenant_b.school
+    head = make_staff(school, Role.HEADTEACHER)
+    dsl = make_staff(school, Role.DSL)
+    grant = grants.staff_role_grant(actor=actor(head), staff=dsl, school=school, role="slt")
+    with pytest.raises(PermissionDenied):
+        grants.staff_role_confirm(actor=actor(dsl), staff=dsl, assignment_id=grant.assignment.pk)
+    teacher = make_staff(school, Role.TEACHER)
+    client = verified_client(teacher)
+    assert client.get(reverse("people:role_confirmations")).status_code == 403

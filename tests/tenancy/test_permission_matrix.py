@@ -46,6 +46,7 @@ protocol.view                   y   y   y    y   y   y   y   y   y   y   y   y  
 protocol.manage                 y   y   y    -   -   -   -   -   -   -   -   -   -
 protocol.acknowledgements       y   y   y    y   -   -   -   -   -   -   -   -   -
 staff.manage_roles              y   -   -    -   -   -   -   -   -   -   -   -   -
+staff.confirm_roles_without_a_second_head -   y   -    -   -   -   -   -   -   -   -   -   -
 staff.manage_accounts           y   -   -    -   -   -   -   -   -   -   -   -   -
 school.manage_details           y   -   -    -   -   -   -   -   -   -   -   -   -
 """
