@@ -7,6 +7,7 @@ and cache; this module stores, scopes and audits. E-mails go out from :mod:`.rem
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,14 @@ class NoProtocolError(LookupError):
 
 class AcknowledgementOutOfDate(ValueError):
     """The protocol changed between reading it and acknowledging it."""
+
+
+class ReminderTooSoon(ValueError):
+    """A leader asked for a reminder again within :data:`REMINDER_INTERVAL` of the last one."""
+
+
+#: How long after one requested reminder the next may go (staff are not emailed every click).
+REMINDER_INTERVAL = dt.timedelta(hours=20)
 
 
 # --- permissions ------------------------------------------------------------------------------
@@ -132,12 +141,28 @@ def acknowledgement_remind(*, actor: Actor, school: School) -> AcknowledgementRe
     effective = effective_protocol_for_school(school, on=today_at(school))
     if effective is None:
         raise NoProtocolError(school)
+    now = timezone.now()
+    # Locks the school's row, so two leaders pressing at once send one reminder.
+    School.objects.select_for_update().filter(pk=school.pk).first()
+    last = (
+        AcknowledgementReminder.objects.filter(
+            school=school, kind=ReminderKind.REQUESTED, created_at__gt=now - REMINDER_INTERVAL
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if last is not None:
+        when = timezone.localtime(last.created_at, ZoneInfo(school.time_zone))
+        raise ReminderTooSoon(
+            f"A reminder already went at {when:%H:%M} on {when:%-d %B}; staff are reminded "
+            "at most once a day."
+        )
     reminder = AcknowledgementReminder.objects.create(
         school=school,
         version=effective.version,
         kind=ReminderKind.REQUESTED,
         requested_by_id=actor.user_id,
-        created_at=timezone.now(),
+        created_at=now,
     )
     waiting = reminders.staff_yet_to_acknowledge(school, effective.versions)
     audit_record(

@@ -263,6 +263,8 @@ def remind(request: ChaperoneRequest) -> HttpResponse:
         services.acknowledgement_remind(actor=request.actor, school=school)
     except services.NoProtocolError:
         messages.error(request, "There is no protocol to read yet.")
+    except services.ReminderTooSoon as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, "A reminder is on its way to everyone who has not read it yet.")
     return redirect("protocols:acknowledgements")

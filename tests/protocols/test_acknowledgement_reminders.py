@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from chaperone.audit.models import AuditEvent
 from chaperone.people.actors import actor_for_user
@@ -75,6 +76,26 @@ def test_head_reminds_those_who_have_not_read_it(
     count = len(mail.outbox)
     assert acknowledgement_reminder_send(reminder_id=reminder.pk) == "already_sent"
     assert len(mail.outbox) == count
+
+
+def test_a_second_reminder_within_a_day_is_refused_with_a_message(
+    tenant_a, overlay, login_as, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """Review: pressing "remind" again emailed every unread member of staff again, unbounded."""
+    make_staff(tenant_a.school, Role.TEACHER, email="unread@alpha.example")
+    head = login_as(tenant_a.school, Role.HEADTEACHER)
+    with django_capture_on_commit_callbacks(execute=True):
+        head.post(REMIND)
+    sent = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = head.post(REMIND, follow=True).content.decode()
+    assert "staff are reminded at most once a day" in page
+    assert len(mail.outbox) == sent
+    assert AcknowledgementReminder.objects.filter(kind="requested").count() == 1
+    AcknowledgementReminder.objects.update(created_at=timezone.now() - dt.timedelta(hours=21))
+    with django_capture_on_commit_callbacks(execute=True):
+        head.post(REMIND)
+    assert AcknowledgementReminder.objects.filter(kind="requested").count() == 2
 
 
 def test_teachers_cannot_send_reminders(tenant_a, overlay, login_as) -> None:  # type: ignore[no-untyped-def]
