@@ -179,3 +179,55 @@ def _post_randomly(client: Client, action: str, fields: dict[str, str]) -> None:
     for value in EVERYWHERE:
         run = example(data=dict.fromkeys(texts, value))(run)
     run()
+
+
+OBJECT_PAGES = sorted(
+    n
+    for n in NAMES
+    if URL_CASES[n].kind == "object" and URL_CASES[n].method == "get" and URL_CASES[n].make
+)
+
+
+@pytest.mark.django_db
+def test_random_input_on_object_pages_never_gives_a_server_error(client, tenant_a) -> None:  # type: ignore[no-untyped-def]
+    """Review: the walk above reached only collection pages; a record's own page (a person's
+    roles and login, an import preview, a protocol version) and the forms on it get random
+    input too, built in the visitor's own school."""
+    forms: dict[str, dict[str, str]] = {}
+    for name in OBJECT_PAGES:
+        make = URL_CASES[name].make
+        assert make is not None
+        url = reverse(name, kwargs=make(tenant_a))
+        page = client.get(url, {"page": "²", "q": "a\r\nb\x00"})
+        _ok(page, (name, url))
+        if page.status_code != 200 or not page["Content-Type"].startswith("text/html"):
+            continue
+        parser = _Forms(url)
+        parser.feed(page.content.decode())
+        for action, fields in parser.forms:
+            if action != reverse("logout"):
+                forms.setdefault(action, {}).update(fields)
+    assert any("/roles/" in action for action in forms), sorted(forms)
+    for action, fields in sorted(forms.items()):
+        _post_randomly(client, action, fields)
+
+
+@pytest.mark.django_db
+def test_random_input_from_a_trust_admin_never_gives_a_server_error(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    """The trust's own forms (the trust protocol upload and editor) open for a trust admin."""
+    _trust_version(tenant_a.trust)
+    admin = verified_client(make_staff(None, Role.TRUST_ADMIN, trust=tenant_a.trust))
+    admin.post(reverse("school_switch"), {"school": tenant_a.school.pk})
+    forms: dict[str, dict[str, str]] = {}
+    for name in ("protocols:upload", "protocols:editor", "audit:trust_event_list"):
+        url = reverse(name)
+        parser = _Forms(url)
+        page = admin.get(url, {"for": "trust"})
+        _ok(page, name)
+        parser.feed(page.content.decode())
+        for action, fields in parser.forms:
+            if action != reverse("logout"):
+                forms.setdefault(action, {}).update(fields)
+    assert forms
+    for action, fields in sorted(forms.items()):
+        _post_randomly(admin, action, fields)
