@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -139,6 +139,26 @@ def sealer(chain_id: int) -> Callable[[bytes], bytes]:
         return mac.digest()
 
     return seal
+
+
+class Sealing(Protocol):
+    """A started digest: copy it, feed it the previous digest and the payload, read the seal."""
+
+    def copy(self) -> Sealing: ...
+    def update(self, data: bytes, /) -> None: ...
+    def digest(self) -> bytes: ...
+
+
+def prepared_sealer(chain_id: int) -> Sealing:
+    """The digest :func:`sealer` uses, keyed and ready, for a loop that seals many rows: one
+    ``copy()``, two ``update()`` calls and ``digest()`` per row, the same bytes as ``sealer``.
+    The HMAC is OpenSSL's own object where the standard library has one (its Python wrapper
+    costs a fifth of a row's check)."""
+    if chain_id == LEGACY_CHAIN:
+        return hashlib.sha256()
+    prepared = hmac.new(audit_key(), digestmod=hashlib.sha256)
+    inner = getattr(prepared, "_hmac", None)
+    return inner if inner is not None else prepared
 
 
 def seal_hash(chain_id: int, prev_hash: str, payload: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from chaperone.audit.chain import (
     PAYLOAD_VERSION,
     chain_label,
     head_mac,
-    sealer,
+    prepared_sealer,
     timestamp,
 )
 from chaperone.audit.models import AuditChainHead, AuditEvent
@@ -234,14 +234,26 @@ class _Checker:
         low = self._bound("MIN") if start.seq is None else start.seq + 1
         expected: int | None = None if start.seq is None else start.seq + 1
         prev_digest, prev_id = bytes.fromhex(start.hash), start.row_id
-        seal = sealer(self.chain_id)
+        mac = prepared_sealer(self.chain_id)
         while low is not None and max_seq is not None and low <= max_seq:
             high = min(low + CHUNK_SIZE, max_seq + 1)
-            # The database compares the columns with the payload itself (one query per chunk);
-            # if that query fails, Python compares them row by row.
-            column_fault = self._sql_column_fault(low, high)
-            in_python = column_fault is None
-            for row in self._chunk(low, high, with_columns=in_python):
+            # The database checks the columns against the payload itself, so Python only
+            # seals: SQLite flags each row it fetches (payload rebuilt with json_object),
+            # PostgreSQL names the chunk's first differing row in a query of its own. Python
+            # compares a row itself when the database says it differs (to be sure and to name
+            # it), or the whole chunk when that query fails.
+            rows: Iterable[tuple[Any, ...]] | None = None
+            column_fault = None
+            if self.connection.vendor == "postgresql":
+                column_fault = self._sql_column_fault(low, high)
+                if column_fault is not None:
+                    rows = self._chunk(low, high, with_columns=False)
+            else:
+                rows = self._checked_chunk(low, high)
+            in_python = rows is None
+            if rows is None:
+                rows = self._chunk(low, high, with_columns=True)
+            for row in rows:
                 seq, row_id, row_hash, payload = row[:4]
                 if expected is None:
                     expected = seq
@@ -250,11 +262,20 @@ class _Checker:
                 if row_id <= prev_id:
                     raise _Broken(seq, row_id, IDS_OUT_OF_ORDER)
                 data = payload if isinstance(payload, bytes) else str(payload).encode("utf-8")
-                digest = seal(prev_digest + data)
+                sealing = mac.copy()
+                sealing.update(prev_digest)
+                sealing.update(data)
+                digest = sealing.digest()
                 if digest.hex() != row_hash:
                     linked = self._stored_prev_hash(seq) == prev_digest.hex()
                     raise _Broken(seq, row_id, PAYLOAD_MISMATCH if linked else PREV_HASH_UNLINKED)
-                if seq == column_fault or (in_python and not self._columns_match(data, row[4:])):
+                if in_python:
+                    same = self._columns_match(data, row[4:])
+                elif column_fault is not None:
+                    same = seq != column_fault
+                else:
+                    same = row[4] == 1 or self._row_matches(seq)
+                if not same:
                     raise _Broken(seq, row_id, COLUMNS_DIFFER)
                 prev_digest, prev_id, expected = digest, row_id, seq + 1
                 self.rows += 1
@@ -262,40 +283,42 @@ class _Checker:
         last = expected - 1 if expected is not None else start.seq
         return last, prev_digest.hex()
 
-    def _sql_column_fault(self, low: int, high: int) -> int | None:
-        """The first seq in the range whose columns differ from its payload, as the database
-        compares them itself in one query per chunk (``high`` if none does); None when Python
-        must compare (a payload the database cannot read as JSON, say)."""
+    def _checked_chunk(self, low: int, high: int) -> list[tuple[Any, ...]] | None:
+        """Rows ``low <= seq < high``: seq, id, hash, payload (bytes on SQLite) and 1 when the
+        database finds the columns hold the payload's values; None if the database cannot run
+        that query (a payload it cannot read as JSON, say), and Python must compare the chunk."""
         vendor = self.connection.vendor
-        if vendor not in _SQL_PAYLOAD_VALUE:
+        same = _same_expression(vendor, legacy=self.legacy)
+        if same is None:
             return None
-        values, casts = _SQL_PAYLOAD_VALUE[vendor], _SQL_COLUMN_VALUE.get(vendor, {})
-        fields = [f for f in self.fields if f != "chain_id" or not self.legacy]
-        distinct = "IS DISTINCT FROM" if vendor == "postgresql" else "IS NOT"
-        differs = " OR ".join(
-            f"{values.get(f, values['']).format(f)} {distinct} {casts.get(f, '{}').format(f)}"
-            for f in fields
-        )
-        source = self.table
-        if vendor == "postgresql":
-            # OFFSET 0 keeps the subquery whole, so each payload is parsed once, not per field.
-            source = (
-                f"(SELECT *, payload::jsonb AS p FROM {self.table} "  # noqa: S608
-                "WHERE chain_id = %s AND seq >= %s AND seq < %s OFFSET 0) AS r"
-            )
+        joined, condition = same
+        payload = "CAST(e.payload AS BLOB)" if vendor == "sqlite" else "e.payload"
         sql = (
-            f"SELECT seq FROM {source} WHERE chain_id = %s AND seq >= %s "  # noqa: S608
-            f"AND seq < %s AND ({differs}) ORDER BY seq LIMIT 1"
+            f"SELECT e.seq, e.id, e.hash, {payload}, CASE WHEN {condition} THEN 1 ELSE 0 END "  # noqa: S608
+            f"FROM {self.table} e {joined} "
+            "WHERE e.chain_id = %s AND e.seq >= %s AND e.seq < %s ORDER BY e.chain_id, e.seq"
+        )
+        try:
+            return self._fetch(sql, low, high)
+        except (DatabaseError, ValueError, TypeError):
+            return None
+
+    def _sql_column_fault(self, low: int, high: int) -> int | None:
+        """PostgreSQL: the first seq in the range whose columns differ from its payload, as the
+        database compares them itself in one query per chunk (``high`` if none does); None when
+        Python must compare (a payload the database cannot read as JSON, say)."""
+        joined, condition = _same_expression("postgresql", legacy=self.legacy)  # type: ignore[misc]
+        sql = (
+            f"SELECT e.seq FROM {self.table} e {joined} "  # noqa: S608
+            "WHERE e.chain_id = %s AND e.seq >= %s AND e.seq < %s "
+            f"AND NOT ({condition}) ORDER BY e.chain_id, e.seq LIMIT 1"
         )
         try:
             while low < high:
-                with transaction.atomic(using=self.using), self.connection.cursor() as cursor:
-                    repeat = 2 if vendor == "postgresql" else 1
-                    cursor.execute(sql, [self.chain_id, low, high] * repeat)
-                    row = cursor.fetchone()
-                if row is None:
+                rows = self._fetch(sql, low, high, in_index_order=True)
+                if not rows:
                     return high
-                seq = int(row[0])
+                seq = int(rows[0][0])
                 if not self._row_matches(seq):
                     return seq
                 low = seq + 1  # the database was stricter than the payload's meaning
@@ -327,23 +350,39 @@ class _Checker:
         )
         sql = (
             f"SELECT seq, id, hash, {payload}{columns} "  # noqa: S608
-            f"FROM {self.table} WHERE chain_id = %s AND seq >= %s AND seq < %s ORDER BY seq"
+            f"FROM {self.table} WHERE chain_id = %s AND seq >= %s AND seq < %s "
+            "ORDER BY chain_id, seq"
         )
+        in_order = self.connection.vendor == "postgresql"
         try:
-            yield from self._fetch(sql, low, high)
+            yield from self._fetch(sql, low, high, in_index_order=in_order)
             return
         except (DatabaseError, ValueError, TypeError):
             pass
         for seq in range(low, high):
             try:
-                yield from self._fetch(sql, seq, seq + 1)
+                yield from self._fetch(sql, seq, seq + 1, in_index_order=in_order)
             except (DatabaseError, ValueError, TypeError):
                 raise _Broken(seq, self._row_id(seq), COLUMNS_UNREADABLE) from None
 
-    def _fetch(self, sql: str, low: int, high: int) -> list[tuple[Any, ...]]:
+    def _fetch(
+        self, sql: str, low: int, high: int, *, in_index_order: bool = False
+    ) -> list[tuple[Any, ...]]:
         with transaction.atomic(using=self.using), self.connection.cursor() as cursor:
+            previous = None
+            if in_index_order:
+                # A chunk can be a large share of a partition (one busy chain), and then the
+                # planner would scan the whole partition and sort it, for every chunk: read
+                # the (chain_id, seq) index instead, which is already in order.
+                cursor.execute(
+                    "SELECT current_setting('enable_sort'), set_config('enable_sort', 'off', true)"
+                )
+                previous = cursor.fetchone()[0]
             cursor.execute(sql, [self.chain_id, low, high])
-            return list(cursor.fetchall())
+            rows = list(cursor.fetchall())
+            if previous is not None:
+                cursor.execute("SELECT set_config('enable_sort', %s, true)", [previous])
+            return rows
 
     def _columns_match(self, payload: bytes, values: tuple[Any, ...]) -> bool:
         """Whether the stored columns hold the values of the sealed payload. Parsing the payload
@@ -408,32 +447,51 @@ class _Checker:
             raise _Broken(last_seq, self._row_id(last_seq), reason)
 
 
-#: How each database reads a payload field for comparison with its column ('' for the rest).
-_SQL_PAYLOAD_VALUE = {
-    "postgresql": {
-        **dict.fromkeys(
-            ("chain_id", "seq", "actor_user_id", "actor_staff_id", "trust_id", "school_id"),
-            "(p->>{!r})::bigint",
-        ),
-        "occurred_at": "(p->>{!r})::timestamptz",
-        "ip_address": "(p->>{!r})::inet",
-        "details": "(p->{!r})",
-        "": "(p->>{!r})",
-    },
-    # SQLite caches the parsed payload across the calls of one row.
-    "sqlite": {"": "json_extract(payload, '$.{}')"},
+def _same_expression(vendor: str, *, legacy: bool) -> tuple[str, str] | None:
+    """What to join to the audit table (as ``e``) and the condition on it that is true when a
+    row's columns hold the values of its payload, for the database to check by itself; None for
+    a database without one. A row it calls different (a value it reads its own way) is compared
+    again in Python before it is reported.
+
+    SQLite rebuilds the payload with ``json_object()``, in the payload's own key order, and
+    compares the text (json_object quotes each value by its stored type, so an integer column
+    holding text, say, differs). PostgreSQL, which has no compact JSON writer and keeps details
+    as jsonb, reads the payload once into a typed record (``jsonb_to_record``) and compares the
+    record with the columns: a third of the cost of reading each field from the jsonb apart.
+    """
+    fields = LEGACY_PAYLOAD_FIELDS if legacy else PAYLOAD_FIELDS
+    version = LEGACY_PAYLOAD_VERSION if legacy else PAYLOAD_VERSION
+    if vendor == "sqlite":
+        members = {"details": "json(e.details)", "v": str(version), "occurred_at": _SQLITE_TIME}
+        pairs = ", ".join(
+            f"'{name}', {members.get(name, f'e.{name}')}" for name in sorted((*fields, "v"))
+        )
+        return "", f"e.payload = json_object({pairs})"
+    if vendor == "postgresql":
+        types = ", ".join(f"{name} {_PG_TYPE.get(name, 'text')}" for name in (*fields, "v"))
+        joined = f"CROSS JOIN LATERAL jsonb_to_record(e.payload::jsonb) AS x({types})"
+        sealed = ", ".join(f"x.{name}" for name in fields)
+        stored = ", ".join(
+            f"e.{name}" if name in _PG_TYPE else f"e.{name}::text" for name in fields
+        )
+        return joined, f"x.v = {version} AND ({sealed}) IS NOT DISTINCT FROM ({stored})"
+    return None
+
+
+_PG_TYPE = {
+    **dict.fromkeys(
+        ("chain_id", "seq", "actor_user_id", "actor_staff_id", "trust_id", "school_id", "v"),
+        "bigint",
+    ),
+    "occurred_at": "timestamptz",
+    "ip_address": "inet",
+    "details": "jsonb",
 }
-#: How each database presents a column for that comparison ('{}': as it is).
-_SQL_COLUMN_VALUE = {
-    "sqlite": {
-        # Stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; the payload has ISO 8601 with offset.
-        "occurred_at": (
-            "(replace({0}, ' ', 'T') || CASE WHEN length({0}) = 19 THEN '.000000' ELSE '' END"
-            " || '+00:00')"
-        ),
-        "details": "json({})",
-    },
-}
+#: SQLite stores times as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; the payload has ISO 8601.
+_SQLITE_TIME = (
+    "replace(e.occurred_at, ' ', 'T') "
+    "|| CASE WHEN length(e.occurred_at) = 19 THEN '.000000' ELSE '' END || '+00:00'"
+)
 
 
 def _is_hex(value: str) -> bool:

@@ -19,7 +19,7 @@ from chaperone.audit.chain import (
 )
 from chaperone.audit.log import record
 from chaperone.audit.partitions import DEFAULT_PARTITION, partitions
-from chaperone.audit.verify import PAYLOAD_MISMATCH, audit_chain_verify, audit_verify_all
+from chaperone.audit.verify import PAYLOAD_MISMATCH, _Checker, audit_chain_verify, audit_verify_all
 from tests.audit.helpers import tamper
 
 BEFORE = [("audit", "0002_append_only_triggers")]
@@ -71,7 +71,9 @@ def _write_one_chain_log(rows: int) -> list[tuple[int, str]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migrating_one_chain_keeps_the_whole_history_verifiable(tenant_a, settings, tmp_path):
+def test_migrating_one_chain_keeps_the_whole_history_verifiable(
+    tenant_a, settings, tmp_path, monkeypatch
+):
     settings.CHAPERONE_AUDIT_ANCHOR_DIR = tmp_path
     executor = MigrationExecutor(connection)
     latest = [key for key in executor.loader.graph.leaf_nodes() if key[0] == "audit"]
@@ -82,7 +84,13 @@ def test_migrating_one_chain_keeps_the_whole_history_verifiable(tenant_a, settin
         executor = MigrationExecutor(connection)
         executor.migrate(latest)
 
-    legacy = audit_chain_verify(chain_id=LEGACY_CHAIN, full=True)
+    # The database checks the legacy rows' columns itself (format 1 has its own key set).
+    def no_python(*args, **kwargs):
+        raise AssertionError("Python compared a row")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_Checker, "_columns_match", no_python)
+        legacy = audit_chain_verify(chain_id=LEGACY_CHAIN, full=True)
     assert (legacy.ok, legacy.rows, legacy.head_hash) == (True, ROWS, written[-1][1])
     if connection.vendor == "postgresql":
         # The old rows now sit in monthly partitions, none in the default one.

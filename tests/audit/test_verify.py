@@ -421,3 +421,64 @@ def test_awkward_values_are_not_reported_by_the_database_check(chain, monkeypatc
 
     monkeypatch.setattr(verify._Checker, "_columns_match", no_python)
     assert _verify(chain, full=True).ok
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("action", "auth.login"),
+        ("actor_user_id", 42),
+        ("actor_staff_id", 42),
+        ("actor_label", "Someone else"),
+        ("trust_id", 999),
+        ("school_id", 999),
+        ("target_type", "people.pupil"),
+        ("target_id", "7"),
+        ("target_label", "Another pupil"),
+        ("ip_address", "10.0.0.1"),
+        ("user_agent", "curl/8.0"),
+        ("request_id", "f" * 32),
+        ("via", "task"),
+        ("details", '{"n": 71}'),
+        ("occurred_at", "one microsecond later"),
+    ],
+)
+def test_each_column_edited_behind_the_seal_is_found_by_the_database(
+    chain, column: str, value: object, monkeypatch
+) -> None:
+    """Every payload column, changed alone, is reported at its row; the database's own check
+    finds it (Python is only asked about the row the database names)."""
+    import datetime as dt
+
+    from django.db import connection
+
+    from chaperone.audit import verify
+
+    victim = chain[5]
+    if column == "occurred_at":
+        later = victim.occurred_at + dt.timedelta(microseconds=1)
+        value = connection.ops.adapt_datetimefield_value(later)
+    tamper(f"UPDATE audit_auditevent SET {column} = %s WHERE id = %s", [value, victim.pk])
+    asked: list[int] = []
+    row_matches = verify._Checker._row_matches
+
+    def spy(self, seq: int) -> bool:
+        asked.append(seq)
+        return row_matches(self, seq)
+
+    monkeypatch.setattr(verify._Checker, "_row_matches", spy)
+    result = _verify(chain)
+    assert (result.ok, result.broken_seq, result.broken_id, result.reason) == (
+        False,
+        victim.seq,
+        victim.pk,
+        COLUMNS_DIFFER,
+    )
+    assert asked == [victim.seq]
+
+
+def test_details_rewritten_as_the_same_json_is_not_a_fault(chain) -> None:
+    """The check compares meaning: the same details written with other spacing still verify."""
+    victim = chain[6]
+    tamper("UPDATE audit_auditevent SET details = %s WHERE id = %s", ['{ "n" : 6 }', victim.pk])
+    assert _verify(chain).ok
