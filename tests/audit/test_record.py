@@ -220,3 +220,37 @@ def test_postgresql_appends_in_one_statement_after_this_connections_last_append(
     third = record("audit.viewed", actor=None, trust_id=trust)
     assert (third.seq, third.prev_hash) == (second.seq + 1, second.hash)
     assert audit_chain_verify(chain_id=first.chain_id, full=True).ok
+
+
+def test_postgresql_appends_through_one_prepared_statement_unless_pooled(tenant_a) -> None:
+    """The one-statement append is prepared on the server once per connection; with
+    DISABLE_SERVER_SIDE_CURSORS (PgBouncer in transaction mode) nothing is prepared. Either way
+    the chain verifies."""
+    from django.db import connection
+
+    from chaperone.audit.verify import audit_chain_verify
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            return int(cursor.fetchone()[0])
+
+    trust = tenant_a.trust.pk
+    connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
+    try:
+        before = prepared()
+        for _ in range(3):
+            record("audit.viewed", actor=None, trust_id=trust)
+        assert prepared() == before
+    finally:
+        connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = False
+    for _ in range(3):
+        event = record("audit.viewed", actor=None, trust_id=trust)
+    assert prepared() in (before, before + 1)  # prepared once, on this connection
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        assert any("WITH moved AS" in row[0] for row in cursor.fetchall())
+    assert audit_chain_verify(chain_id=event.chain_id, full=True).ok
