@@ -320,11 +320,13 @@ class PupilFlag(models.TextChoices):
 
     SOCIAL_CARE_STATUS = "social_care_status", "Social care status"
     LOOKED_AFTER = "is_looked_after", "Looked after"
+    VULNERABLE = "is_vulnerable", "Vulnerable"
 
 
 class PendingFlagChange(models.Model):
-    """A change to a pupil's child protection, child in need or looked-after flag that an import
-    asked for. It takes effect only when a DSL (or deputy DSL) of the school confirms it."""
+    """A change to a pupil's child protection, child in need, looked-after or vulnerable flag
+    that an import asked for. It takes effect only when a DSL (or deputy DSL) of the school
+    confirms it."""
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="flag_changes")

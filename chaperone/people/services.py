@@ -99,8 +99,9 @@ def people_import(
     the valid rows are written and the invalid ones listed. ``expected_fingerprint`` (from the
     preview the user confirmed) makes the import refuse if the outcome would now differ
     (:class:`PreviewOutdated`). Records ``people.<kind>_imported`` with counts, and each pupil
-    and flag of the child protection, child in need and looked-after changes it asked for: those
-    wait for a DSL (:func:`pupil_flag_changes_decide`), who is emailed once the import commits.
+    and flag of the child protection, child in need, looked-after and vulnerable changes it
+    asked for: those wait for a DSL (:func:`pupil_flag_changes_decide`), who is emailed once the
+    import commits.
     """
     _check_may_import(actor, school)
     prepared = prepare_import(actor=actor, kind=kind, school=school, data=data, max_rows=max_rows)
@@ -189,10 +190,7 @@ def pupil_flag_changes_decide(
             pupil = pupils.setdefault(change.pupil_id, change.pupil)
             before = getattr(pupil, change.flag)
             if confirm:
-                value = flags.decode(change.flag, change.new_value)
-                setattr(pupil, change.flag, value)
-                if value:  # a child in need, on a plan or looked after is always vulnerable
-                    pupil.is_vulnerable = True
+                setattr(pupil, change.flag, flags.decode(change.flag, change.new_value))
             change.status = FlagChangeStatus.CONFIRMED if confirm else FlagChangeStatus.REJECTED
             change.decided_by_id = actor.staff_id
             change.decided_at = now
@@ -210,6 +208,7 @@ def pupil_flag_changes_decide(
         PendingFlagChange.objects.bulk_update(changes, ["status", "decided_by", "decided_at"])
         if confirm:
             for pupil in pupils.values():
+                flags.keep_vulnerable(pupil)
                 pupil.updated_at = now
             Pupil.objects.bulk_update(
                 list(pupils.values()),

@@ -51,7 +51,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     # DBS check dates: those who keep the school's staff records
     "staff.view_dbs": frozenset({Role.HEADTEACHER, Role.SCHOOL_ADMIN}),
     "people.import": frozenset({Role.SCHOOL_ADMIN, Role.HEADTEACHER}),
-    # child protection, child in need and looked-after changes an import asked for
+    # child protection, child in need, looked-after and vulnerable changes an import asked for
     "people.confirm_flag_changes": SAFEGUARDING,
     "audit.view": frozenset({Role.HEADTEACHER}) | SAFEGUARDING,
     "protocol.view": EVERY_SCHOOL_ROLE,

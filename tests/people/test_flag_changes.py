@@ -1,4 +1,5 @@
-"""Child protection, child in need and looked-after flags change only when a DSL confirms.
+"""Child protection, child in need, looked-after and vulnerable flags change only when a DSL
+confirms.
 
 Newcomer review defect 3: a pupils file with blank CP cells cleared three CP plans, confirmed by
 the school administrator alone, and the audit row said only "pupils_updated: 3".
@@ -67,14 +68,18 @@ def test_blank_cp_cells_do_not_clear_cp_plans(tenant_a, on_plans) -> None:
     actor = admin_of(tenant_a.school)
     data = blank_flags_csv(on_plans)
     preview = people_import_preview(actor=actor, school=tenant_a.school, kind="pupils", data=data)
-    [change] = {c for r in preview.section("Pupils").updates for c in r.changes}
-    assert (change.field, change.new, change.note) == (
+    assert not preview.has_changes, "an administrator learns nothing of the stored flags"
+    assert preview.section("Pupils").unchanged == 3
+    assert "go to the DSL" in preview.flag_notice
+    system = people_import_preview(actor=SYSTEM, school=tenant_a.school, kind="pupils", data=data)
+    [change] = {c for r in system.section("Pupils").updates for c in r.changes}
+    assert (change.field, change.old, change.new, change.note) == (
         "social care status",
+        "Child protection plan",
         "None",
         "needs the DSL's confirmation",
     )
-    assert change.old == "(not shown)", "an administrator does not see the stored flag"
-    assert preview.section("Pupils").waiting_changes == 3
+    assert system.section("Pupils").waiting_changes == 3
 
     people_import(actor=actor, school=tenant_a.school, kind="pupils", data=data)
     for pupil in on_plans:
@@ -161,7 +166,8 @@ def test_confirming_a_new_flag_puts_the_pupil_on_the_vulnerable_list(tenant_a, l
     )
     people_import(actor=SYSTEM, school=tenant_a.school, kind="pupils", data=data)
     pupil.refresh_from_db()
-    assert not pupil.is_looked_after and pupil.is_vulnerable
+    assert not pupil.is_looked_after and not pupil.is_vulnerable
+    assert PendingFlagChange.objects.get(pupil=pupil).flag == "is_looked_after"
     client = login_as(tenant_a.school, Role.DEPUTY_DSL)
     client.post("/people/flag-changes/", {"everything": "on", "decision": "confirm"})
     pupil.refresh_from_db()
@@ -174,7 +180,7 @@ def test_only_the_safeguarding_team_opens_the_page(tenant_a, login_as) -> None:
 
 
 def test_another_schools_change_cannot_be_decided(tenant_a, login_as) -> None:
-    theirs = PupilFactory(school=tenant_a.other_school, social_care_status="cp")
+    theirs = PupilFactory(school=tenant_a.other_school, social_care_status="cp", is_vulnerable=True)
     data = pupils_csv(
         [[theirs.upn, "Example", theirs.first_name, "01/05/2016", "4", "", "", "", ""]],
         header=HEADER,
@@ -226,13 +232,23 @@ def test_reimporting_waits_once_and_a_file_that_agrees_withdraws_the_change(
     assert PendingFlagChange.objects.filter(status="pending").count() == 2
 
 
-def test_the_web_preview_says_which_rows_need_the_dsl(tenant_a, on_plans, login_as) -> None:
+def test_the_web_preview_says_which_rows_need_the_dsl_to_those_who_see_flags(
+    tenant_a, on_plans, login_as
+) -> None:
     client = login_as(tenant_a.school, Role.SCHOOL_ADMIN)
     upload = client.post(
         "/people/import/",
         {"kind": "pupils", "file": SimpleUploadedFile("p.csv", blank_flags_csv(on_plans))},
     )
     body = client.get(upload["Location"]).content.decode()
-    assert body.count("needs the DSL&#x27;s confirmation") == 3
-    assert "3 changes to child protection, child in need or looked-after flags need" in body
+    assert "needs the DSL" not in body, "which rows differ would name the children on plans"
+    assert 'data-testid="flag-columns-to-dsl"' in body
     assert "Child protection plan" not in body, "the stored flag is not shown to the admin"
+    head = login_as(tenant_a.school, Role.HEADTEACHER)
+    upload = head.post(
+        "/people/import/",
+        {"kind": "pupils", "file": SimpleUploadedFile("p.csv", blank_flags_csv(on_plans))},
+    )
+    body = head.get(upload["Location"]).content.decode()
+    assert body.count("needs the DSL&#x27;s confirmation") == 3
+    assert "3 changes to child protection, child in need, looked-after or vulnerable" in body

@@ -47,7 +47,7 @@ def test_import_creates_pupils_with_their_statuses_and_households(tenant_a) -> N
     assert ada.year_group == 0
     assert ada.has_sen and not ada.has_ehcp
     assert ada.social_care_status == "", "the flag waits for the DSL"
-    assert ada.is_vulnerable, "a child in need (even one waiting) is on the vulnerable list"
+    assert not ada.is_vulnerable, "the DSL's confirmation of CIN puts her on the list"
     assert ada.household_id == chidi.household_id
     assert ada.household.reference == "F001"
     assert ada.household.name == "Okafor family"
@@ -59,12 +59,13 @@ def test_import_creates_pupils_with_their_statuses_and_households(tenant_a) -> N
 
     sam = Pupil.objects.get(school=school, upn=upn(4))
     assert sam.year_group == -1
-    assert not sam.is_looked_after and sam.is_vulnerable
+    assert not sam.is_looked_after and not sam.is_vulnerable, "both wait for the DSL"
     waiting = PendingFlagChange.objects.filter(school=school, status="pending")
     assert set(waiting.values_list("pupil__upn", "flag", "new_value")) == {
         (upn(2), "social_care_status", "cin"),
         (upn(3), "social_care_status", "cp"),
         (upn(4), "is_looked_after", "yes"),
+        (upn(4), "is_vulnerable", "yes"),
     }
     assert sam.household is None
 
@@ -233,6 +234,7 @@ def test_the_import_is_audited_with_counts_and_the_flag_changes_asked_for(tenant
         (f"Addie Okafor ({upn(2)})", "social care status", "None", "Child in need"),
         (f"Jo Smith ({upn(3)})", "social care status", "None", "Child protection plan"),
         (f"Sam Brown ({upn(4)})", "looked after", "No", "Yes"),
+        (f"Sam Brown ({upn(4)})", "vulnerable", "No", "Yes"),
     ]
     assert event.details.pop("flag_changes_withdrawn") == []
     assert event.details == {

@@ -27,7 +27,8 @@ class PlanContext:
     labels: dict[str, str] = field(default_factory=dict)
     #: the importing staff member (None for the system), named on flag changes they ask for
     requested_by_id: int | None = None
-    #: whether the importer may see stored safeguarding flags (else the preview hides them)
+    #: whether the importer may see stored safeguarding flags (else nothing in the preview
+    #: depends on them: see :mod:`~chaperone.people.importers.pupils`)
     sees_flags: bool = True
 
     def problem(self, line: int, key: str, message: str) -> None:

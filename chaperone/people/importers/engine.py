@@ -73,7 +73,7 @@ def prepare_import(
         scope=ImportScope.for_import(actor, school),
         labels={c.key: c.label for c in columns},
         requested_by_id=actor.staff_id,
-        sees_flags=actor.is_system or actor.can("people.confirm_flag_changes", school.id),
+        sees_flags=actor.is_system or actor.can("people.view_safeguarding_flags", school.id),
     )
     model = ROW_MODELS[kind]
     valid: list[tuple[int, Any]] = []

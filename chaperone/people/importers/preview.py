@@ -82,6 +82,9 @@ class ImportPreview:
     encoding: str = "utf-8"
     #: True once the changes have been written
     applied: bool = False
+    #: for an importer who may not see safeguarding flags: what happens to the file's flag
+    #: columns, the same words whatever is stored (the preview lists no flag change then)
+    flag_notice: str = ""
 
     @property
     def invalid_lines(self) -> list[int]:
@@ -139,7 +142,9 @@ class ImportPreview:
             if waiting := s.waiting_changes:
                 lines.append(
                     f"{s.name}: {waiting} change{'s' if waiting != 1 else ''} to child protection, "
-                    "child in need or looked-after flags, which take effect only when the DSL "
-                    "confirms them"
+                    "child in need, looked-after or vulnerable flags, which take effect only when "
+                    "the DSL confirms them"
                 )
+        if self.flag_notice:
+            lines.append(self.flag_notice)
         return lines

@@ -1,9 +1,16 @@
 """Planning a pupils import: match by UPN within the school, diff in memory, write in bulk.
 
-Child protection, child in need and looked-after flags are never changed by an import: a change
-the file asks for is stored as a :class:`~chaperone.people.models.PendingFlagChange` that a DSL
-confirms or rejects (a blank cell asks to clear the flag, so it waits too). A later file that
-agrees with the stored flag withdraws the waiting change.
+Child protection, child in need, looked-after and vulnerable flags are never changed by an
+import: a change the file asks for is stored as a
+:class:`~chaperone.people.models.PendingFlagChange` that a DSL confirms or rejects (a blank cell
+asks to clear the flag, so it waits too). A later file that agrees with the stored flag withdraws
+the waiting change.
+
+An importer who may not see safeguarding flags (a school administrator) learns nothing about
+them from the preview or the result: no row lists a flag change, rows that differ only in flags
+count as unchanged, and the preview carries one notice for the whole file, worded the same
+whatever is stored (see :func:`flag_notice`). The DSL still gets a waiting change for each flag
+the file really changes.
 """
 
 from __future__ import annotations
@@ -78,9 +85,6 @@ def _status(value: Any) -> str:
 SHOWN = {"year_group": _year, "social_care_status": _status}
 
 
-HIDDEN = "(not shown)"
-
-
 def wanted_fields(row: PupilRow, old: dict[str, Any] | None) -> dict[str, Any]:
     """The stored fields this row asks for; a column the file lacks keeps the stored value.
     The flags in it are only asked for: see :func:`plan_pupils`."""
@@ -113,10 +117,11 @@ def wanted_fields(row: PupilRow, old: dict[str, Any] | None) -> dict[str, Any]:
     want["social_care_status"] = status
     want["is_looked_after"] = keep("is_looked_after") if row.lac is None else row.lac
     flagged = keep("is_vulnerable") if row.vulnerable is None else row.vulnerable
-    # A child in need, on a protection plan or looked after (as stored, or as the file asks) is
-    # always on the vulnerable list.
+    # A child in need, on a protection plan or looked after is always on the vulnerable list: a
+    # file does not ask to take such a child off it, and a DSL confirming one of those flags
+    # puts the child on it (see flags.keep_vulnerable), so the file need not ask for that.
     held = keep("social_care_status") or keep("is_looked_after")
-    want["is_vulnerable"] = bool(flagged or status or want["is_looked_after"] or held)
+    want["is_vulnerable"] = bool(flagged or held)
     return want
 
 
@@ -124,7 +129,27 @@ def _speaks_of(row: PupilRow, flag: str) -> bool:
     """Whether the file has a column for ``flag`` (else the stored flag is left alone)."""
     if flag == PupilFlag.LOOKED_AFTER:
         return row.lac is not None
+    if flag == PupilFlag.VULNERABLE:
+        return row.vulnerable is not None
     return not (row.social_care is None and row.cin is None and row.cp is None)
+
+
+#: the columns of a pupils file that speak of safeguarding flags
+FLAG_COLUMNS = ("social_care", "cin", "cp", "lac", "vulnerable")
+
+
+def flag_notice(ctx: PlanContext) -> str:
+    """For an importer who may not see safeguarding flags: one notice for the file, which
+    depends only on the file's columns (never on a stored flag). Empty if the file has none."""
+    headers = [ctx.headers[key] for key in FLAG_COLUMNS if key in ctx.headers]
+    if not headers:
+        return ""
+    return (
+        f"The file's safeguarding flag columns ({', '.join(headers)}) are not imported: their "
+        "values go to the DSL, who checks them against the record and confirms or rejects any "
+        "change. This page does not show stored flags, so rows that differ only in those "
+        "columns count as unchanged."
+    )
 
 
 class _FlagPlan:
@@ -142,14 +167,12 @@ class _FlagPlan:
         self.requests: list[tuple[Pupil, str, Any, Any]] = []
         self.withdrawn: list[tuple[Pupil, str, int]] = []
 
-    def _shown(self, flag: str, value: Any) -> str:
-        return flags.show(flag, value) if self.ctx.sees_flags else HIDDEN
-
     def plan(
         self, row: PupilRow, pupil: Pupil, old: dict[str, Any] | None, want: dict[str, Any]
     ) -> tuple[Change, ...]:
         """Move the flags out of ``want`` (which then keeps the stored ones); return the changes
-        to list in the preview."""
+        to list in the preview: none for an importer who may not see flags, so that nothing
+        the preview shows depends on a stored flag."""
         out: list[Change] = []
         for flag in PupilFlag.values:
             asked = want[flag]
@@ -166,15 +189,15 @@ class _FlagPlan:
                     self.withdrawn.append((pupil, flag, waiting[0]))
                 self.requests.append((pupil, flag, stored, asked))
                 out.append(
-                    Change(label, self._shown(flag, stored), flags.show(flag, asked), AWAITING)
+                    Change(label, flags.show(flag, stored), flags.show(flag, asked), AWAITING)
                 )
             elif waiting is not None:
                 self.withdrawn.append((pupil, flag, waiting[0]))
                 before = flags.decode(flag, waiting[1])
                 out.append(
-                    Change(label, self._shown(flag, before), flags.show(flag, asked), WITHDRAWN)
+                    Change(label, flags.show(flag, before), flags.show(flag, asked), WITHDRAWN)
                 )
-        return tuple(out)
+        return tuple(out) if self.ctx.sees_flags else ()
 
     def write(self) -> dict[str, Any]:
         now = timezone.now()
@@ -227,6 +250,8 @@ def plan_pupils(ctx: PlanContext, rows: list[tuple[int, PupilRow]]) -> Plan:
     pupils = Section("Pupils")
     households = Section("Households")
     ctx.preview.sections += [pupils, households]
+    if not ctx.sees_flags:
+        ctx.preview.flag_notice = flag_notice(ctx)
 
     existing = {
         r["upn"]: r
