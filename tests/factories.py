@@ -115,6 +115,10 @@ def make_staff(
     """A staff member with a login holding ``role`` at ``school`` (or across ``trust``)."""
     trust = trust or (school.trust if school else None)
     staff = StaffFactory(trust=trust, **kw)
+    if staff.user is not None and staff.email and staff.user.email != staff.email:
+        # an invitation gives the login the staff record's address
+        staff.user.email = staff.email
+        staff.user.save(update_fields=["email"])
     StaffAssignment.objects.create(
         staff=staff, school=None if role == Role.TRUST_ADMIN else school, role=role
     )

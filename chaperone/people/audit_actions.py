@@ -19,6 +19,7 @@ ACTIONS = {
     "account.reactivated": "A staff member's login was reactivated",
     "account.two_factor_reset": "A staff member's second sign-in step was reset",
     "account.unlocked": "A locked login was unlocked",
+    "account.email_changed": "A staff member's email address (and sign-in name) was changed",
     "account.backup_codes_created": "New backup codes were made for the second sign-in step",
     "account.password_changed": "A password was changed",
     "account.sessions_ended": "Signed-in sessions were signed out",

@@ -96,3 +96,19 @@ class RoleGrantForm(forms.Form):
     def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [("", "Choose a role"), *roles]  # type: ignore[attr-defined]
+
+
+class StaffEmailForm(forms.Form):
+    email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        help_text="Their invitations, sign-in name and notices move to it. We tell the old "
+        "address.",
+        error_messages={
+            "required": "Enter the new email address.",
+            "invalid": "Enter an email address like name@school.example.",
+        },
+    )
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()

@@ -263,8 +263,8 @@ def _notify(event: str, actor: Actor, assignment: StaffAssignment) -> bool:
         assignments__role=assignment.role,
         assignments__awaiting_confirmation=False,
     ).exclude(pk=assignment.staff_id)
-    addresses = [assignment.staff.email or _login_email(assignment.staff)]
-    addresses += [m.email for m in holders.distinct()]
+    addresses = [assignment.staff.notice_email]
+    addresses += [m.notice_email for m in holders.select_related("user").distinct()]
     return send_people_email(
         "role_changed",
         addresses,
@@ -277,7 +277,3 @@ def _notify(event: str, actor: Actor, assignment: StaffAssignment) -> bool:
             "granted_by": assignment.granted_by.full_name if assignment.granted_by else "",
         },
     )
-
-
-def _login_email(staff: StaffMember) -> str:
-    return staff.user.email if staff.user else ""

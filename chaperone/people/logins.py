@@ -45,6 +45,7 @@ __all__ = [
     "login_session_rekey",
     "login_sessions",
     "login_sessions_end",
+    "staff_email_change",
     "staff_invite",
     "staff_login_deactivate",
     "staff_login_reactivate",
@@ -111,7 +112,8 @@ def staff_invite(*, actor: Actor, staff: StaffMember, school: School, site_url: 
     and email them a single-use link to choose one. Again for someone invited who has not yet
     chosen a password: a fresh link."""
     _check_may_manage(actor, staff)
-    email = staff.email.strip().lower()
+    # once invited, the login's own address (which no import reaches) receives any fresh link
+    email = (staff.user.email if staff.user is not None else staff.email).strip().lower()
     if not email:
         raise LoginChangeRefused(
             f"{staff.full_name} has no email address. Add it with a staff import first."
@@ -146,6 +148,55 @@ def staff_invite(*, actor: Actor, staff: StaffMember, school: School, site_url: 
     return Invitation(user, emailed)
 
 
+def staff_email_change(*, actor: Actor, staff: StaffMember, school: School, email: str) -> bool:
+    """Change the person's email address (``email`` already validated and lower-cased), and
+    their login's address and sign-in name with it when the name was the old address. An import
+    may not do this for anyone with a login or a safeguarding or leadership role; a headteacher
+    or trust administrator does it here, audited, and the old address is told (someone who
+    moved it to take the account over cannot hide that). Returns whether the email was sent."""
+    _check_may_manage(actor, staff)
+    user = staff.user
+    old_addresses = {staff.email.strip().lower(), (user.email if user else "").strip().lower()}
+    known = old_addresses - {""}
+    if known and known <= {email}:
+        raise LoginChangeRefused(f"{email} is already {staff.full_name}'s email address.")
+    renamed = user is not None and user.username.lower() in known
+    with transaction.atomic():
+        taken = User.objects.filter(username__iexact=email)
+        if user is not None and renamed and taken.exclude(pk=user.pk).exists():
+            raise LoginChangeRefused(f"Another login already uses the username {email}.")
+        before = staff.email
+        StaffMember.objects.filter(pk=staff.pk).update(email=email, updated_at=timezone.now())
+        staff.email = email
+        if user is not None:
+            user.email = email
+            fields = ["email"]
+            if renamed:
+                user.username = email
+                fields.append("username")
+            user.save(update_fields=fields)
+        _audit(
+            "account.email_changed",
+            actor,
+            staff,
+            school,
+            old_email=before,
+            new_email=email,
+            username_changed=renamed,
+        )
+    return send_people_email(
+        "email_changed",
+        sorted(old_addresses - {"", email}),
+        {
+            "person": staff.full_name,
+            "by": actor.label,
+            "place": school.name,
+            "email": email,
+            "username": user.username if user is not None else "",
+        },
+    )
+
+
 def invited_user(uidb64: str, token: str) -> User | None:
     """The user an invitation link is for, or None if it is wrong, used or expired."""
     try:
@@ -176,7 +227,7 @@ def login_password_change(*, actor: Actor, user: User, password: str) -> bool:
     staff = StaffMember.objects.filter(user=user).first()
     return send_people_email(
         "password_changed",
-        [user.email, staff.email if staff else ""],
+        [user.email or (staff.email if staff else "")],
         {"person": staff.full_name if staff else user.username, "username": user.username},
     )
 
@@ -216,7 +267,7 @@ def staff_two_factor_reset(*, actor: Actor, staff: StaffMember, school: School) 
         )
     return send_people_email(
         "two_factor_reset",
-        [staff.email or user.email],
+        [user.email or staff.email],
         {"person": staff.full_name, "by": actor.label},
     )
 

@@ -78,6 +78,15 @@ class StaffMember(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    @property
+    def notice_email(self) -> str:
+        """Where invitations and notices to this person go: their login's address once they
+        have a login (set by the invitation, out of any import's reach), else the staff
+        record's. Load ``user`` with the record (``select_related``) when listing many."""
+        if self.user_id is not None and self.user is not None and self.user.email:
+            return str(self.user.email)
+        return self.email
+
     def audit_scope(self) -> TenantScope:
         return TenantScope(school_id=None, trust_id=self.trust_id)
 

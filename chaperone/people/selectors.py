@@ -379,6 +379,7 @@ def flag_confirmers(*, school: School) -> list[StaffMember]:
             is_active=True,
         )
         .exclude(email="")
+        .select_related("user")
         .distinct()
         .order_by("last_name", "first_name", "id")
     )
@@ -386,19 +387,15 @@ def flag_confirmers(*, school: School) -> list[StaffMember]:
 
 def dsl_emails_of_trust(trust_id: int) -> list[str]:
     """The addresses of the active DSLs of the trust's schools. For the system, not for a
-    reader: the audit log e-mails them its daily anchor of the trust's chain."""
-    return sorted(
-        set(
-            StaffMember.objects.filter(
-                is_active=True,
-                assignments__awaiting_confirmation=False,
-                assignments__role=Role.DSL,
-                assignments__school__trust_id=trust_id,
-            )
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    )
+    reader: the audit log e-mails them its daily anchor of the trust's chain. A DSL with a login
+    is written to at the login's address (see :attr:`StaffMember.notice_email`)."""
+    dsls = StaffMember.objects.filter(
+        is_active=True,
+        assignments__awaiting_confirmation=False,
+        assignments__role=Role.DSL,
+        assignments__school__trust_id=trust_id,
+    ).select_related("user")
+    return sorted({s.notice_email for s in dsls} - {""})
 
 
 def staff_managed_at(*, actor: Actor, school: School, staff_id: int, action: str) -> StaffMember:

@@ -153,7 +153,7 @@ def flag_confirmers_notify(*, school_id: int) -> int:
     waiting = PendingFlagChange.objects.filter(
         school=school, status=FlagChangeStatus.PENDING
     ).count()
-    recipients = [s.email for s in flag_confirmers(school=school)]
+    recipients = [s.notice_email for s in flag_confirmers(school=school)]
     if not waiting or not recipients:
         return 0
     context = {"school": school, "waiting": waiting}

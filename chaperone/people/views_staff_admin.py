@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chaperone.core.http import ChaperoneRequest
 from chaperone.people import grants, logins, selectors
-from chaperone.people.forms import RoleGrantForm
+from chaperone.people.forms import RoleGrantForm, StaffEmailForm
 from chaperone.people.models import StaffMember
 from chaperone.tenancy.models import School
 from chaperone.tenancy.schools import active_school
@@ -158,7 +158,7 @@ def role_confirm(request: ChaperoneRequest, pk: int) -> HttpResponse:
     return redirect("people:role_confirmations")
 
 
-ACCOUNT_ACTIONS = {"invite", "deactivate", "reactivate", "reset_two_factor", "unlock"}
+ACCOUNT_ACTIONS = {"invite", "deactivate", "reactivate", "reset_two_factor", "unlock", "email"}
 
 
 @require_http_methods(["GET", "POST"])
@@ -167,16 +167,22 @@ def staff_account(request: ChaperoneRequest, pk: int) -> HttpResponse:
     staff, school = _managed(request, pk, "staff.manage_accounts")
     if (verify := _second_factor_missing(request)) is not None:
         return verify
+    email_form = StaffEmailForm()
     if request.method == "POST":
         action = request.POST.get("do", "")
         if action not in ACCOUNT_ACTIONS:
             messages.error(request, "Choose one of the buttons on this page.")
             return redirect("people:staff_account", pk=staff.pk)
-        try:
-            _account_action(request, action, staff, school)
-        except logins.LoginChangeRefused as exc:
-            messages.error(request, str(exc))
-        return redirect("people:staff_account", pk=staff.pk)
+        email_form = StaffEmailForm(request.POST if action == "email" else None)
+        if action != "email" or email_form.is_valid():
+            try:
+                if action == "email":
+                    _change_email(request, staff, school, email_form.cleaned_data["email"])
+                else:
+                    _account_action(request, action, staff, school)
+            except logins.LoginChangeRefused as exc:
+                messages.error(request, str(exc))
+            return redirect("people:staff_account", pk=staff.pk)
     return render(
         request,
         "people/staff_account.html",
@@ -185,8 +191,21 @@ def staff_account(request: ChaperoneRequest, pk: int) -> HttpResponse:
             "school": school,
             "login": logins.login_overview(staff=staff),
             "is_self": staff.pk == actor.staff_id,
+            "form": email_form,
         },
+        status=400 if email_form.errors else 200,
     )
+
+
+def _change_email(
+    request: ChaperoneRequest, staff: StaffMember, school: School, email: str
+) -> None:
+    emailed = logins.staff_email_change(
+        actor=request.actor, staff=staff, school=school, email=email
+    )
+    messages.success(request, f"{staff}'s email address is now {email}.")
+    if not emailed:
+        messages.warning(request, "The address is changed, but the old address could not be told.")
 
 
 def _account_action(

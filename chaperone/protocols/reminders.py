@@ -63,6 +63,7 @@ def school_leads(school_id: int) -> list[StaffMember]:
             is_active=True,
         )
         .exclude(email="")
+        .select_related("user")
         .distinct()
         .order_by("last_name", "first_name", "id")
     )
@@ -102,6 +103,7 @@ def reminder_recipients(version: ProtocolVersion) -> list[StaffMember]:
     return list(
         StaffMember.objects.filter(q, is_active=True)
         .exclude(email="")
+        .select_related("user")
         .distinct()
         .order_by("last_name", "first_name", "id")
     )
@@ -168,7 +170,7 @@ def review_reminder_send(*, version_id: int, today: date | None = None) -> Revie
             "overdue": window == ReminderWindow.OVERDUE,
             "days_left": (version.review_on - today).days,
         }
-        _mail("review_reminder", context, [s.email for s in recipients])
+        _mail("review_reminder", context, [s.notice_email for s in recipients])
         audit_record(
             "protocol.review_reminder_sent",
             actor=SYSTEM,
@@ -207,7 +209,7 @@ def out_of_step_notice_send(*, mark_id: int) -> NoticeSendResult:
         mark.notified_at = timezone.now()
         mark.recipient_staff_ids = [s.pk for s in recipients]
         mark.save(update_fields=["notified_at", "recipient_staff_ids"])
-        _mail("out_of_step", {"mark": mark}, [s.email for s in recipients])
+        _mail("out_of_step", {"mark": mark}, [s.notice_email for s in recipients])
         audit_record(
             "protocol.out_of_step_notice_sent",
             actor=SYSTEM,
@@ -292,7 +294,7 @@ def acknowledgement_reminder_send(*, reminder_id: int) -> NoticeSendResult:
         missing = StaffMember.objects.filter(
             pk__in=staff_yet_to_acknowledge(school, effective.versions)
         ).exclude(email="")
-        recipients = list(missing.order_by("id"))
+        recipients = list(missing.select_related("user").order_by("id"))
         reminder.sent_at = timezone.now()
         reminder.recipient_staff_ids = [s.pk for s in recipients]
         reminder.save(update_fields=["sent_at", "recipient_staff_ids"])
@@ -300,7 +302,7 @@ def acknowledgement_reminder_send(*, reminder_id: int) -> NoticeSendResult:
             _mail(
                 "acknowledgement_reminder",
                 {"school": school, "effective": effective, "member": member},
-                [member.email],
+                [member.notice_email],
             )
         audit_record(
             "protocol.acknowledgement_reminder_sent",

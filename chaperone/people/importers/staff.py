@@ -5,6 +5,12 @@ An import never creates logins and never removes a role: a DSL or headteacher ro
 Chaperone must not vanish because the MIS does not know about it. Nor does it ever give a
 safeguarding or leadership role (``GRANTED_ROLES``): a row asking for one not already held is an
 error. Those roles are granted, confirmed and removed on the Roles screen.
+
+Nor does an import change the email address of someone who has a login or holds (or awaits) a
+safeguarding or leadership role anywhere in the trust: their invitations, sign-in and
+safeguarding notices go there, so whoever could edit the file could take the account over. Such
+a row is an error naming the Email column; a headteacher or trust administrator changes the
+address on the person's "Login and security" page, and the old address is told.
 """
 
 from __future__ import annotations
@@ -45,12 +51,32 @@ def _granted_only(roles: set[str]) -> str:
     )
 
 
+EMAIL_KEPT = (
+    "This person has a Chaperone login or a safeguarding or leadership role, so an import cannot "
+    "change their email address (it is where their sign-in and safeguarding notices go). Keep "
+    "{stored} in this cell. The headteacher or a trust administrator changes it on their "
+    "Login and security page, and the old address is told."
+)
+
+
+def _same_email(a: str | None, b: str | None) -> bool:
+    return (a or "").strip().lower() == (b or "").strip().lower()
+
+
 def plan_staff(ctx: PlanContext, rows: list[tuple[int, StaffRow]]) -> Plan:
     school = ctx.school
     section = Section("Staff")
     ctx.preview.sections.append(section)
 
-    existing = {r["staff_ref"]: r for r in ctx.scope.staff().values("id", "staff_ref", *FIELDS)}
+    in_scope = ctx.scope.staff()
+    existing = {r["staff_ref"]: r for r in in_scope.values("id", "staff_ref", "user_id", *FIELDS)}
+    # whose address an import may not change: a login, or a granted role anywhere (awaiting too)
+    email_kept = {r["id"] for r in existing.values() if r["user_id"] is not None}
+    email_kept |= set(
+        StaffAssignment.objects.filter(
+            staff__in=in_scope, role__in=sorted(GRANTED_ROLES)
+        ).values_list("staff_id", flat=True)
+    )
     taken = ctx.scope.taken_staff_refs()
     roles_here: dict[int, set[str]] = {}
     for staff_id, role in StaffAssignment.objects.filter(school=school).values_list(
@@ -82,12 +108,23 @@ def plan_staff(ctx: PlanContext, rows: list[tuple[int, StaffRow]]) -> Plan:
                 line, "roles", "Give at least one role at this school, such as Teacher or TA."
             )
             continue
+        if (
+            old is not None
+            and old["id"] in email_kept
+            and row.email is not None
+            and not _same_email(row.email, old["email"])
+        ):
+            stored = f"the address on record ({old['email']})" if old["email"] else "it blank"
+            ctx.problem(line, "email", EMAIL_KEPT.format(stored=stored))
+            continue
         want = {
             name: (old[name] if old else DEFAULTS.get(name))
             if getattr(row, name) is None
             else getattr(row, name)
             for name in FIELDS
         }
+        if old is not None and _same_email(want["email"], old["email"]):
+            want["email"] = old["email"]  # a change of case only is no change
         label = f"{want['first_name']} {want['last_name']}"
         if old is None:
             member = StaffMember(trust_id=school.trust_id, staff_ref=row.staff_ref, **want)
