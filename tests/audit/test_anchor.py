@@ -28,10 +28,7 @@ def anchors(settings, tmp_path):
 
 
 def _dsl(school, email: str):
-    staff = make_staff(school, Role.DSL)
-    staff.email = email
-    staff.save()
-    return staff
+    return make_staff(school, Role.DSL, email=email)
 
 
 def test_each_chain_is_anchored_to_a_file_and_emailed_to_its_dsls(tenant_a, tenant_b) -> None:
