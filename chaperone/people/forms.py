@@ -101,12 +101,13 @@ class RoleGrantForm(forms.Form):
 class StaffEmailForm(forms.Form):
     email = forms.EmailField(
         label="New email address",
-        max_length=254,
+        max_length=150,  # it becomes the sign-in name, which holds 150 characters
         help_text="Their invitations, sign-in name and notices move to it. We tell the old "
         "address.",
         error_messages={
             "required": "Enter the new email address.",
             "invalid": "Enter an email address like name@school.example.",
+            "max_length": "Enter an email address of at most 150 characters.",
         },
     )
 

@@ -113,7 +113,7 @@ def staff_invite(*, actor: Actor, staff: StaffMember, school: School, site_url: 
     chosen a password: a fresh link."""
     _check_may_manage(actor, staff)
     # once invited, the login's own address (which no import reaches) receives any fresh link
-    email = (staff.user.email if staff.user is not None else staff.email).strip().lower()
+    email = staff.notice_email.strip().lower()
     if not email:
         raise LoginChangeRefused(
             f"{staff.full_name} has no email address. Add it with a staff import first."

@@ -415,7 +415,11 @@ def test_the_head_changes_a_dsls_address_and_the_old_address_is_told(tenant_a) -
 
 @pytest.mark.parametrize(
     ("email", "message"),
-    [("", "Enter the new email address."), ("not an address", "Enter an email address like")],
+    [
+        ("", "Enter the new email address."),
+        ("not an address", "Enter an email address like"),
+        ("a" * 140 + "@school.example", "at most 150 characters"),
+    ],
 )
 def test_a_bad_address_is_a_message_on_the_field(tenant_a, email, message) -> None:
     head = make_staff(tenant_a.school, Role.HEADTEACHER)
