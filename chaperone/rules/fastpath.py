@@ -52,7 +52,7 @@ from .vocab import (
 )
 
 #: Entries kept per dictionary; beyond it, new texts are checked every time but not kept.
-_MAX_KEPT = 1 << 17
+_MAX_KEPT = 1 << 15
 
 _ENUMS: dict[str, frozenset[str]] = {
     "kind": frozenset(KINDS),
