@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
 from operator import attrgetter
-from string import Formatter
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -229,13 +228,28 @@ def _utcoffset(tz: ZoneInfo, ts: int) -> int:
     return int(delta.total_seconds()) if delta is not None else 0
 
 
-def key_fn(source: str, timing: Timing) -> Callable[[ContactRequest], Any]:
-    """The key function of a keyed source over a parsed request (``timing``: the zone's)."""
+_start_and_length = attrgetter("at", "duration_minutes")
+
+
+def key_fn(source: str) -> Callable[[ContactRequest], Any]:
+    """The key function of a keyed source over a parsed request.
+
+    The time source is keyed by the request's own ``(at, duration_minutes)``: equal keys are the
+    same instant (aware datetimes compare by instant) and length, so the same :class:`TimeKey`,
+    which :func:`predicate_key` derives only on a cache miss.
+    """
     if source == "staff":
         return staff_key
     if source == "pupils":
         return pupils_key
-    return lambda r: timing(int(r.at.timestamp()), r.duration_minutes)
+    return _start_and_length
+
+
+def predicate_key(source: str, timing: Timing) -> Callable[[Any], Any] | None:
+    """What the atoms of ``source`` are tested on, from its cache key (None: the key itself)."""
+    if source != "time":
+        return None
+    return lambda key: timing(int(key[0].timestamp()), key[1])
 
 
 class CompiledWindow:
@@ -321,28 +335,3 @@ def atom_predicate(
 def atom_id(name: str, value: Any) -> tuple[str, Any]:
     """A hashable identity for a condition, so equal conditions share one bit."""
     return (name, tuple(value) if isinstance(value, list) else value)
-
-
-def table_reader(tables: Mapping[str, Any], read: Callable[[str], str]) -> Callable[[Any], int]:
-    """A function OR-ing, for one request, the bits its tabulated sources set.
-
-    ``tables`` maps a source to its table (a dict over the vocabulary, or a ``(false, true)``
-    pair); ``read(field)`` is the Python expression reading a field from the argument ``r``. The
-    function is generated as one unrolled expression, reading only the sources the protocol uses:
-    the fastest Python has for the commonest operation of the engine.
-    """
-    terms = []
-    for source in tables:
-        if source in DERIVED_FLAGS:
-            template = DERIVED_FLAGS[source]
-            names = [name for _, name, _, _ in Formatter().parse(template) if name]
-            value = "(" + template.format(**{name: read(name) for name in names}) + ")"
-        else:
-            value = read(source)
-        terms.append(f"t_{source}[{value}]")
-    body = " | ".join(terms) or "0"
-    namespace = {f"t_{source}": table for source, table in tables.items()}
-    # The generated text holds only the closed field names above: no input reaches it.
-    exec(f"def bits(r):\n    return {body}\n", namespace)  # noqa: S102
-    reader: Callable[[Any], int] = namespace["bits"]
-    return reader

@@ -1,18 +1,25 @@
-"""A protocol compiled for deciding: conditions as bits, rules as bit masks, decisions memoised.
+"""A protocol compiled for deciding: conditions as bits, rules as bit sets, decisions memoised.
 
 Built once per loaded :class:`~chaperone.rules.protocol.Protocol` (see
-:mod:`chaperone.rules.conditions` for atoms and sources). Deciding a request means:
+:mod:`chaperone.rules.conditions` for atoms and sources). Every distinct condition becomes an atom
+(a bit) read from one source; every rule, three atom masks (``when`` all hold, no ``unless``
+holds, not every ``require`` holds -> it fires). Those masks are then split by source and
+tabulated, so that deciding a request means:
 
-1. OR together the atom bits each request field sets (precomputed tables over each field's
-   closed vocabulary; staff, pupils and timing through small caches keyed by what they read);
-2. look the combined bits up in the decision cache; on a miss, test each rule's three masks
-   (``when`` all set, no ``unless`` bit set, not every ``require`` bit set -> the rule fires);
-3. return the shared, immutable :class:`~chaperone.rules.decision.Decision` for the rules fired.
+1. AND together, for every source a rule reads, the packed rule bit sets of the request's value
+   (tables over each field's closed vocabulary; staff, pupils and timing through small caches
+   keyed by what they read): the result says which rules fire, with no loop over rules;
+2. look those rules up in the decision cache; on a miss, keep one rule per finding code and
+   build the :class:`~chaperone.rules.decision.Decision` (and its JSON, from the findings' JSON
+   made at load);
+3. return the shared, immutable decision.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from string import Formatter
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -28,8 +35,8 @@ from .atoms import (
     domain,
     key_fn,
     local_timing,
+    predicate_key,
     source_of,
-    table_reader,
 )
 from .conditions import Conditions
 from .decision import Decision, Finding
@@ -45,70 +52,65 @@ _MAX_CACHED = 1 << 16
 _TABULATED = (*ENUM_FIELDS, *FLAG_FIELDS, *DERIVED_FLAGS)
 
 
-def _attribute(name: str) -> str:
-    return f"r.{name}"
-
-
 class _Source:
-    """A keyed source (staff, pupils, timing) whose keys are too varied to enumerate."""
+    """A keyed source (staff, pupils, timing) whose keys are too varied to enumerate.
 
-    __slots__ = ("atoms", "cache", "key")
+    ``masks(key)`` is the source's share of the rule masks for ``key`` (see
+    :class:`CompiledProtocol`), cached per key.
+    """
 
-    def __init__(self, key: Callable[[ContactRequest], Any], atoms: list[tuple[int, Predicate]]):
+    __slots__ = ("atoms", "by_derived", "cache", "combine", "derive", "key")
+
+    def __init__(
+        self,
+        key: Callable[[ContactRequest], Any],
+        atoms: list[tuple[int, Predicate]],
+        combine: Callable[[int], int],
+        derive: Callable[[Any], Any] | None = None,
+    ):
         self.key = key
         self.atoms = atoms
+        self.combine = combine
+        self.derive = derive
         self.cache: dict[Any, int] = {}
+        self.by_derived: dict[Any, int] = {}
 
-    def __call__(self, request: ContactRequest) -> int:
-        return self.lookup(self.key(request))
-
-    def lookup(self, key: Any) -> int:
-        bits = self.cache.get(key)
-        if bits is None:
-            bits = 0
-            for bit, predicate in self.atoms:
-                if predicate(key):
-                    bits |= bit
+    def masks(self, key: Any) -> int:
+        found = self.cache.get(key)
+        if found is None:
+            if self.derive is None:
+                found = self.tested(key)
+            else:  # many keys share one derived key (many instants, one local time of day)
+                derived = self.derive(key)
+                found = self.by_derived.get(derived)
+                if found is None:
+                    found = self.tested(derived)
+                    if len(self.by_derived) < _MAX_CACHED:
+                        self.by_derived[derived] = found
             if len(self.cache) < _MAX_CACHED:
-                self.cache[key] = bits
-        return bits
+                self.cache[key] = found
+        return found
 
-
-class _Unused:
-    """A keyed source no rule of the protocol reads."""
-
-    __slots__ = ()
-
-    def __call__(self, request: ContactRequest) -> int:
-        return 0
-
-    def lookup(self, key: Any) -> int:
-        return 0
-
-
-def tables(atoms: dict[str, list[tuple[int, Predicate]]]) -> dict[str, Any]:
-    """For every tabulated source a rule reads, the atom bits each possible value sets.
-
-    Enumerated fields get a dict over their vocabulary, flags a ``(false, true)`` pair; sources
-    no rule reads get no table, and the generated readers skip them.
-    """
-    out: dict[str, Any] = {}
-    for source in _TABULATED:
-        if source not in atoms:
-            continue
-        table = {}
-        for value in domain(source):
-            bits = 0
-            for bit, predicate in atoms[source]:
-                if predicate(value):
-                    bits |= bit
-            table[value] = bits
-        out[source] = table if source in ENUM_FIELDS else (table[False], table[True])
-    return out
+    def tested(self, tested: Any) -> int:
+        held = 0
+        for bit, predicate in self.atoms:
+            if predicate(tested):
+                held |= bit
+        return self.combine(held)
 
 
 class CompiledProtocol:
-    """The executable form of one protocol."""
+    """The executable form of one protocol.
+
+    Every rule's three masks are split by source: for each source (a field, a derived flag, a
+    keyed source) and each of its values, the engine knows which rules that value leaves
+    *applicable* (all of the rule's ``when`` atoms on this source hold, none of its ``unless``
+    atoms) and which rules it *satisfies* (all of its ``require`` atoms on this source hold).
+    Both are rule bit sets (bit ``i`` = the ``i``-th rule in output order), packed in one integer
+    (applicable in the low bits, satisfied above them), so ANDing the packed integers of a
+    request's values gives, at once, the rules applicable to the request and the rules whose
+    requirements it meets: a rule fires if applicable and not satisfied (or requiring nothing).
+    """
 
     def __init__(self, protocol: Protocol) -> None:
         self.id = protocol.id
@@ -136,71 +138,168 @@ class CompiledProtocol:
                 bits |= bit
             return bits
 
-        # Rules sharing a ``when`` mask are tested together, after one applicability check.
-        groups: dict[int, list[tuple[int, int, int]]] = {}
-        for position, i in enumerate(order):
-            rule = rules[i]
-            groups.setdefault(mask(rule.when), []).append(
-                (position, mask(rule.unless), mask(rule.require))
-            )
-        self._groups = tuple((when, tuple(members)) for when, members in groups.items())
+        masks = [(mask(r.when), mask(r.unless), mask(r.require)) for r in (rules[i] for i in order)]
         self.atoms = atoms
         self.sources = frozenset(by_source)
-        self._tables = tables(by_source)
-        self._read = table_reader(self._tables, _attribute)
+        n = len(masks)
+        self._n = n
 
+        def combiner(source: str) -> Callable[[int], int]:
+            """``held atom bits of source -> its packed rule bit sets``, cached per pattern."""
+            on_source = 0
+            for bit, _ in by_source[source]:
+                on_source |= bit
+            mine = [(w & on_source, u & on_source, q & on_source) for w, u, q in masks]
+            cache: dict[int, int] = {}
+
+            def combine(held: int) -> int:
+                found = cache.get(held)
+                if found is None:
+                    applicable = satisfied = 0
+                    for i, (w, u, q) in enumerate(mine):
+                        if held & w == w and not held & u:
+                            applicable |= 1 << i
+                        if held & q == q:
+                            satisfied |= 1 << i
+                    found = cache[held] = applicable | satisfied << n
+                return found
+
+            return combine
+
+        def tabulate(source: str) -> Any:
+            combine = combiner(source)
+            table = {}
+            for value in domain(source):
+                held = 0
+                for bit, predicate in by_source[source]:
+                    if predicate(value):
+                        held |= bit
+                table[value] = combine(held)
+            return table if source in ENUM_FIELDS else (table[False], table[True])
+
+        tables = {source: tabulate(source) for source in _TABULATED if source in by_source}
         timing = local_timing(tz)
+        keyed = {
+            source: _Source(
+                key_fn(source),
+                by_source[source],
+                combiner(source),
+                predicate_key(source, timing),
+            )
+            for source in KEYED_SOURCES
+            if source in by_source
+        }
+        self._fire = fire_reader(tables, keyed, n, _requiring(masks))
+        self._shared_codes = _shared_codes(self.findings)
+        self._by_fired: dict[int, Decision] = {}
+        self._by_kept: dict[int, Decision] = {}
+        fragments = [json.dumps(f.to_dict(), ensure_ascii=False) for f in self.findings]
+        self._fragments = fragments
+        head = {"id": self.id, "version": self.version}
+        self._head = ', "protocol": ' + json.dumps(head, ensure_ascii=False) + ', "findings": ['
 
-        def keyed(source: str) -> _Source | _Unused:
-            if source not in by_source:
-                return _Unused()
-            return _Source(key_fn(source, timing), by_source[source])
-
-        self._staff, self._pupils, self._time = (keyed(s) for s in KEYED_SOURCES)
-        self._by_bits: dict[int, Decision] = {}
-        self._by_fired: dict[tuple[int, ...], Decision] = {}
-
-    def bits(self, r: ContactRequest) -> int:
-        """The atoms (conditions) that hold for request ``r``, as an integer bit set."""
-        return self._read(r) | self._staff(r) | self._pupils(r) | self._time(r)
-
-    def fired(self, bits: int) -> tuple[int, ...]:
-        """Positions (in output order) of the rules that fire for ``bits``."""
-        out = []
-        for when, members in self._groups:
-            if bits & when == when:
-                for position, unless, require in members:
-                    if not bits & unless and (not require or bits & require != require):
-                        out.append(position)
-        out.sort()
-        return tuple(out)
+    def fired(self, request: ContactRequest) -> int:
+        """The rules that fire for ``request``: bit ``i`` set = the ``i``-th in output order."""
+        return self._fire(request)
 
     def decide(self, request: ContactRequest) -> Decision:
-        return self._decision(self.bits(request))
-
-    def _decision(self, bits: int) -> Decision:
-        decision = self._by_bits.get(bits)
+        fired = self._fire(request)
+        decision = self._by_fired.get(fired)
         if decision is None:
-            fired = self.fired(bits)
-            decision = self._by_fired.get(fired)
-            if decision is None:
-                decision = self._build(fired)
-                if len(self._by_fired) < _MAX_CACHED:
-                    self._by_fired[fired] = decision
-            if len(self._by_bits) < _MAX_CACHED:
-                self._by_bits[bits] = decision
+            decision = self._decision(fired)
         return decision
 
-    def _build(self, fired: tuple[int, ...]) -> Decision:
+    def _decision(self, fired: int) -> Decision:
         # One finding per code: where several rules give the same code (SLT approval for the
         # time of day and for the kind of call), the first in output order speaks for them.
-        by_code: dict[str, Finding] = {}
-        for i in fired:
-            by_code.setdefault(self.findings[i].code, self.findings[i])
-        findings = tuple(by_code.values())
+        kept = fired
+        for same in self._shared_codes:
+            several = kept & same
+            if several & (several - 1):
+                kept ^= several ^ (several & -several)  # keep only the lowest (first) of them
+        decision = self._by_kept.get(kept)
+        if decision is None:
+            decision = self._build(kept)
+            if len(self._by_kept) < _MAX_CACHED:
+                self._by_kept[kept] = decision
+        if len(self._by_fired) < _MAX_CACHED:
+            self._by_fired[fired] = decision
+        return decision
+
+    def _build(self, kept: int) -> Decision:
+        positions = []
+        while kept:
+            low = kept & -kept
+            positions.append(low.bit_length() - 1)
+            kept ^= low
+        findings = tuple(self.findings[i] for i in positions)
         # Findings are in severity order, so the first one carries the outcome.
         outcome = OUTCOME_FOR_EFFECT[findings[0].effect] if findings else "allowed"
-        return Decision(outcome, self.id, self.version, findings)
+        # The JSON json.dumps(decision.to_dict()) gives, from the findings' JSON made at load.
+        text = (
+            '{"outcome": "'
+            + outcome
+            + '"'
+            + self._head
+            + ", ".join([self._fragments[i] for i in positions])
+            + "]}"
+        )
+        return Decision(outcome, self.id, self.version, findings, _json=text)
+
+
+def _requiring(masks: list[tuple[int, int, int]]) -> int:
+    """The rules with a ``require`` part: only they can be satisfied (and so not fire)."""
+    out = 0
+    for i, (_, _, require) in enumerate(masks):
+        if require:
+            out |= 1 << i
+    return out
+
+
+def _shared_codes(findings: tuple[Finding, ...]) -> tuple[int, ...]:
+    """For each code given by more than one rule, the bit set of those rules."""
+    by_code: dict[str, int] = {}
+    for i, finding in enumerate(findings):
+        by_code[finding.code] = by_code.get(finding.code, 0) | 1 << i
+    return tuple(m for m in by_code.values() if m & (m - 1))
+
+
+def fire_reader(
+    tables: dict[str, Any], keyed: dict[str, _Source], n: int, requiring: int
+) -> Callable[[ContactRequest], int]:
+    """A function giving the bit set of the rules that fire for a request.
+
+    Generated as one unrolled expression ANDing the packed rule bit sets of every source the
+    protocol reads (tables for closed vocabularies, cached keys for the rest): the fastest Python
+    has for the commonest operation of the engine.
+    """
+    terms = []
+    for source in tables:
+        if source in DERIVED_FLAGS:
+            template = DERIVED_FLAGS[source]
+            names = [name for _, name, _, _ in Formatter().parse(template) if name]
+            value = "(" + template.format(**{name: f"r.{name}" for name in names}) + ")"
+        else:
+            value = f"r.{source}"
+        terms.append(f"t_{source}[{value}]")
+    lines = ["def fired(r):"]
+    namespace: dict[str, Any] = {f"t_{source}": table for source, table in tables.items()}
+    for source, keyed_source in keyed.items():
+        # A cache hit costs one lookup; a miss computes the source's bit sets for the key.
+        namespace[f"k_{source}"] = keyed_source.key
+        namespace[f"c_{source}"] = keyed_source.cache
+        namespace[f"m_{source}"] = keyed_source.masks
+        lines.append(f"    k = k_{source}(r)")
+        lines.append(f"    s_{source} = c_{source}.get(k) or m_{source}(k)")
+        terms.append(f"s_{source}")
+    everything = (1 << 2 * n) - 1
+    body = " & ".join(terms) or str(everything)
+    lines.append(f"    e = {body}")
+    lines.append(f"    return e & {(1 << n) - 1} & ~(e >> {n} & {requiring})")
+    # The generated text holds only the closed field names of atoms.py: no input reaches it.
+    exec("\n".join(lines) + "\n", namespace)  # noqa: S102
+    fired: Callable[[ContactRequest], int] = namespace["fired"]
+    return fired
 
 
 def _finding(protocol: Protocol, rule: Rule) -> Finding:

@@ -1,0 +1,193 @@
+"""The fast request path (``fastpath.py``) against pydantic: the same model, or it defers.
+
+Whatever text it is given, valid or not, the fast path must either build exactly the request
+pydantic builds (equal fields, the same fields set, the same nested objects, the same start
+instant and offset) or answer ``None`` so that pydantic decides, errors included.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from chaperone.rules import RequestError, parse_request
+from chaperone.rules.fastpath import fast_request
+from chaperone.rules.request import ContactRequest, fast_request_of
+from tests.rules.corpus import ODD_TIMES, ODD_VALUES, corpus, mutate, random_request, raw_lines
+from tests.rules.helpers import BASE
+from tests.rules.strategies import requests
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def pydantic_reading(data: str | bytes) -> ContactRequest | None:
+    try:
+        return ContactRequest.model_validate_json(data)
+    except ValidationError:
+        return None
+
+
+def identical(fast: ContactRequest, slow: ContactRequest) -> bool:
+    """Equal as pydantic compares models, and equal in every detail a caller could see."""
+    return (
+        fast == slow
+        and type(fast) is type(slow)
+        and fast.model_fields_set == slow.model_fields_set
+        and list(fast.__dict__) == list(slow.__dict__)
+        and repr(fast) == repr(slow)
+        and fast.model_dump_json() == slow.model_dump_json()
+        and fast.model_dump() == slow.model_dump()
+        and fast.at.utcoffset() == slow.at.utcoffset()
+        and type(fast.at.tzinfo) is type(slow.at.tzinfo)
+        and type(fast.staff) is list
+        and type(fast.pupils) is list
+        and [p.model_fields_set for p in fast.pupils] == [p.model_fields_set for p in slow.pupils]
+        and [s.model_fields_set for s in fast.staff] == [s.model_fields_set for s in slow.staff]
+    )
+
+
+def check(data: str | bytes) -> ContactRequest | None:
+    """Assert the fast path agrees with pydantic on ``data``; return its answer."""
+    fast = fast_request_of(data)
+    if fast is not None:
+        slow = pydantic_reading(data)
+        assert slow is not None, f"fast path accepted what pydantic refuses: {data!r}"
+        assert identical(fast, slow), data
+    return fast
+
+
+def layouts(request: dict) -> list[str]:
+    return [
+        json.dumps(request),
+        json.dumps(request, separators=(",", ":")),
+        json.dumps(request, ensure_ascii=False),
+        json.dumps(request, indent=1),
+    ]
+
+
+@SETTINGS
+@given(data=requests())
+def test_valid_requests_are_read_as_pydantic_reads_them(data):
+    default, compact, *others = layouts(data)
+    # The two layouts it knows are read without pydantic...
+    assert check(default) is not None
+    assert check(compact) is not None
+    assert check(default.encode()) is not None
+    for text in others:
+        check(text)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_mutated_requests_are_read_as_pydantic_reads_them_or_deferred(seed):
+    rng = random.Random(seed)
+    request = mutate(rng, random_request(rng))
+    for text in layouts(request):
+        check(text)
+    for line in raw_lines(rng, request):
+        check(line)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), field=st.sampled_from(sorted(BASE["habs-monmouth"])))
+def test_any_odd_value_in_any_field_is_read_as_pydantic_reads_it(seed, field):
+    rng = random.Random(seed)
+    request = random_request(rng)
+    request[field] = rng.choice((*ODD_VALUES, *ODD_TIMES))
+    for text in layouts(request):
+        check(text)
+
+
+def test_a_seeded_corpus_of_valid_and_malformed_lines():
+    lines = corpus(8, 3000)
+    accepted = sum(check(line) is not None for line in lines)
+    # About half the corpus is valid; most of that in the layouts the fast path knows.
+    assert accepted > len(lines) // 4
+
+
+GOOD = json.dumps(random_request(random.Random(3)))
+
+
+def _swap(old: str, new: str) -> str:
+    assert old in GOOD
+    return GOOD.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _swap('"kind": ', '"kind": "group", "kind": '),  # duplicate key: deferred
+        _swap('"recording": ', '"recording": true, "recording": '),
+        _swap('"duration_minutes": ', '"duration_minutes": 30.0, "x": '),
+        _swap('"duration_minutes": ', '"duration_minutes": 1e1, "x": '),
+        _swap('"emergency": ', '"emergency": 0, "x": '),
+        _swap('"emergency": ', '"emergency": NaN, "x": '),
+        _swap('"pupils": [', '"pupils": [{"age": 10.0}, '),
+        _swap('"pupils": [', '"pupils": [{"age": 7, "age": 8}, '),
+        _swap('"pupils": [', '"pupils": [{"age": true}, '),
+        _swap('"pupils": [', '"pupils": [{"age": 99999999999999999999999}, '),
+        _swap('"pupils": [', '"pupils": [{"age": 7, "x": 1}, '),
+        _swap('"staff": [', '"staff": [{"role": "dsl", "role": "x"}, '),
+        _swap('"staff": [', '"pupils": [], "staff": ['),
+        _swap('"kind": ', '"pupils": [{"age": 7}], "kind": '),
+        _swap('"kind": ', '"x": "\\"pupils\\": [{", "kind": '),
+        _swap('"kind": ', '"colour": "}]", "kind": '),
+        _swap('"platform": ', '"platform": "te\\u0061ms", "x": '),
+        _swap('"platform": ', '"platform": "\ud800", "x": '),
+        "\ufeff" + GOOD,
+        "\r\n" + GOOD + "\r\n",
+        "\x0b" + GOOD,
+        GOOD + "\u00a0",
+        GOOD.replace(", ", ",\r "),
+        GOOD[:-1] + ", }",
+        GOOD[:-1] + ',"x":1}',
+        GOOD + GOOD,
+        "[" + GOOD + "]",
+        "{}",
+        "",
+        '{"',
+    ],
+)
+def test_texts_at_the_edges_of_json(text):
+    check(text)
+    check(text.encode("utf-8", "surrogatepass"))
+
+
+EDGE_TIMES = ("2026-11-23T10:00:00+19:59", "2026-11-23T10:00:00-19:59", "1000-01-01T00:00:00-19:59",
+              "2999-12-31T23:59:59+19:59", "2026-11-23T10:00:00.000+00:00")  # fmt: skip
+
+
+@pytest.mark.parametrize("at", [*(t for t in ODD_TIMES if isinstance(t, str)), *EDGE_TIMES])
+def test_start_times(at):
+    check(json.dumps({**json.loads(GOOD), "at": at}))
+
+
+def test_common_start_times_take_the_fast_path():
+    for at in ("2026-11-23T10:00:00Z", "2026-11-23T10:00:00+01:00", "2026-11-23T10:00:00-05:30"):
+        assert check(json.dumps({**json.loads(GOOD), "at": at})) is not None
+
+
+def test_not_utf8_is_deferred():
+    assert fast_request_of(GOOD.encode("utf-16")) is None
+    assert fast_request_of(GOOD.encode().replace(b"teaching", b"teach\xffing")) is None
+
+
+def test_contradictions_are_left_to_pydantic():
+    one = {**json.loads(GOOD), "kind": "one_to_one", "pupils": [{"age": 9}, {"age": 10}]}
+    assert fast_request(json.dumps(one)) is None
+    with pytest.raises(RequestError) as exc:
+        parse_request(json.dumps(one))
+    assert (exc.value.code, exc.value.field) == ("inconsistent_request", "pupils")
+    home = {**json.loads(GOOD), "pupil_home_alone": True, "parent_present": True}
+    assert fast_request(json.dumps(home)) is None
+
+
+def test_requests_do_not_share_their_lists():
+    a, b = parse_request(GOOD), parse_request(GOOD)
+    assert a == b
+    assert a.pupils is not b.pupils and a.staff is not b.staff
