@@ -103,6 +103,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "chaperone.site.context_processors.chaperone",
             ],
+            # Django's {% url %}, keeping the addresses of argument-free views.
+            "builtins": ["chaperone.core.template_urls"],
         },
     }
 ]
