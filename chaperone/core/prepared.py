@@ -186,6 +186,12 @@ class PreparedRead(Generic[T]):
                     forms["datetime"] = ops.adapt_datetimefield_value(element)
                 elif isinstance(element, date):
                     forms["date"] = ops.adapt_datefield_value(element)
+                # PostgreSQL takes dates and datetimes as they are: one form, not two.
+                forms = {
+                    adapt: form
+                    for adapt, form in forms.items()
+                    if adapt == "" or type(form) is not type(element) or form != element
+                }
                 hits = [
                     _Slot(i, name, index if isinstance(value, tuple) else None, adapt)
                     for i, p in enumerate(params)
