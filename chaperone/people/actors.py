@@ -3,8 +3,11 @@ record and role assignments (the policy itself lives in ``tenancy``, below this 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
+
+from chaperone.core.prepared import prepared
 from chaperone.people.models import StaffMember, User
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import ANONYMOUS, Actor
@@ -13,20 +16,30 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
 
+@prepared
+def _staff_roles(user_id: int) -> QuerySet[StaffMember, Any]:
+    # One row per role (a single row with no role if they hold none); a user has one staff record.
+    return StaffMember.objects.filter(user_id=user_id, is_active=True).values_list(
+        "id",
+        "trust_id",
+        "first_name",
+        "last_name",
+        "assignments__school_id",
+        "assignments__role",
+        "assignments__awaiting_confirmation",
+    )
+
+
+@prepared
+def _trust_school_ids(trust_id: int) -> QuerySet[School, int]:
+    return School.objects.filter(trust_id=trust_id).values_list("id", flat=True)
+
+
 def actor_for_user(user: User | AnonymousUser | None) -> Actor:
     """Build the actor of a user in one query (two for a trust role: the trust's schools)."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS
-    # One row per role (a single row with no role if they hold none); a user has one staff record.
-    fields = ("id", "trust_id", "first_name", "last_name")
-    rows = list(
-        StaffMember.objects.filter(user=user, is_active=True).values_list(
-            *fields,
-            "assignments__school_id",
-            "assignments__role",
-            "assignments__awaiting_confirmation",
-        )
-    )
+    rows = _staff_roles(user_id=user.pk)
     if not rows:
         # A login with no staff record (a superuser, say): the audit log names it by username.
         label = user.get_username() or f"user {user.pk}"
@@ -45,9 +58,7 @@ def actor_for_user(user: User | AnonymousUser | None) -> Actor:
             school_roles.setdefault(school_id, set()).add(role)
     trust_school_ids: frozenset[int] = frozenset()
     if trust_roles:
-        trust_school_ids = frozenset(
-            School.objects.filter(trust_id=trust_id).values_list("id", flat=True)
-        )
+        trust_school_ids = frozenset(_trust_school_ids(trust_id=trust_id))
     return Actor(
         user_id=user.pk,
         staff_id=staff_id,

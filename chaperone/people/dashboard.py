@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.db.models import QuerySet
+
 from chaperone.core.extensions import DashboardCard
 from chaperone.core.http import ChaperoneRequest
+from chaperone.core.prepared import prepared
 from chaperone.people.grants import FALLBACK, roles_awaiting_confirmation
 from chaperone.people.models import StaffMember
 from chaperone.people.selectors import (
@@ -21,15 +24,17 @@ from chaperone.tenancy.models import School
 from chaperone.tenancy.schools import request_schools
 
 
+@prepared
+def _conduct_unread(staff_id: int) -> QuerySet[StaffMember, tuple[int]]:
+    return StaffMember.objects.filter(
+        pk=staff_id, code_of_conduct_acknowledged_at__isnull=True
+    ).values_list("pk")[:1]
+
+
 def conduct_reminder(request: ChaperoneRequest, school: School | None) -> Mapping[str, Any] | None:
     """Shown until the signed-in staff member confirms they read the code of conduct."""
     staff_id = request.actor.staff_id
-    unread = (
-        staff_id is not None
-        and StaffMember.objects.filter(
-            pk=staff_id, code_of_conduct_acknowledged_at__isnull=True
-        ).exists()
-    )
+    unread = staff_id is not None and bool(_conduct_unread(staff_id=staff_id))
     return {} if unread else None
 
 

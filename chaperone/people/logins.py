@@ -339,7 +339,8 @@ def _login_of(staff: StaffMember) -> User:
 
 
 # Sessions -----------------------------------------------------------------------------------
-# These read and delete Django's database sessions (SESSION_ENGINE is the db backend).
+# These read and delete Django's database sessions (SESSION_ENGINE is the db backend, with a
+# prepared read: chaperone/core/sessions.py).
 
 
 def login_session_record(

@@ -11,6 +11,7 @@ from django.db.models import Count, Model, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from chaperone.audit.log import record, record_read
+from chaperone.core.prepared import prepared
 from chaperone.people.models import (
     Contact,
     FlagChangeStatus,
@@ -75,22 +76,29 @@ STAFF_FIGURES = {
     "staff": Count("staff_id", distinct=True),
 }
 
-#: The two figure queries, built once: composing eleven filtered aggregates costs more than
-#: running them, and the dashboard asks on every request. Each call narrows a copy by school.
-_PUPIL_COUNTS = (
-    Pupil.objects.filter(is_active=True)
-    .values("school_id")
-    .annotate(**PUPIL_FIGURES)
-    .values_list("school_id", *PUPIL_FIGURES)
-    .order_by()
-)
-_STAFF_COUNTS = (
-    StaffAssignment.objects.filter(staff__is_active=True)
-    .values("school_id")
-    .annotate(**STAFF_FIGURES)
-    .values_list("school_id", *STAFF_FIGURES)
-    .order_by()
-)
+
+#: The two figure queries, prepared (chaperone/core/prepared.py): composing eleven filtered
+#: aggregates costs far more than running them, and the dashboard asks on every request.
+@prepared
+def _pupil_counts(school_ids: Sequence[int]) -> QuerySet[Pupil]:
+    return (
+        Pupil.objects.filter(is_active=True, school_id__in=school_ids)
+        .values("school_id")
+        .annotate(**PUPIL_FIGURES)
+        .values_list("school_id", *PUPIL_FIGURES)
+        .order_by()
+    )
+
+
+@prepared
+def _staff_counts(school_ids: Sequence[int]) -> QuerySet[StaffAssignment]:
+    return (
+        StaffAssignment.objects.filter(staff__is_active=True, school_id__in=school_ids)
+        .values("school_id")
+        .annotate(**STAFF_FIGURES)
+        .values_list("school_id", *STAFF_FIGURES)
+        .order_by()
+    )
 
 
 def school_counts_by_school(*, actor: Actor, schools: Sequence[School]) -> dict[int, SchoolCounts]:
@@ -101,11 +109,11 @@ def school_counts_by_school(*, actor: Actor, schools: Sequence[School]) -> dict[
         return {}
     pupils = {
         sid: dict(zip(PUPIL_FIGURES, figures, strict=True))
-        for sid, *figures in _PUPIL_COUNTS.filter(school_id__in=ids)
+        for sid, *figures in _pupil_counts(school_ids=ids)
     }
     staff = {
         sid: dict(zip(STAFF_FIGURES, figures, strict=True))
-        for sid, *figures in _STAFF_COUNTS.filter(school_id__in=ids)
+        for sid, *figures in _staff_counts(school_ids=ids)
     }
     none_p = dict.fromkeys(PUPIL_FIGURES, 0)
     none_s = dict.fromkeys(STAFF_FIGURES, 0)

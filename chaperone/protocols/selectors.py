@@ -10,6 +10,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from chaperone import rules
+from chaperone.core.prepared import prepared
 from chaperone.people.models import Pupil, StaffAssignment, StaffMember
 from chaperone.protocols.effective import (
     EffectiveProtocol,
@@ -44,15 +45,24 @@ def protocol_version_get(*, actor: Actor, version_id: int) -> ProtocolVersion:
     )
 
 
+@prepared
+def _acknowledgements(
+    version_ids: Sequence[int], staff_ids: Sequence[int]
+) -> QuerySet[ProtocolAcknowledgement, tuple[int, datetime]]:
+    return ProtocolAcknowledgement.objects.filter(
+        version_id__in=version_ids, staff_id__in=staff_ids
+    ).values_list("staff_id", "acknowledged_at")
+
+
 def _acknowledged_all(
     staff_ids: Sequence[int], versions: Sequence[ProtocolVersion]
 ) -> dict[int, datetime]:
     """Staff (of ``staff_ids``) who have acknowledged every one of ``versions``, and when: the
     latest of their dates. One query."""
     dates: dict[int, list[datetime]] = {}
-    for staff_id, when in ProtocolAcknowledgement.objects.filter(
-        version__in=list(versions), staff_id__in=list(staff_ids)
-    ).values_list("staff_id", "acknowledged_at"):
+    for staff_id, when in _acknowledgements(
+        version_ids=[v.pk for v in versions], staff_ids=staff_ids
+    ):
         dates.setdefault(staff_id, []).append(when)
     return {staff_id: max(d) for staff_id, d in dates.items() if len(d) == len(versions)}
 

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from chaperone.core.extensions import NavItem, declared
 from chaperone.core.http import AnyRequest
 from chaperone.tenancy.schools import active_school, request_schools
+
+
+@cache
+def _nav(script_prefix: str) -> tuple[tuple[NavItem, str], ...]:
+    """Every app's :class:`NavItem` in order, with its address (the same on every request that
+    shares the script prefix: worked out once per process, not on every page)."""
+    items = sorted(declared("nav", "NAV", NavItem), key=lambda item: item.order)
+    return tuple((item, reverse(item.url_name)) for item in items)
 
 
 def nav_items(request: AnyRequest) -> list[dict[str, Any]]:
@@ -16,10 +25,9 @@ def nav_items(request: AnyRequest) -> list[dict[str, Any]]:
     school = active_school(request)
     match = request.resolver_match
     view_name = match.view_name if match is not None else ""
-    items = sorted(declared("nav", "NAV", NavItem), key=lambda item: item.order)
     return [
-        {"url": reverse(item.url_name), "label": item.label, "current": item.is_current(view_name)}
-        for item in items
+        {"url": url, "label": item.label, "current": item.is_current(view_name)}
+        for item, url in _nav(get_script_prefix())
         if item.action is None or (school is not None and actor.can(item.action, school.id))
     ]
 

@@ -3,10 +3,13 @@ view guard: :func:`school_for`."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from chaperone.core.http import AnyRequest
+from chaperone.core.prepared import prepared
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
 
@@ -14,14 +17,22 @@ SESSION_KEY = "chaperone_school_id"
 
 
 def visible_schools(actor: Actor) -> QuerySet[School]:
-    return School.objects.filter(id__in=actor.visible_school_ids).select_related("trust")
+    return _schools_with_trust(actor.visible_school_ids)
+
+
+def _schools_with_trust(school_ids: Collection[int]) -> QuerySet[School]:
+    return School.objects.filter(id__in=school_ids).select_related("trust")
+
+
+#: Every page asks for them: prepared once per thread and number of schools.
+_visible = prepared(_schools_with_trust)
 
 
 def request_schools(request: AnyRequest) -> list[School]:
     """The schools the signed-in person may see, fetched once per request (the header's switcher
     and the active school both read it)."""
     if not hasattr(request, "_schools"):
-        request._schools = list(visible_schools(request.actor))
+        request._schools = _visible(school_ids=request.actor.visible_school_ids)
     return request._schools
 
 

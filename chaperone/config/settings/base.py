@@ -103,6 +103,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "chaperone.site.context_processors.chaperone",
             ],
+            # Django's {% url %}, keeping the addresses of argument-free views.
+            "builtins": ["chaperone.core.template_urls"],
         },
     }
 ]
@@ -110,7 +112,8 @@ TEMPLATES = [
 AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the signed-in user with a prepared query.
+    "chaperone.people.backends.PasswordBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -155,8 +158,9 @@ OTP_TOTP_ISSUER = "Chaperone"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 10
-# Database sessions: "Your account" lists and ends a person's sessions by key.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions: "Your account" lists and ends a person's sessions by key. Django's db engine,
+# with the read every request makes prepared (chaperone/core/sessions.py).
+SESSION_ENGINE = "chaperone.core.sessions"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
