@@ -68,6 +68,18 @@ def create_partition_sql(month: dt.date) -> str:
     )
 
 
+def statistics_sql(table: str) -> str:
+    """The extended statistics every partition (and the table itself) carries: a school's rows
+    all belong to one trust. Without them the planner multiplies the selectivities of
+    ``trust_id = T`` and ``school_id = S``, so the more schools the service has, the fewer rows
+    it expects of one school, until it sorts the school's whole history rather than read a
+    page off the index (issue #13: 60 ms instead of 0.5 ms at 100x the demo)."""
+    return (
+        f"CREATE STATISTICS IF NOT EXISTS {table}_school_trust (dependencies) "
+        f"ON trust_id, school_id FROM {table}"
+    )
+
+
 def is_partitioned(using: str = DEFAULT_DB_ALIAS) -> bool:
     connection = connections[using]
     if connection.vendor != "postgresql":
@@ -105,6 +117,7 @@ def partitions_ensure(
             target = add_months(month, offset)
             if partition_name(target) not in existing:
                 cursor.execute(create_partition_sql(target))
+                cursor.execute(statistics_sql(partition_name(target)))
                 created.append(partition_name(target))
     return created
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import pytest
 from django.core.management import call_command
@@ -12,8 +13,10 @@ from django.db import connection
 from django.utils import timezone
 
 from chaperone.audit.anchors import RETAINED, last_anchor
-from chaperone.audit.log import record
+from chaperone.audit.log import AuditEntry, record, record_many
 from chaperone.audit.partitions import (
+    DEFAULT_PARTITION,
+    TABLE,
     PartitionRefused,
     create_partition_sql,
     is_partitioned,
@@ -91,3 +94,43 @@ def test_the_partitions_command_reports_refusals_as_messages(tenant_a) -> None:
     with pytest.raises(SystemExit) as exit_:
         call_command("audit", "partitions", "retire", "--before", "2999-01", stderr=out)
     assert exit_.value.code == 1 and "Refused: Retention keeps" in out.getvalue()
+
+
+def _tables_with_school_trust_statistics() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.stxrelid::regclass::text FROM pg_statistic_ext s "
+            "WHERE 'f' = ANY(s.stxkind) AND (SELECT array_agg(a.attname::text ORDER BY a.attname) "
+            "FROM pg_attribute a WHERE a.attrelid = s.stxrelid AND a.attnum = ANY(s.stxkeys)) "
+            "= ARRAY['school_id', 'trust_id']"
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_every_partition_tells_the_planner_that_a_school_lies_in_one_trust() -> None:
+    created = partitions_ensure(months_ahead=6)
+    assert created
+    tables = {TABLE, DEFAULT_PARTITION, *(p.name for p in partitions())}
+    assert tables <= _tables_with_school_trust_statistics()
+
+
+def test_the_planner_expects_a_schools_rows_however_many_schools_there_are() -> None:
+    # 100 schools in 50 trusts, 40 rows each. Taking trust and school as independent, the
+    # planner would expect 4,000 x 1/50 x 1/100 = 1 row of one school, and so sort a school's
+    # whole history for a page of its log rather than read the page off the index.
+    entries = [
+        AuditEntry("audit.viewed", school_id=school, trust_id=10_000 + school // 2)
+        for school in range(2, 102)
+        for _ in range(40)
+    ]
+    month = record_many(entries, actor=None)[0].occurred_at.astimezone(dt.UTC).date()
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {TABLE}")
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT id FROM {partition_name(month)} "
+            "WHERE trust_id = %s AND school_id = %s",
+            [10_001, 2],
+        )
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    assert plan[0]["Plan"]["Plan Rows"] >= 20

@@ -15,10 +15,11 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import Model, ProtectedError, RestrictedError
 from django.utils.text import slugify
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -51,6 +52,15 @@ DEMO_PASSWORD = "chaperone-demo-2026"  # noqa: S105 (published on purpose: demo 
 DEFAULT_SEED = 2026
 DEMO_DEVICE_NAME = "Demo authenticator"
 DEMO_TRUST_SLUGS = tuple(plan.slug for plan in TRUSTS)
+
+M = TypeVar("M", bound=Model)
+
+
+class BulkCreate(Protocol):
+    """How :func:`demo_people_store` saves a list of new rows of one model: returns them saved,
+    primary keys set (``bulk_create`` by default)."""
+
+    def __call__(self, model: type[M], objects: list[M], /) -> list[M]: ...
 
 
 class DemoError(Exception):
@@ -222,64 +232,82 @@ def demo_people_store(
     schools: Mapping[str, School],
     seed: int,
     logins: bool = True,
+    create: BulkCreate | None = None,
 ) -> None:
     """Store generated people in bulk under the given (saved) trusts and schools, keyed as the
     plans key them. Without ``logins`` nobody gets a login (the scale benchmark stores many
-    copies of the demo's people under other tenants this way)."""
-    households = Household.objects.bulk_create(
-        Household(
-            trust=trusts[h.trust_key],
-            reference=h.reference,
-            name=h.name,
-            address=h.address,
-            postcode=h.postcode,
-        )
-        for h in data.households
+    copies of the demo's people under other tenants this way, with its own ``create``: a
+    PostgreSQL COPY instead of ``bulk_create``)."""
+    create = create or _bulk_create
+    households = create(
+        Household,
+        [
+            Household(
+                trust=trusts[h.trust_key],
+                reference=h.reference,
+                name=h.name,
+                address=h.address,
+                postcode=h.postcode,
+            )
+            for h in data.households
+        ],
     )
-    Contact.objects.bulk_create(
-        Contact(household=household, **vars(c))
-        for household, h in zip(households, data.households, strict=True)
-        for c in h.contacts
+    create(
+        Contact,
+        [
+            Contact(household=household, **vars(c))
+            for household, h in zip(households, data.households, strict=True)
+            for c in h.contacts
+        ],
     )
-    Pupil.objects.bulk_create(
-        Pupil(
-            school=schools[p.school_key],
-            household=households[p.household],
-            upn=p.upn,
-            first_name=p.first_name,
-            last_name=p.last_name,
-            preferred_name=p.preferred_name,
-            date_of_birth=p.date_of_birth,
-            year_group=p.year_group,
-            is_vulnerable=p.is_vulnerable,
-            has_ehcp=p.has_ehcp,
-            has_sen=p.has_sen,
-            social_care_status=p.social_care_status,
-            is_looked_after=p.is_looked_after,
-        )
-        for p in data.pupils
+    create(
+        Pupil,
+        [
+            Pupil(
+                school=schools[p.school_key],
+                household=households[p.household],
+                upn=p.upn,
+                first_name=p.first_name,
+                last_name=p.last_name,
+                preferred_name=p.preferred_name,
+                date_of_birth=p.date_of_birth,
+                year_group=p.year_group,
+                is_vulnerable=p.is_vulnerable,
+                has_ehcp=p.has_ehcp,
+                has_sen=p.has_sen,
+                social_care_status=p.social_care_status,
+                is_looked_after=p.is_looked_after,
+            )
+            for p in data.pupils
+        ],
     )
 
     users = _create_users(s for s in data.staff if s.username) if logins else {}
-    staff = StaffMember.objects.bulk_create(
-        StaffMember(
-            trust=trusts[s.trust_key],
-            user=users.get(s.username or ""),
-            staff_ref=s.staff_ref,
-            title=s.title,
-            first_name=s.first_name,
-            last_name=s.last_name,
-            email=s.email,
-            phone=s.phone,
-            dbs_checked_on=s.dbs_checked_on,
-            code_of_conduct_acknowledged_at=s.code_of_conduct_acknowledged_at,
-        )
-        for s in data.staff
+    staff = create(
+        StaffMember,
+        [
+            StaffMember(
+                trust=trusts[s.trust_key],
+                user=users.get(s.username or ""),
+                staff_ref=s.staff_ref,
+                title=s.title,
+                first_name=s.first_name,
+                last_name=s.last_name,
+                email=s.email,
+                phone=s.phone,
+                dbs_checked_on=s.dbs_checked_on,
+                code_of_conduct_acknowledged_at=s.code_of_conduct_acknowledged_at,
+            )
+            for s in data.staff
+        ],
     )
-    StaffAssignment.objects.bulk_create(
-        StaffAssignment(staff=member, school=schools[key] if key else None, role=role)
-        for member, s in zip(staff, data.staff, strict=True)
-        for key, role in s.assignments
+    create(
+        StaffAssignment,
+        [
+            StaffAssignment(staff=member, school=schools[key] if key else None, role=role)
+            for member, s in zip(staff, data.staff, strict=True)
+            for key, role in s.assignments
+        ],
     )
     TOTPDevice.objects.bulk_create(
         TOTPDevice(
@@ -291,6 +319,10 @@ def demo_people_store(
         for s in data.staff
         if s.username in users and any(role in TWO_FACTOR_ROLES for _, role in s.assignments)
     )
+
+
+def _bulk_create(model: type[M], objects: list[M]) -> list[M]:
+    return model._default_manager.bulk_create(objects)
 
 
 def _create_users(members: Iterable[StaffData]) -> dict[str, User]:
