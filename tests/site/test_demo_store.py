@@ -1,4 +1,4 @@
-"""`demo_people_store` with a writer of the caller's choice (the scale benchmark COPYs through it)."""
+"""`demo_people_store` with a writer of the caller's choice (the scale benchmark COPYs with one)."""
 
 from __future__ import annotations
 
