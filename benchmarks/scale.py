@@ -219,6 +219,8 @@ def append_rows(
 
     for action, _, _ in MIX:
         check_action(action)
+    if not tenants or total <= 0:
+        return {}
     weights = [len(t.pupils) or 1 for t in tenants]
     picks = rng.choices(range(len(tenants)), weights=weights, k=total)
     kinds = rng.choices(range(len(MIX)), weights=[w for _, _, w in MIX], k=total)
@@ -540,6 +542,7 @@ def build_100x(
     phases.append(("100x: drop audit indexes", time.perf_counter() - wall, 0.0))
     wall = time.perf_counter()
     numbers = list(range(1, copies + 1))
+    jobs = max(1, min(jobs, copies))
     workers = [
         _process(scale.grow, numbers[job::jobs], per_pupil, end, anchors, job)
         for job in range(jobs)
@@ -601,12 +604,12 @@ class Page:
 
 
 def pages() -> list[Page]:
-    """Every school and trust page, for the demo's primary DSL and its trust admin."""
+    """Every school and trust page, for the demo's primary DSL, its head and its trust admin."""
     from django.urls import reverse
     from django.utils import timezone
 
     from chaperone.audit.selectors import audit_page, school_branches
-    from chaperone.people.models import Pupil
+    from chaperone.people.models import Pupil, StaffAssignment
     from chaperone.site.demo.generate import TRUST_ADMIN_USERNAME, TRUSTS
     from chaperone.tenancy.models import School
 
@@ -614,10 +617,16 @@ def pages() -> list[Page]:
     school = School.objects.get(urn=urn)
     pupil = Pupil.objects.filter(school=school, household__isnull=False).order_by("pk").first()
     assert pupil is not None
+    colleague = (
+        StaffAssignment.objects.filter(school=school, staff__user__isnull=True)
+        .order_by("staff_id")
+        .values_list("staff_id", flat=True)
+        .first()
+    )
     # the second page of the school's log, by the cursor its first page gives now
     first = audit_page(school_branches(school), zone=timezone.get_current_timezone())
     log = reverse("audit:event_list")
-    dsl, admin = "dsl.primary", TRUST_ADMIN_USERNAME
+    dsl, head, admin = "dsl.primary", "head.primary", TRUST_ADMIN_USERNAME
     return [
         Page("dashboard", dsl, reverse("dashboard")),
         Page("pupil list", dsl, reverse("people:pupil_list")),
@@ -625,12 +634,19 @@ def pages() -> list[Page]:
         Page("pupil detail", dsl, reverse("people:pupil_detail", args=[pupil.pk])),
         Page("household", dsl, reverse("people:household_detail", args=[pupil.household_id])),
         Page("staff list", dsl, reverse("people:staff_list")),
+        Page("staff detail", dsl, reverse("people:staff_detail", args=[colleague])),
+        Page("flag changes", dsl, reverse("people:flag_changes")),
+        Page("code of conduct", dsl, reverse("people:code_of_conduct")),
         Page("protocol", dsl, reverse("protocols:current")),
+        Page("protocol for parents", dsl, reverse("protocols:parent")),
         Page("protocol history", dsl, reverse("protocols:history")),
         Page("acknowledgements", dsl, reverse("protocols:acknowledgements")),
         Page("audit log (school)", dsl, log),
         Page("audit log, older page", dsl, f"{log}?before={first.older}"),
         Page("who read what", dsl, reverse("audit:read_list")),
+        Page("staff roles (head)", head, reverse("people:staff_roles", args=[colleague])),
+        Page("roles awaiting (head)", head, reverse("people:role_confirmations")),
+        Page("school details (head)", head, reverse("school_details")),
         Page("trust dashboard", admin, reverse("dashboard")),
         Page("audit log (trust admin)", admin, log),
         Page("audit log (whole trust)", admin, reverse("audit:trust_event_list")),
