@@ -86,23 +86,21 @@ def roles_awaiting_confirmation(*, actor: Actor, school: School) -> list[StaffAs
     """Grants waiting at ``school`` (and trust-wide, for trust admins) that the actor may
     confirm or, as a head, see: those their own rules let them decide, and for the school's DSL
     those nobody else may confirm."""
-    scope = Q(pk__in=[])
-    if actor.can("staff.manage_roles", school.id):
-        scope = Q(school=school)
-        if actor.is_trust_admin:
-            scope |= Q(school__isnull=True, staff__trust_id=actor.trust_id)
-    elif actor.can(FALLBACK, school.id):
-        scope = Q(school=school)
-    else:
+    manages = actor.can("staff.manage_roles", school.id)
+    if not manages and not actor.can(FALLBACK, school.id):
         return []
-    waiting = (
+    scope = Q(school=school)
+    if manages and actor.is_trust_admin:
+        scope |= Q(school__isnull=True, staff__trust_id=actor.trust_id)
+    waiting = list(
         StaffAssignment.objects.filter(scope, awaiting_confirmation=True, staff__trust=school.trust)
         .select_related("staff", "school", "granted_by")
         .order_by("granted_at", "id")
     )
-    if actor.can("staff.manage_roles", school.id):
-        return list(waiting)
-    return [a for a in waiting if _falls_back_to(actor, a)]
+    if manages or not waiting:
+        return waiting
+    managers = _role_managers(school)
+    return [a for a in waiting if _falls_back_to(actor, a, managers)]
 
 
 def waiting_grant(*, actor: Actor, school: School, assignment_id: int) -> StaffAssignment:
@@ -113,25 +111,26 @@ def waiting_grant(*, actor: Actor, school: School, assignment_id: int) -> StaffA
     raise Http404("No such role awaiting confirmation.")
 
 
-def _nobody_else_may_confirm(assignment: StaffAssignment) -> bool:
-    """No active headteacher of the school or administrator of its trust, besides the granter
-    and the grantee, who could confirm ``assignment``."""
-    if assignment.school is None:
+def _role_managers(school: School) -> set[int]:
+    """Ids of the active staff who may manage roles at ``school``: its headteachers and the
+    administrators of its trust."""
+    managers = staff_with_permission(action="staff.manage_roles", school=school)
+    return set(managers.order_by().values_list("pk", flat=True))
+
+
+def _falls_back_to(
+    actor: Actor, assignment: StaffAssignment, managers: set[int] | None = None
+) -> bool:
+    """Whether ``actor`` confirms ``assignment`` as the school's DSL, nobody else being able to
+    (no role manager besides the granter and the grantee; ``managers``: the school's, if known)."""
+    school = assignment.school
+    if school is None or not actor.can(FALLBACK, school.pk):
         return False
-    others = staff_with_permission(action="staff.manage_roles", school=assignment.school).exclude(
-        pk__in=[assignment.staff_id, assignment.granted_by_id or 0]
-    )
-    return not others.exists()
-
-
-def _falls_back_to(actor: Actor, assignment: StaffAssignment) -> bool:
-    """Whether ``actor`` confirms ``assignment`` as the school's DSL, nobody else being able to."""
-    return (
-        assignment.school_id is not None
-        and actor.can(FALLBACK, assignment.school_id)
-        and actor.staff_id not in (assignment.staff_id, assignment.granted_by_id)
-        and _nobody_else_may_confirm(assignment)
-    )
+    if actor.staff_id in (assignment.staff_id, assignment.granted_by_id):
+        return False
+    if managers is None:
+        managers = _role_managers(school)
+    return not managers - {assignment.staff_id, assignment.granted_by_id}
 
 
 def _check(actor: Actor, staff: StaffMember, role: str, school_id: int | None) -> None:
