@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -73,7 +75,7 @@ def school_details(request: ChaperoneRequest) -> HttpResponse:
     # A copy, so a refused value never shows as saved in the header or anywhere else.
     form = SchoolDetailsForm(
         request.POST if request.method == "POST" else None,
-        instance=type(school).objects.get(pk=school.pk),
+        instance=copy.copy(school),
     )
     if form.is_valid():
         changed = school_details_update(actor=request.actor, school=school, data=form.cleaned_data)
