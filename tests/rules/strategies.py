@@ -7,6 +7,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from chaperone.rules import Protocol, ProtocolOverlay
+from chaperone.rules.atoms import DERIVED_FLAGS, FLAG_FIELDS
 from chaperone.rules.vocab import (
     CONSENTS,
     CONTRACT_CODES,
@@ -95,21 +96,8 @@ CONDITION_VALUES: dict[str, st.SearchStrategy[Any]] = {
     **{
         flag: st.booleans()
         for flag in (
-            "parent_present",
-            "chaperone_present",
-            "pupil_home_alone",
-            "second_staff_invited",
-            "dsl_invited",
-            "recording",
-            "slt_approved",
-            "risk_assessed",
-            "on_dsl_timetable",
-            "linked_to_plan",
-            "waiting_room",
-            "parents_informed",
-            "emergency",
-            "second_adult",
-            "home_adult",
+            *FLAG_FIELDS,
+            *DERIVED_FLAGS,
             "platform_approved",
             "any_pupil_vulnerable",
             "any_pupil_has_ehcp",
