@@ -25,6 +25,18 @@ WHO_CONFIRMS = (
 )
 
 
+def _told(request: ChaperoneRequest, done: str, *, emailed: bool) -> None:
+    """The success message of a change, and a warning if its email could not be sent."""
+    messages.success(request, done)
+    if not emailed:
+        messages.warning(request, NOT_EMAILED)
+
+
+def _confirmed(change: grants.RoleChange) -> str:
+    role = change.assignment.get_role_display()
+    return f"{role} confirmed: {change.assignment.staff} now holds it."
+
+
 def _second_factor_missing(request: ChaperoneRequest) -> HttpResponse | None:
     """These pages change who can see safeguarding records: the session must have passed the
     second sign-in step, whatever the person's roles. (Checked after the scope, so someone
@@ -72,7 +84,7 @@ def staff_roles(request: ChaperoneRequest, pk: int) -> HttpResponse:
                 change = grants.staff_role_confirm(
                     actor=actor, staff=staff, assignment_id=_posted_id(request, "confirm")
                 )
-                done = f"{change.assignment.get_role_display()} confirmed: {staff} now holds it."
+                done = _confirmed(change)
             elif form.is_valid():
                 change = grants.staff_role_grant(
                     actor=actor, staff=staff, school=school, role=form.cleaned_data["role"]
@@ -92,9 +104,7 @@ def staff_roles(request: ChaperoneRequest, pk: int) -> HttpResponse:
                 return redirect("people:staff_roles", pk=staff.pk)
         else:
             if change is not None:
-                messages.success(request, done)
-                if not change.emailed:
-                    messages.warning(request, NOT_EMAILED)
+                _told(request, done, emailed=change.emailed)
                 return redirect("people:staff_roles", pk=staff.pk)
     return render(
         request,
@@ -151,10 +161,7 @@ def role_confirm(request: ChaperoneRequest, pk: int) -> HttpResponse:
     except grants.RoleChangeRefused as exc:
         messages.error(request, str(exc))
     else:
-        role = change.assignment.get_role_display()
-        messages.success(request, f"{role} confirmed: {assignment.staff} now holds it.")
-        if not change.emailed:
-            messages.warning(request, NOT_EMAILED)
+        _told(request, _confirmed(change), emailed=change.emailed)
     return redirect("people:role_confirmations")
 
 
@@ -227,11 +234,11 @@ def _account_action(
         messages.success(request, f"{staff} can sign in again.")
     elif action == "reset_two_factor":
         emailed = logins.staff_two_factor_reset(actor=actor, staff=staff, school=school)
-        messages.success(
-            request, f"{staff}'s second sign-in step is reset; they set it up at next sign-in."
+        _told(
+            request,
+            f"{staff}'s second sign-in step is reset; they set it up at next sign-in.",
+            emailed=emailed,
         )
-        if not emailed:
-            messages.warning(request, NOT_EMAILED)
     else:
         cleared = logins.staff_login_unlock(actor=actor, staff=staff, school=school)
         messages.success(
