@@ -25,7 +25,7 @@ from chaperone.people.models import StaffAssignment, StaffMember
 from chaperone.people.selectors import staff_with_permission
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import GRANTED_ROLES, Actor, may_manage_role
-from chaperone.tenancy.roles import Role
+from chaperone.tenancy.roles import TRUST_ROLES, Role
 
 __all__ = [
     "RoleChange",
@@ -59,7 +59,7 @@ def grantable_roles(*, actor: Actor, school: School) -> list[tuple[str, str]]:
     return [
         (role.value, str(role.label))
         for role in Role
-        if may_manage_role(actor, role, None if role == Role.TRUST_ADMIN else school.id)
+        if may_manage_role(actor, role, None if role in TRUST_ROLES else school.id)
     ]
 
 
@@ -149,7 +149,7 @@ def staff_role_grant(*, actor: Actor, staff: StaffMember, school: School, role: 
     """
     if role not in Role.values:
         raise RoleChangeRefused("Choose a role from the list.")
-    school_id = None if role == Role.TRUST_ADMIN else school.pk
+    school_id = None if role in TRUST_ROLES else school.pk
     _check(actor, staff, role, school_id)
     if not staff.is_active:
         raise RoleChangeRefused(f"{staff.full_name} is no longer an active member of staff.")

@@ -18,13 +18,12 @@ from chaperone.people.models import (
     Household,
     PendingFlagChange,
     Pupil,
-    Role,
     SocialCareStatus,
     StaffAssignment,
     StaffMember,
 )
-from chaperone.tenancy.models import School
-from chaperone.tenancy.policies import TRUST_ROLES, Actor, roles_with
+from chaperone.tenancy.models import School, Trust
+from chaperone.tenancy.policies import TRUST_ROLES, Actor, roles_with, stand_in_for
 from chaperone.tenancy.querysets import get_for_actor_or_404
 
 M = TypeVar("M", bound=Model)
@@ -375,17 +374,53 @@ def pending_flag_change_count(*, actor: Actor, school: School) -> int:
     return pending_flag_changes(actor=actor, school=school).count()
 
 
-def flag_confirmers(*, school: School) -> list[StaffMember]:
-    """Active staff whose role at ``school`` lets them decide flag changes (its DSL and deputy
-    DSLs), with an email address: the people told that changes wait."""
-    roles = roles_with("people.confirm_flag_changes") - TRUST_ROLES
-    return list(
+def holders_at_school(*, action: str, school_id: int) -> QuerySet[StaffMember]:
+    """Active staff confirmed at ``school_id`` in a school role that has ``action`` (trust
+    administrators not included), in name order."""
+    roles = roles_with(action) - TRUST_ROLES
+    return (
         StaffMember.objects.filter(
-            assignments__school=school,
+            assignments__school_id=school_id,
             assignments__awaiting_confirmation=False,
             assignments__role__in=sorted(roles),
             is_active=True,
         )
+        .distinct()
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def staff_to_tell(*, action: str, school_id: int) -> list[StaffMember]:
+    """Whom a notice about ``school_id`` goes to: :func:`holders_at_school` of ``action`` who
+    have an email address. ``action`` is one of the policy's "who is told" entries (e.g.
+    ``protocol.reminders``) or any action whose holders must hear of something."""
+    return list(
+        holders_at_school(action=action, school_id=school_id)
+        .exclude(email="")
+        .select_related("user")
+    )
+
+
+def staff_to_tell_in_trust(*, action: str, trust: Trust) -> list[StaffMember]:
+    """Whom a notice about the trust-level ``action`` goes to in ``trust``: its administrators,
+    and in a standalone school also the holders of the action's stand-in school action (the
+    inverse of :meth:`~chaperone.tenancy.policies.Actor.can_in_trust`). Only active staff with
+    an email address."""
+    q = Q(
+        trust_id=trust.pk,
+        assignments__school__isnull=True,
+        assignments__awaiting_confirmation=False,
+        assignments__role__in=sorted(TRUST_ROLES),
+    )
+    stand_in = stand_in_for(action)
+    if trust.is_standalone and stand_in is not None:
+        q |= Q(
+            assignments__school__trust_id=trust.pk,
+            assignments__awaiting_confirmation=False,
+            assignments__role__in=sorted(roles_with(stand_in) - TRUST_ROLES),
+        )
+    return list(
+        StaffMember.objects.filter(q, is_active=True)
         .exclude(email="")
         .select_related("user")
         .distinct()
@@ -393,17 +428,24 @@ def flag_confirmers(*, school: School) -> list[StaffMember]:
     )
 
 
+def flag_confirmers(*, school: School) -> list[StaffMember]:
+    """Active staff whose role at ``school`` lets them decide flag changes (its DSL and deputy
+    DSLs), with an email address: the people told that changes wait."""
+    return staff_to_tell(action="people.confirm_flag_changes", school_id=school.pk)
+
+
 def dsl_emails_of_trust(trust_id: int) -> list[str]:
-    """The addresses of the active DSLs of the trust's schools. For the system, not for a
-    reader: the audit log e-mails them its daily anchor of the trust's chain. A DSL with a login
-    is written to at the login's address (see :attr:`StaffMember.notice_email`)."""
-    dsls = StaffMember.objects.filter(
+    """The addresses to which the trust's audit chain sends its daily anchor (the DSLs of the
+    trust's schools: ``audit.anchor_notice``). For the system, not for a reader. A DSL with a
+    login is written to at the login's address (see :attr:`StaffMember.notice_email`)."""
+    roles = roles_with("audit.anchor_notice") - TRUST_ROLES
+    holders = StaffMember.objects.filter(
         is_active=True,
         assignments__awaiting_confirmation=False,
-        assignments__role=Role.DSL,
+        assignments__role__in=sorted(roles),
         assignments__school__trust_id=trust_id,
     ).select_related("user")
-    return sorted({s.notice_email for s in dsls} - {""})
+    return sorted({s.notice_email for s in holders} - {""})
 
 
 def staff_managed_at(*, actor: Actor, school: School, staff_id: int, action: str) -> StaffMember:

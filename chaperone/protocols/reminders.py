@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from chaperone.audit.log import record as audit_record
 from chaperone.people.models import StaffMember
+from chaperone.people.selectors import staff_to_tell, staff_to_tell_in_trust
 from chaperone.protocols.effective import effective_protocol_for_school
 from chaperone.protocols.models import (
     AcknowledgementReminder,
@@ -32,7 +32,6 @@ from chaperone.protocols.models import (
 )
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import SYSTEM
-from chaperone.tenancy.roles import Role
 
 #: A review reminder goes out when the review date is this close (or has passed).
 REVIEW_NOTICE_DAYS = 30
@@ -54,19 +53,9 @@ def _mail(template: str, context: dict[str, Any], to: list[str]) -> None:
 
 
 def school_leads(school_id: int) -> list[StaffMember]:
-    """The school's headteacher and DSL: active, with an e-mail address."""
-    return list(
-        StaffMember.objects.filter(
-            assignments__school_id=school_id,
-            assignments__awaiting_confirmation=False,
-            assignments__role__in=[Role.HEADTEACHER, Role.DSL],
-            is_active=True,
-        )
-        .exclude(email="")
-        .select_related("user")
-        .distinct()
-        .order_by("last_name", "first_name", "id")
-    )
+    """Whom the school's protocol notices go to (``protocol.reminders``: its headteacher and
+    DSL), active and with an e-mail address."""
+    return staff_to_tell(action="protocol.reminders", school_id=school_id)
 
 
 # --- review reminders -------------------------------------------------------------------------
@@ -83,30 +72,15 @@ def review_window(version: ProtocolVersion, today: date) -> ReminderWindow | Non
 
 def reminder_recipients(version: ProtocolVersion) -> list[StaffMember]:
     """The school's headteacher and DSL for an overlay; the trust's administrators for a trust
-    protocol. Only active staff with an e-mail address."""
+    protocol (and a standalone school's headteacher and DSL). Only active staff with an e-mail
+    address."""
     protocol = version.protocol
     if protocol.owner_school_id:
         return school_leads(protocol.owner_school_id)
-    q = Q(
-        trust_id=protocol.owner_trust_id,
-        assignments__school__isnull=True,
-        assignments__awaiting_confirmation=False,
-        assignments__role=Role.TRUST_ADMIN,
-    )
     trust = protocol.owner_trust
-    if trust is not None and trust.is_standalone:
-        q |= Q(
-            assignments__school__trust_id=trust.pk,
-            assignments__awaiting_confirmation=False,
-            assignments__role__in=[Role.HEADTEACHER, Role.DSL],
-        )
-    return list(
-        StaffMember.objects.filter(q, is_active=True)
-        .exclude(email="")
-        .select_related("user")
-        .distinct()
-        .order_by("last_name", "first_name", "id")
-    )
+    if trust is None:
+        return []
+    return staff_to_tell_in_trust(action="trust.protocol_reminders", trust=trust)
 
 
 def due_review_version_ids(today: date) -> list[int]:

@@ -12,6 +12,7 @@ from django.http import Http404
 from chaperone import rules
 from chaperone.core.prepared import prepared
 from chaperone.people.models import Pupil, StaffAssignment, StaffMember
+from chaperone.people.selectors import holders_at_school
 from chaperone.protocols.effective import (
     EffectiveProtocol,
     effective_protocol_for_school,
@@ -24,7 +25,6 @@ from chaperone.rules.document import PLATFORM_NAMES
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
 from chaperone.tenancy.querysets import get_for_actor_or_404
-from chaperone.tenancy.roles import Role
 
 
 def school_for_protocol(*, actor: Actor, school_id: int) -> School:
@@ -197,15 +197,10 @@ class SchoolContacts:
 def school_contacts(*, school: School, protocol: rules.Protocol) -> SchoolContacts:
     """The school's contact details, its DSL(s) from the staff records (one query) and the
     platforms ``protocol`` approves, by name."""
-    dsl = StaffMember.objects.filter(
-        assignments__school=school,
-        assignments__awaiting_confirmation=False,
-        assignments__role=Role.DSL,
-        is_active=True,
-    ).distinct()
+    dsl = holders_at_school(action="safeguarding.named_lead", school_id=school.pk)
     return SchoolContacts(
         school=school,
-        dsl=tuple(dsl.order_by("last_name", "first_name", "id")),
+        dsl=tuple(dsl),
         platforms=tuple(PLATFORM_NAMES[p] for p in protocol.platforms),
     )
 

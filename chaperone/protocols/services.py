@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from chaperone import rules
 from chaperone.audit.log import record as audit_record
@@ -154,8 +155,8 @@ def acknowledgement_remind(*, actor: Actor, school: School) -> AcknowledgementRe
     if last is not None:
         when = timezone.localtime(last.created_at, ZoneInfo(school.time_zone))
         raise ReminderTooSoon(
-            f"A reminder already went at {when:%H:%M} on {when:%-d %B}; staff are reminded "
-            "at most once a day."
+            f"A reminder already went at {when:%H:%M} on {date_format(when, 'j F')}; staff are "
+            "reminded at most once a day."
         )
     reminder = AcknowledgementReminder.objects.create(
         school=school,

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chaperone import rules
@@ -190,7 +191,8 @@ def _stored_message(version: ProtocolVersion, today: date) -> str:
     if version.effective_on > today:
         return (
             f"Version {version.version_label} is stored, scheduled from "
-            f"{version.effective_on:%-d %B %Y}. Until then the current version stays in force."
+            f"{date_format(version.effective_on, 'j F Y')}. Until then the current version "
+            "stays in force."
         )
     return f"Version {version.version_label} is stored and now in force."
 
@@ -228,7 +230,9 @@ def acknowledge(request: ChaperoneRequest) -> HttpResponse:
         messages.error(request, "There is no protocol to acknowledge yet.")
     else:
         when = timezone.localtime(max(a.acknowledged_at for a in acks))
-        messages.success(request, f"Thank you. Recorded that you read it on {when:%-d %B %Y}.")
+        messages.success(
+            request, f"Thank you. Recorded that you read it on {date_format(when, 'j F Y')}."
+        )
     return redirect("protocols:current")
 
 

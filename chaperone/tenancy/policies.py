@@ -67,6 +67,13 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "staff.manage_accounts": frozenset({Role.HEADTEACHER}),
     # How families reach the school (telephone, email, website), as the parent guide prints it.
     "school.manage_details": frozenset({Role.HEADTEACHER}),
+    # --- who is told (notices, not powers: nothing checks these with can()) -------------------
+    # The school's protocol is due for review, or its additions fell out of step with the trust's.
+    "protocol.reminders": frozenset({Role.HEADTEACHER, Role.DSL}),
+    # Named to families in the protocol's documents as the person to contact about a worry.
+    "safeguarding.named_lead": frozenset({Role.DSL}),
+    # Sent the trust audit chain's daily anchor, to keep outside the system.
+    "audit.anchor_notice": frozenset({Role.DSL}),
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school
@@ -76,6 +83,8 @@ TRUST_PERMISSIONS: Mapping[str, str | None] = {
     "trust.manage_protocol": "protocol.manage",
     "trust.view_audit": None,
     "trust.view_figures": None,
+    # told when the trust's own protocol is due for review (a standalone school's leads too)
+    "trust.protocol_reminders": "protocol.reminders",
 }
 
 #: What the system itself (a background job, the command line, the demo loader) may do, in
@@ -108,6 +117,15 @@ def roles_with(action: str) -> frozenset[str]:
     """Every role whose holders may do the school action ``action`` (trust roles included: they
     may do every action in their trust's schools)."""
     return _school_roles(action) | TRUST_ROLES
+
+
+def stand_in_for(action: str) -> str | None:
+    """The school action whose holders may also do the trust-level ``action`` in a standalone
+    school (see :data:`TRUST_PERMISSIONS`), or None."""
+    try:
+        return TRUST_PERMISSIONS[action]
+    except KeyError as exc:
+        raise UnknownAction(action) from exc
 
 
 @dataclass(frozen=True)
@@ -175,10 +193,7 @@ class Actor:
         """May the actor do the trust-level ``action`` in trust ``trust_id``? ``standalone`` says
         the trust is a standalone school, where the holders of the action's stand-in school
         action (:data:`TRUST_PERMISSIONS`) in that school may do it too."""
-        try:
-            stand_in = TRUST_PERMISSIONS[action]
-        except KeyError as exc:
-            raise UnknownAction(action) from exc
+        stand_in = stand_in_for(action)
         if self.is_system:
             return action in SYSTEM_GRANTS
         if self.trust_id != trust_id:

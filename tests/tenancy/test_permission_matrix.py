@@ -49,6 +49,9 @@ staff.manage_roles              y   -   -    -   -   -   -   -   -   -   -   -  
 staff.confirm_roles_without_a_second_head -   y   -    -   -   -   -   -   -   -   -   -   -
 staff.manage_accounts           y   -   -    -   -   -   -   -   -   -   -   -   -
 school.manage_details           y   -   -    -   -   -   -   -   -   -   -   -   -
+protocol.reminders              y   y   -    -   -   -   -   -   -   -   -   -   -
+safeguarding.named_lead         -   y   -    -   -   -   -   -   -   -   -   -   -
+audit.anchor_notice             -   y   -    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.

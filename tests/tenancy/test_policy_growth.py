@@ -29,6 +29,7 @@ action                 multi:ADM OUT HT DSL TCH   alone:ADM OUT HT DSL TCH
 trust.manage_protocol  y - - - -                  y - y y -
 trust.view_audit       y - - - -                  y - - - -
 trust.view_figures     y - - - -                  y - - - -
+trust.protocol_reminders y - - - -                y - y y -
 """
 
 
