@@ -104,6 +104,9 @@ class Seeded:
             found |= {str(c), c.email, c.phone}
         for s in StaffMember.objects.filter(assignments__school=self.school):
             found |= {s.full_name, s.email, s.phone, s.staff_ref}
+        from chaperone.scheduling.models import Session
+
+        found |= set(Session.objects.filter(school=self.school).values_list("title", flat=True))
         for e in AuditEvent.objects.filter(school_id=self.school.pk):
             found |= {e.target_label, e.actor_label}
         return {s for s in found if len(s) >= 6}
@@ -163,11 +166,43 @@ def seed_rows(school: School) -> Seeded:
         staff_ref=f"ZS{tag}",
         dbs_checked_on=dt.date(2021, 2, 3),
     )
+    _seed_session(school, staff, pupil, tag)
     viewer = actor_for_user(staff.user)
     record("pupil.viewed", actor=viewer, target=pupil)
     record("household.viewed", actor=viewer, target=pupil.household, school_id=school.pk)
     record("staff.viewed", actor=viewer, target=staff, school_id=school.pk)
     return Seeded(school, pupil, pupil.household, contact, staff)
+
+
+def _seed_session(school: School, host: StaffMember, pupil: Pupil, tag: str) -> Any:
+    """A session at ``school`` tomorrow, so timetables and session lists have the tenant's rows."""
+    from django.utils import timezone
+
+    from chaperone.scheduling.models import Session, SessionPupil
+
+    session = Session.objects.create(
+        school=school,
+        title=f"Catch-up {tag}",
+        kind="one_to_one",
+        purpose="pastoral",
+        host=host,
+        planned_by=host,
+        starts_at=timezone.now() + dt.timedelta(days=1),
+        duration_minutes=30,
+        platform="teams",
+        outcome="pending",
+    )
+    SessionPupil.objects.create(session=session, pupil=pupil)
+    return session
+
+
+def _session(t):  # type: ignore[no-untyped-def]
+    host = make_staff(t.school, "tutor")
+    return {"pk": _seed_session(t.school, host, PupilFactory(school=t.school), "x").pk}
+
+
+def _session_step(t):  # type: ignore[no-untyped-def]
+    return {**_session(t), "kind": "invite_dsl"}
 
 
 # --- objects ------------------------------------------------------------------------------------
@@ -384,6 +419,37 @@ URL_CASES: dict[str, Case] = {
         method="post",
         post_data=lambda s: {"pupil_count": "1", "your_role": "teacher", "kind": "group"},
     ),
+    "scheduling:list": Case("collection", allowed=_can("session.plan")),
+    "scheduling:plan": Case(
+        "collection",
+        allowed=_can("session.plan"),
+        post_data=lambda s: {"pupils": str(s.pupil.pk), "second_staff": str(s.staff.pk)},
+    ),
+    "scheduling:check": Case(
+        "action",
+        method="post",
+        post_data=lambda s: {"pupils": str(s.pupil.pk), "second_staff": str(s.staff.pk)},
+    ),
+    "scheduling:timetable": Case(
+        "collection",
+        allowed=_can("session.timetable"),
+        queries=lambda s: [
+            {"staff": str(s.staff.pk)},
+            {"view": "day", "start": (dt.date.today() + dt.timedelta(days=1)).isoformat()},
+            {"kind": "one_to_one", "outcome": "pending"},
+        ],
+    ),
+    "scheduling:detail": Case("object", make=_session, missing=MISSING_PK),
+    "scheduling:change": Case("object", make=_session, missing=MISSING_PK),
+    "scheduling:approval": Case("object", make=_session, missing=MISSING_PK),
+    "scheduling:risk": Case("object", make=_session, missing=MISSING_PK),
+    "scheduling:step": Case(
+        "object",
+        make=_session_step,
+        missing={**MISSING_PK, "kind": "invite_dsl"},
+        method="post",
+    ),
+    "scheduling:cancel": Case("object", make=_session, missing=MISSING_PK, method="post"),
     "protocols:template_list": Case("collection"),
     "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
     "protocols:template_pdf": Case(

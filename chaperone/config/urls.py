@@ -5,4 +5,5 @@ urlpatterns = [
     path("people/", include("chaperone.people.urls")),
     path("audit/", include("chaperone.audit.urls")),
     path("protocols/", include("chaperone.protocols.urls")),
+    path("sessions/", include("chaperone.scheduling.urls")),
 ]

@@ -67,6 +67,16 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "staff.manage_accounts": frozenset({Role.HEADTEACHER}),
     # How families reach the school (telephone, email, website), as the parent guide prints it.
     "school.manage_details": frozenset({Role.HEADTEACHER}),
+    # Sessions (live contact with pupils). Hosts, planners and second adults also see and
+    # manage their own sessions (object rules in scheduling/models.py).
+    "session.plan": EVERY_SCHOOL_ROLE - {Role.SCHOOL_ADMIN},
+    "session.view": LEADERS | SAFEGUARDING,
+    "session.manage": LEADERS,
+    # Approving a session the protocol sends to a senior leader (never one's own).
+    "session.approve": LEADERS,
+    "session.assess_risk": LEADERS | SAFEGUARDING,
+    # The timetable of every call in the school, in advance.
+    "session.timetable": LEADERS | SAFEGUARDING,
     # --- who is told (notices, not powers: nothing checks these with can()) -------------------
     # The school's protocol is due for review, or its additions fell out of step with the trust's.
     "protocol.reminders": frozenset({Role.HEADTEACHER, Role.DSL}),

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from chaperone.core.extensions import DashboardCard, DemoData, NavItem, declared
 from chaperone.protocols import demo as protocols_demo
+from chaperone.scheduling import demo as scheduling_demo
 from chaperone.tenancy.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +26,19 @@ def test_each_app_declares_its_own_entries() -> None:
     assert labels["Protocol"].is_current("protocols:history")
     cards = [c.template for c in declared("dashboard", "CARDS", DashboardCard)]
     assert "people/_dashboard_figures.html" in cards
-    assert declared("demo", "DEMO", DemoData) == [protocols_demo.DEMO]
+    assert declared("demo", "DEMO", DemoData) == [protocols_demo.DEMO, scheduling_demo.DEMO]
 
 
 def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as) -> None:
     teacher = login_as(tenant_a.school, Role.TEACHER).get(reverse("dashboard")).content
-    assert _nav(teacher) == ["Dashboard", "Pupils", "Staff", "Protocol"]
+    assert _nav(teacher) == ["Dashboard", "Pupils", "Staff", "Sessions", "Protocol"]
     head = login_as(tenant_a.school, Role.HEADTEACHER).get(reverse("dashboard")).content
     assert _nav(head) == [
         "Dashboard",
         "Pupils",
         "Staff",
+        "Sessions",
+        "Timetable",
         "Protocol",
         "Import",
         "Audit log",

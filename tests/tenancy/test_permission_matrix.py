@@ -49,6 +49,12 @@ staff.manage_roles              y   -   -    -   -   -   -   -   -   -   -   -  
 staff.confirm_roles_without_a_second_head -   y   -    -   -   -   -   -   -   -   -   -   -
 staff.manage_accounts           y   -   -    -   -   -   -   -   -   -   -   -   -
 school.manage_details           y   -   -    -   -   -   -   -   -   -   -   -   -
+session.plan                    y   y   y    y   y   y   y   y   y   y   y   y   -
+session.view                    y   y   y    y   -   -   -   -   -   -   -   -   -
+session.manage                  y   -   -    y   -   -   -   -   -   -   -   -   -
+session.approve                 y   -   -    y   -   -   -   -   -   -   -   -   -
+session.assess_risk             y   y   y    y   -   -   -   -   -   -   -   -   -
+session.timetable               y   y   y    y   -   -   -   -   -   -   -   -   -
 protocol.reminders              y   y   -    -   -   -   -   -   -   -   -   -   -
 safeguarding.named_lead         -   y   -    -   -   -   -   -   -   -   -   -   -
 audit.anchor_notice             -   y   -    -   -   -   -   -   -   -   -   -   -

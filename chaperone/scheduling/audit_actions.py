@@ -1,0 +1,14 @@
+"""Audit action names recorded by the scheduling app."""
+
+ACTIONS = {
+    "session.planned": "A session was planned",
+    "session.changed": "A planned session was changed",
+    "session.cancelled": "A session was cancelled",
+    "session.approved": "A senior leader approved a session",
+    "session.approval_refused": "A senior leader refused a session",
+    "session.risk_assessed": "A risk assessment was written for a session",
+    "session.step_completed": "A step on a session's checklist was completed",
+    "session.steps_reopened": "A change sent a session back through its steps",
+    "session.viewed": "A session was looked at",
+    "session.timetable_viewed": "The school's timetable of sessions was looked at",
+}

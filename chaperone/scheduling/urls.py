@@ -1,0 +1,18 @@
+from django.urls import path
+
+from chaperone.scheduling import views
+
+app_name = "scheduling"
+
+urlpatterns = [
+    path("", views.session_list, name="list"),
+    path("plan/", views.session_plan, name="plan"),
+    path("plan/check/", views.session_check, name="check"),
+    path("timetable/", views.timetable, name="timetable"),
+    path("<int:pk>/", views.session_detail, name="detail"),
+    path("<int:pk>/change/", views.session_change, name="change"),
+    path("<int:pk>/approval/", views.session_approval, name="approval"),
+    path("<int:pk>/risk-assessment/", views.session_risk, name="risk"),
+    path("<int:pk>/steps/<slug:kind>/", views.session_step, name="step"),
+    path("<int:pk>/cancel/", views.session_cancel, name="cancel"),
+]
