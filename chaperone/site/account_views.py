@@ -4,6 +4,7 @@ invitation link opens to choose a first password."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -106,7 +107,7 @@ def backup_codes(request: ChaperoneRequest) -> HttpResponse:
     codes: list[str] = []
     if request.method == "POST" and factors.has_authenticator:
         if not user.is_verified():
-            return redirect(f"{reverse('two_factor_verify')}?next={request.path}")
+            return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': request.path})}")
         codes = logins.backup_codes_replace(actor=request.actor, user=user)
         factors = logins.two_factor_status(user=user)
     return render(request, "accounts/backup_codes.html", {"codes": codes, "factors": factors})

@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode
 
 import structlog
 from django.http import HttpRequest, HttpResponse
@@ -93,4 +94,4 @@ class TwoFactorRequiredMiddleware:
 
         has_device = any(True for _ in devices_for_user(user, confirmed=True))
         target = "two_factor_verify" if has_device else "two_factor_setup"
-        return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+        return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

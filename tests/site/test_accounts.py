@@ -222,3 +222,22 @@ def test_staff_acknowledge_the_code_of_conduct_once(tenant_a) -> None:  # type: 
     assert staff.code_of_conduct_acknowledged_at is not None
     assert "not yet confirmed" not in client.get(reverse("dashboard")).content.decode()
     assert AuditEvent.objects.filter(action="staff.code_of_conduct_acknowledged").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_second_factor_keeps_the_whole_address_asked_for(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    """A signed-in DSL sent to enter their code comes back to the page with its whole query
+    (the ``next`` was not encoded, so ``&start=...`` was cut off and read as a separate field)."""
+    staff = make_staff(tenant_a.school, Role.DSL)
+    device = TOTPDevice.objects.create(user=staff.user, name="phone", confirmed=True)
+    client = Client()
+    client.force_login(staff.user)
+    asked = "/sessions/timetable/?view=day&start=2027-01-05"
+    sent = client.get(asked)
+    assert sent.status_code == 302
+    verify = client.get(sent["Location"])
+    assert verify.context["next"] == asked
+    done = client.post(
+        sent["Location"], {"token": f"{totp(device.bin_key):06d}", "next": verify.context["next"]}
+    )
+    assert done.status_code == 302 and done["Location"] == asked
