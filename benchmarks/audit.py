@@ -9,12 +9,20 @@ Builds a seeded chain of ``--rows`` valid rows (the same payload and seal functi
 * ``verify_rows_per_s``: a full ``audit_chain_verify()`` of that chain (seal, sequence, id order
   and every column against its payload);
 * ``append_durable_per_s``: ``--writers`` processes (one on SQLite, which has one writer at a
-  time anyway), one per trust (so one chain each), each
-  making ``--durable`` ``record()`` calls, every one its own committed transaction; the baseline
-  is the same writers all in one trust (one chain, one head lock), as every writer was before
-  chains were split per trust;
+  time anyway), one per trust (so one chain each), each making ``--durable`` ``record()``
+  calls outside any transaction, as a page that only reads (a pupil's record) makes them, so
+  every append is its own committed transaction (synchronous_commit as configured, on by
+  default); the baseline is the same writers all in one trust (one chain, one head lock), as
+  every writer was before chains were split per trust. Until issue #13's append work this
+  figure was measured with each call inside its own ``transaction.atomic()``; that figure is
+  still printed, as ``append_durable_in_transaction_per_s`` (a change recording itself);
 * ``append_batched_per_s``: the same writers appending ``--batched`` events each through
   ``record_many()`` in transactions of 100.
+
+The writers are processes, not threads, as gunicorn's workers are (several processes of four
+threads each). The table on stderr gives each run's CPU per event, of the writers and of their
+PostgreSQL backends (read from /proc when the server runs on this machine), and the load
+average, since other work on the machine distorts the rates.
 
 The issue's figures are PostgreSQL's (``audit.append_durable_per_s`` >= 3000 with 8 writers over
 8 trusts, ``audit.append_batched_per_s``) and SQLite's verify (``audit.verify_rows_per_s``, as
@@ -33,6 +41,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from benchmarks._support import BACKENDS, emit, run_per_backend
@@ -117,16 +126,40 @@ def _rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
 
-def _write(trust_id: int, count: int, batched: bool, barrier: Any) -> None:
-    """One writer process: ``count`` events into ``trust_id``'s chain."""
-    from django.db import connections, transaction
+ALONE, IN_TRANSACTION, BATCHED = "alone", "in_transaction", "batched"
+
+
+def _backend_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) of the PostgreSQL backend ``pid``, when it runs on this
+    machine and /proc shows it; else None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _write(trust_id: int, count: int, mode: str, barrier: Any, results: Any) -> None:
+    """One writer process: ``count`` events into ``trust_id``'s chain. ``ALONE``: each
+    ``record()`` outside any transaction, as a page that only reads (a pupil's record) calls
+    it, so the append is its own committed transaction; ``IN_TRANSACTION``: each inside its own
+    ``transaction.atomic()``, as a change records itself, committed when the block ends;
+    ``BATCHED``: ``record_many()`` in transactions of ``BATCH``. Puts (process CPU seconds,
+    backend CPU seconds or None) on ``results``."""
+    from django.db import connection, connections, transaction
 
     from chaperone.audit.log import AuditEntry, record, record_many
 
     connections.close_all()  # never share the parent's connection
+    backend = None
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        backend = connection.connection.info.backend_pid
     barrier.wait()
+    cpu0, server0 = time.process_time(), _backend_cpu_s(backend) if backend else None
     school_id = trust_id * 100
-    if batched:
+    if mode == BATCHED:
         for first in range(0, count, BATCH):
             entries = [
                 AuditEntry("pupil.viewed", school_id=school_id, trust_id=trust_id, details={"n": n})
@@ -134,7 +167,7 @@ def _write(trust_id: int, count: int, batched: bool, barrier: Any) -> None:
             ]
             with transaction.atomic():
                 record_many(entries, actor=None)
-    else:
+    elif mode == IN_TRANSACTION:
         for n in range(count):
             with transaction.atomic():
                 record(
@@ -144,28 +177,56 @@ def _write(trust_id: int, count: int, batched: bool, barrier: Any) -> None:
                     trust_id=trust_id,
                     details={"n": n},
                 )
+    else:
+        for n in range(count):
+            record(
+                "pupil.viewed", actor=None, school_id=school_id, trust_id=trust_id, details={"n": n}
+            )
+    server1 = _backend_cpu_s(backend) if backend else None
+    server = server1 - server0 if server0 is not None and server1 is not None else None
+    results.put((time.process_time() - cpu0, server))
     connections.close_all()
 
 
-def _concurrent(trusts: list[int], count: int, *, batched: bool) -> float:
-    """Events per second of one forked writer per entry of ``trusts``, all started together."""
+@dataclass(frozen=True)
+class Run:
+    """One concurrent run: events per second, and CPU microseconds per event of the writer
+    processes and of their PostgreSQL backends (None where /proc does not show them)."""
+
+    rate: float
+    client_us: float
+    server_us: float | None
+
+    def cpu(self) -> str:
+        server = f"{self.server_us:,.0f}" if self.server_us is not None else "?"
+        return f"CPU/event {self.client_us:,.0f} us writers + {server} us server"
+
+
+def _concurrent(trusts: list[int], count: int, mode: str) -> Run:
+    """One forked writer per entry of ``trusts``, all started together."""
     from django.db import connections
 
     connections.close_all()
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(len(trusts) + 1)
+    results = context.Queue()
     procs = [
-        context.Process(target=_write, args=(trust, count, batched, barrier)) for trust in trusts
+        context.Process(target=_write, args=(trust, count, mode, barrier, results))
+        for trust in trusts
     ]
     for proc in procs:
         proc.start()
     barrier.wait()
     t0 = time.perf_counter()
+    cpu = [results.get() for _ in procs]
+    elapsed = time.perf_counter() - t0
     for proc in procs:
         proc.join()
-    elapsed = time.perf_counter() - t0
     assert all(proc.exitcode == 0 for proc in procs), "a writer failed"
-    return _rate(len(trusts) * count, elapsed)
+    events = len(trusts) * count
+    servers = [server for _, server in cpu]
+    server_us = None if None in servers else sum(s for s in servers if s is not None) / events * 1e6
+    return Run(_rate(events, elapsed), sum(c for c, _ in cpu) / events * 1e6, server_us)
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -208,31 +269,37 @@ def worker(args: argparse.Namespace) -> None:
     writers = args.writers if postgres else 1
     spread = [SEEDED_CHAIN + 1 + n for n in range(writers)]
     one_chain = [SEEDED_CHAIN + 1 + writers] * writers
-    durable_rate = _concurrent(spread, args.durable, batched=False)
-    one_chain_rate = _concurrent(one_chain, args.durable, batched=False)
-    batched_rate = _concurrent(spread, args.batched, batched=True)
+    load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    durable = _concurrent(spread, args.durable, ALONE)
+    in_transaction = _concurrent(spread, args.durable, IN_TRANSACTION)
+    one_chain_run = _concurrent(one_chain, args.durable, ALONE)
+    batched = _concurrent(spread, args.batched, BATCHED)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     results = audit_verify_all(full=True)
     assert all(r.ok for r in results), [r.summary() for r in results if not r.ok]
     total = sum(r.rows for r in results)
-    expected = args.rows + writers * (2 * args.durable + args.batched)
+    expected = args.rows + writers * (3 * args.durable + args.batched)
     assert total == expected, (total, expected)
 
     verify_name = "audit.pg_verify_rows_per_s" if postgres else "audit.verify_rows_per_s"
     append = "audit." if postgres else "audit.sqlite_"
     emit(verify_name, verify_rate, "rows/s", ">= 300000")
     target = ">= 3000" if postgres else None
-    baseline = one_chain_rate if postgres else None
-    emit(f"{append}append_durable_per_s", durable_rate, "events/s", target, baseline=baseline)
-    emit(f"{append}append_batched_per_s", batched_rate, "events/s", None)
+    baseline = one_chain_run.rate if postgres else None
+    emit(f"{append}append_durable_per_s", durable.rate, "events/s", target, baseline=baseline)
+    emit(f"{append}append_durable_in_transaction_per_s", in_transaction.rate, "events/s", None)
+    emit(f"{append}append_batched_per_s", batched.rate, "events/s", None)
     print(
         f"{connection.vendor:<11} seeded {args.rows:,} rows in {seed_s:.1f}s | verify "
         f"{verify_rate:,.0f} rows/s (median of 3: {', '.join(f'{r:.2f}s' for r in runs)}; "
-        f"{verify_cpu_rate:,.0f} rows per CPU-second of this process) | "
-        f"writers {writers}: {durable_rate:,.0f}/s durable over {writers} trusts, "
-        f"{one_chain_rate:,.0f}/s in one trust, {batched_rate:,.0f}/s batched by {BATCH} | "
-        f"load average {load:.1f} on {os.cpu_count()} CPUs",
+        f"{verify_cpu_rate:,.0f} rows per CPU-second of this process)\n"
+        f"{'':<11} writers {writers}: {durable.rate:,.0f}/s durable over {writers} trusts, each "
+        f"record() its own transaction ({durable.cpu()}); {in_transaction.rate:,.0f}/s each in "
+        f"the caller's transaction.atomic() ({in_transaction.cpu()}); {one_chain_run.rate:,.0f}/s "
+        f"in one trust ({one_chain_run.cpu()}); {batched.rate:,.0f}/s batched by {BATCH} "
+        f"({batched.cpu()}) | load average {load0:.1f} before, {load:.1f} after, on "
+        f"{os.cpu_count()} CPUs",
         file=sys.stderr,
     )
 

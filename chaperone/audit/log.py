@@ -2,13 +2,16 @@
 
 Call ``record()`` inside the transaction of the change it describes, as late as you can: it locks
 the head of the event's chain (its trust's, or the service chain's) until that transaction ends,
-and if the transaction rolls back the audit row goes with it. Writers in different trusts never
-wait for each other. Who and from where (IP address, user agent, request id, web/cli/task) come
+and if the transaction rolls back the audit row goes with it. A page that only reads (a pupil's
+record) calls it outside any transaction: the row is then committed before ``record()`` returns,
+on PostgreSQL by the one statement that appends it. Writers in different trusts never wait for
+each other. Who and from where (IP address, user agent, request id, web/cli/task) come
 from :func:`chaperone.core.context.current_context`.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from collections.abc import Iterable, Mapping
@@ -58,6 +61,11 @@ _CAST_PLACEHOLDERS = "({})".format(
 )
 #: A psycopg prepare threshold no statement reaches by repetition.
 _PREPARE_ONLY_WHEN_ASKED = 2**31
+_OCCURRED_AT = INSERT_COLUMNS.index("occurred_at")
+_DETAILS = INSERT_COLUMNS.index("details")
+#: The model's columns after the id, in the order its positional constructor takes them.
+_ALL_FIELDS = tuple(field.attname for field in AuditEvent._meta.concrete_fields)
+_MODEL_FIELDS = _ALL_FIELDS[1:]
 _MOVE_HEAD = f"UPDATE {HEAD_TABLE} SET seq = %s, hash = %s, mac = %s WHERE id = %s"  # noqa: S608
 
 __all__ = ["SYSTEM_LABEL", "AuditChainBroken", "AuditEntry", "record", "record_many", "record_read"]
@@ -155,6 +163,13 @@ def record_many(entries: Iterable[AuditEntry], *, actor: Actor | None) -> list[A
             "details": plain_json(dict(entry.details or {})),
         }
         by_chain.setdefault(chain_of(trust_id), []).append((position, fields))
+    if len(by_chain) == 1:
+        # The common case, one event (or one chain's batch): after this connection's own last
+        # append, one statement, and outside a transaction that statement commits by itself.
+        ((chain_id, pending),) = by_chain.items()
+        appended = _append_alone(chain_id, pending)
+        if appended is not None:
+            return appended
     events: list[AuditEvent | None] = [None] * len(entries)
     with transaction.atomic(savepoint=False):
         # Heads are locked in chain order, so two jobs writing to the same chains cannot
@@ -167,18 +182,41 @@ def record_many(entries: Iterable[AuditEntry], *, actor: Actor | None) -> list[A
 
 
 def _append(chain_id: int, pending: list[tuple[int, dict[str, Any]]]) -> list[AuditEvent]:
-    connection = transaction.get_connection()
-    heads: dict[int, tuple[int, str]] = connection.__dict__.setdefault("_audit_heads", {})
-    expected = heads.get(chain_id)
-    events = None
-    if expected is not None and connection.vendor == "postgresql" and len(pending) <= BULK_BATCH:
-        rows, head = _seal(chain_id, pending, *expected)
-        events = _insert_after(rows, head=head, expected=expected)
-    if events is None:
-        rows, head = _seal(chain_id, pending, *_lock_head(chain_id))
-        events = _insert(rows, head=head)
-    heads[chain_id] = head[1:]
+    """Lock the chain's head, append ``pending`` after it and move it (in the transaction)."""
+    rows, head = _seal(chain_id, pending, *_lock_head(chain_id))
+    events = _insert(rows, head=head)
+    _known_heads(transaction.get_connection())[chain_id] = head[1:]
     return events
+
+
+def _append_alone(
+    chain_id: int, pending: list[tuple[int, dict[str, Any]]]
+) -> list[AuditEvent] | None:
+    """PostgreSQL, when this connection last left the chain's head at a known place: append
+    ``pending`` in one statement (:func:`_insert_after`) without a transaction of our own. In
+    the caller's transaction the statement is part of it (and rolls back with it); outside one
+    (autocommit, as a page that only reads is) the statement is its own transaction, committed
+    before it returns: one round trip to the server instead of three (BEGIN, the append,
+    COMMIT). None when that is not possible or the head has moved; nothing was written then."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql" or len(pending) > BULK_BATCH:
+        return None
+    heads = _known_heads(connection)
+    expected = heads.get(chain_id)
+    if expected is None:
+        return None
+    rows, head = _seal(chain_id, pending, *expected)
+    events = _insert_after(rows, head=head, expected=expected)
+    if events is not None:
+        heads[chain_id] = head[1:]
+    return events
+
+
+def _known_heads(connection: Any) -> dict[int, tuple[int, str]]:
+    """Where this connection last left each chain's head: (seq, hash) by chain id. A guess,
+    never trusted: :func:`_insert_after` writes nothing when the head is elsewhere."""
+    heads: dict[int, tuple[int, str]] = connection.__dict__.setdefault("_audit_heads", {})
+    return heads
 
 
 def _seal(
@@ -207,12 +245,7 @@ def _insert_after(
     The UPDATE takes the head's row lock and re-reads it, so if another writer moved the head
     meanwhile nothing is written and None is returned (the caller then locks and reads it)."""
     connection = transaction.get_connection()
-    values = ", ".join([_CAST_PLACEHOLDERS] * len(rows))
-    sql = (
-        f"WITH moved AS ({_MOVE_HEAD} AND seq = %s AND hash = %s RETURNING id) "  # noqa: S608
-        f"INSERT INTO {EVENT_TABLE} ({', '.join(INSERT_COLUMNS)}) "
-        f"SELECT * FROM (VALUES {values}) AS v WHERE EXISTS (SELECT 1 FROM moved) RETURNING id"
-    )
+    sql = _append_after_sql(len(rows))
     params = [head[1], head[2], head_mac(*head), head[0], *expected, *_row_params(rows)]
     if connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
         # Behind PgBouncer in transaction mode (docs/operations.md), which may hand the next
@@ -227,6 +260,17 @@ def _insert_after(
     return _saved(rows, ids, connection.alias)
 
 
+@functools.lru_cache(maxsize=16)
+def _append_after_sql(count: int) -> str:
+    """The one-statement append of ``count`` rows after a known head (built once per size)."""
+    values = ", ".join([_CAST_PLACEHOLDERS] * count)
+    return (
+        f"WITH moved AS ({_MOVE_HEAD} AND seq = %s AND hash = %s RETURNING id) "  # noqa: S608
+        f"INSERT INTO {EVENT_TABLE} ({', '.join(INSERT_COLUMNS)}) "
+        f"SELECT * FROM (VALUES {values}) AS v WHERE EXISTS (SELECT 1 FROM moved) RETURNING id"
+    )
+
+
 def _execute_prepared(connection: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """Run ``sql`` (PostgreSQL) as a server-side prepared statement and return its rows.
 
@@ -234,11 +278,12 @@ def _execute_prepared(connection: Any, sql: str, params: list[Any]) -> list[tupl
     append's statement (a CTE moving the head, an INSERT into the partitioned table) on every
     call, which costs the server about as much as running it (EXPLAIN: planning 0.13-0.22 ms,
     execution 0.17-0.33 ms, on a loaded 2-core machine). A psycopg cursor with server-side
-    binding on the same connection, in the same transaction, prepares it once per connection.
-    Errors come out as Django's (a lock timeout is an OperationalError, as before)."""
-    import psycopg
-
+    binding on the same connection, in the same transaction, prepares it once per connection
+    (and the cursor itself is made once per connection too). Errors come out as Django's (a
+    lock timeout is an OperationalError, as before); a broken transaction is refused first, as
+    Django's own cursors refuse it."""
     connection.ensure_connection()
+    connection.validate_no_broken_transaction()
     raw = connection.connection
     start = time.monotonic()
     # Django turns psycopg's preparing off for the connection (prepare_threshold None), which
@@ -247,7 +292,8 @@ def _execute_prepared(connection: Any, sql: str, params: list[Any]) -> list[tupl
     threshold = raw.prepare_threshold
     raw.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
     try:
-        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        with connection.wrap_database_errors:
+            cursor = _prepared_cursor(connection, raw)
             cursor.execute(sql, params, prepare=True)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
     finally:
@@ -256,6 +302,18 @@ def _execute_prepared(connection: Any, sql: str, params: list[Any]) -> list[tupl
         took = time.monotonic() - start
         connection.queries_log.append({"sql": f"{sql} (prepared)", "time": f"{took:.3f}"})
     return rows
+
+
+def _prepared_cursor(connection: Any, raw: Any) -> Any:
+    """A plain psycopg cursor on ``raw`` (the connection's current psycopg connection), kept
+    with it: making one per append costs more than the rest of the client's side of the call."""
+    import psycopg
+
+    kept = connection.__dict__.get("_audit_cursor")
+    if kept is None or kept[0] is not raw or kept[1].closed:
+        kept = (raw, psycopg.Cursor(raw))
+        connection.__dict__["_audit_cursor"] = kept
+    return kept[1]
 
 
 def _insert(rows: list[dict[str, Any]], *, head: tuple[int, int, str]) -> list[AuditEvent]:
@@ -288,25 +346,20 @@ def _row_params(rows: list[dict[str, Any]]) -> list[Any]:
     adapt = transaction.get_connection().ops.adapt_datetimefield_value
     params: list[Any] = []
     for fields in rows:
-        params += [
-            adapt(fields[name])
-            if name == "occurred_at"
-            else canonical_json(fields[name])
-            if name == "details"
-            else fields[name]
-            for name in INSERT_COLUMNS
-        ]
+        values = [fields[name] for name in INSERT_COLUMNS]
+        values[_OCCURRED_AT] = adapt(values[_OCCURRED_AT])
+        values[_DETAILS] = canonical_json(values[_DETAILS])
+        params += values
     return params
 
 
 def _saved(rows: list[dict[str, Any]], ids: list[int], alias: str) -> list[AuditEvent]:
-    events = []
-    for fields, pk in zip(rows, ids, strict=True):
-        event = AuditEvent(id=pk, **fields)
-        event._state.adding = False
-        event._state.db = alias
-        events.append(event)
-    return events
+    """The rows as the events the database now holds, made as a query would make them (the
+    model's positional constructor; by keyword it costs several times more)."""
+    return [
+        AuditEvent.from_db(alias, _ALL_FIELDS, [pk, *[fields[name] for name in _MODEL_FIELDS]])
+        for fields, pk in zip(rows, ids, strict=True)
+    ]
 
 
 def _lock_head(chain_id: int) -> tuple[int, str]:
