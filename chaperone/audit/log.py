@@ -61,6 +61,8 @@ _CAST_PLACEHOLDERS = "({})".format(
 )
 #: A psycopg prepare threshold no statement reaches by repetition.
 _PREPARE_ONLY_WHEN_ASKED = 2**31
+#: How many times an append outside a transaction tries the one-statement way on a busy chain.
+_GUESSES = 2
 _OCCURRED_AT = INSERT_COLUMNS.index("occurred_at")
 _DETAILS = INSERT_COLUMNS.index("details")
 #: The model's columns after the id, in the order its positional constructor takes them.
@@ -192,24 +194,36 @@ def _append(chain_id: int, pending: list[tuple[int, dict[str, Any]]]) -> list[Au
 def _append_alone(
     chain_id: int, pending: list[tuple[int, dict[str, Any]]]
 ) -> list[AuditEvent] | None:
-    """PostgreSQL, when this connection last left the chain's head at a known place: append
-    ``pending`` in one statement (:func:`_insert_after`) without a transaction of our own. In
-    the caller's transaction the statement is part of it (and rolls back with it); outside one
-    (autocommit, as a page that only reads is) the statement is its own transaction, committed
-    before it returns: one round trip to the server instead of three (BEGIN, the append,
-    COMMIT). None when that is not possible or the head has moved; nothing was written then."""
+    """PostgreSQL, when this connection has a guess of the chain's head (where its own last
+    append left it): append ``pending`` in one statement (:func:`_insert_after`) without a
+    transaction of our own. In the caller's transaction the statement is part of it (and rolls
+    back with it); outside one (autocommit, as a page that only reads is) the statement is its
+    own transaction, committed before it returns: one round trip to the server instead of three
+    (BEGIN, the append, COMMIT).
+
+    A wrong guess writes nothing but hands back the head. In the caller's transaction it comes
+    back locked, so the rows go after it with one more statement. Outside one it comes back
+    unlocked, so the append is tried again from there (another writer of the
+    chain may get in first each time; after :data:`_GUESSES` tries, or when the chain has no
+    head yet, None is returned and the caller locks the head in a transaction of its own)."""
     connection = transaction.get_connection()
     if connection.vendor != "postgresql" or len(pending) > BULK_BATCH:
         return None
     heads = _known_heads(connection)
     expected = heads.get(chain_id)
-    if expected is None:
-        return None
-    rows, head = _seal(chain_id, pending, *expected)
-    events = _insert_after(rows, head=head, expected=expected)
-    if events is not None:
-        heads[chain_id] = head[1:]
-    return events
+    for _ in range(_GUESSES):
+        if expected is None:
+            return None
+        rows, head = _seal(chain_id, pending, *expected)
+        events, found = _insert_after(rows, head=head, expected=expected)
+        if events is None and found is not None and not connection.get_autocommit():
+            rows, head = _seal(chain_id, pending, *found)  # the head is ours until commit
+            events = _insert(rows, head=head)
+        if events is not None:
+            heads[chain_id] = head[1:]
+            return events
+        expected = found
+    return None
 
 
 def _known_heads(connection: Any) -> dict[int, tuple[int, str]]:
@@ -239,35 +253,50 @@ def _seal(
 
 def _insert_after(
     rows: list[dict[str, Any]], *, head: tuple[int, int, str], expected: tuple[int, str]
-) -> list[AuditEvent] | None:
-    """PostgreSQL, when this connection last left the chain's head at ``expected``: move the head
-    from there and insert the rows in one statement (one round trip per append instead of two).
-    The UPDATE takes the head's row lock and re-reads it, so if another writer moved the head
-    meanwhile nothing is written and None is returned (the caller then locks and reads it)."""
+) -> tuple[list[AuditEvent] | None, tuple[int, str] | None]:
+    """PostgreSQL: move the chain's head from ``expected`` to ``head`` and insert the rows, in
+    one statement; the events. The UPDATE takes the head's row lock and re-reads it, so if the
+    head is elsewhere (another writer moved it) nothing is written; the statement then locks the
+    head (``FOR UPDATE``: after any writer holding it has finished) and returns it as it is
+    now: (None, (seq, hash)), or (None, None) if the chain has no head. Outside a transaction
+    the head is not locked but read as the statement found it, which may be the guess itself
+    when the statement had to wait for another writer; the next try reads it afresh."""
     connection = transaction.get_connection()
-    sql = _append_after_sql(len(rows))
-    params = [head[1], head[2], head_mac(*head), head[0], *expected, *_row_params(rows)]
+    # In the caller's transaction the head is locked when the guess was wrong, and stays ours.
+    # Outside one that lock would end with the statement, and a lock is written like a row, so
+    # it would cost a flush of its own: the head is read as the statement found it instead.
+    sql = _append_after_sql(len(rows), lock=not connection.get_autocommit())
+    chain_id = head[0]
+    params = [head[1], head[2], head_mac(*head), chain_id, *expected, *_row_params(rows), chain_id]
     if connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
         # Behind PgBouncer in transaction mode (docs/operations.md), which may hand the next
         # statement to a server connection that never saw this one's prepared statement.
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            ids = [row[0] for row in cursor.fetchall()]
+            result = cursor.fetchall()
     else:
-        ids = [row[0] for row in _execute_prepared(connection, sql, params)]
-    if not ids:
-        return None
-    return _saved(rows, ids, connection.alias)
+        result = _execute_prepared(connection, sql, params)
+    ids = [row[0] for row in result if row[0] is not None]
+    if ids:
+        return _saved(rows, ids, connection.alias), None
+    return None, next(((row[1], row[2]) for row in result), None)
 
 
 @functools.lru_cache(maxsize=16)
-def _append_after_sql(count: int) -> str:
-    """The one-statement append of ``count`` rows after a known head (built once per size)."""
+def _append_after_sql(count: int, *, lock: bool) -> str:
+    """The one-statement append of ``count`` rows after a guessed head (built once per size):
+    the ids it inserted, or, when the guess was wrong, one row with the head as it is (``lock``:
+    locked, after whoever held it; else as of the statement's start)."""
     values = ", ".join([_CAST_PLACEHOLDERS] * count)
+    for_update = " FOR UPDATE" if lock else ""
     return (
-        f"WITH moved AS ({_MOVE_HEAD} AND seq = %s AND hash = %s RETURNING id) "  # noqa: S608
-        f"INSERT INTO {EVENT_TABLE} ({', '.join(INSERT_COLUMNS)}) "
-        f"SELECT * FROM (VALUES {values}) AS v WHERE EXISTS (SELECT 1 FROM moved) RETURNING id"
+        f"WITH moved AS ({_MOVE_HEAD} AND seq = %s AND hash = %s RETURNING id), "  # noqa: S608
+        f"appended AS (INSERT INTO {EVENT_TABLE} ({', '.join(INSERT_COLUMNS)}) "
+        f"SELECT * FROM (VALUES {values}) AS v WHERE EXISTS (SELECT 1 FROM moved) RETURNING id), "
+        f"found AS (SELECT seq, hash FROM {HEAD_TABLE} WHERE id = %s "
+        f"AND NOT EXISTS (SELECT 1 FROM moved){for_update}) "
+        "SELECT id, NULL::bigint, NULL::text FROM appended "
+        "UNION ALL SELECT NULL, seq, hash FROM found"
     )
 
 

@@ -90,7 +90,8 @@ def test_an_append_in_the_callers_transaction_commits_with_it(tenant_a) -> None:
     caller's BEGIN and COMMIT, nothing of its own."""
     _postgresql_only()
     trust = tenant_a.trust.pk
-    for _ in range(2):
+    record("audit.viewed", actor=None, trust_id=trust)
+    with transaction.atomic():  # prepares the statement (in a transaction it differs a little)
         record("audit.viewed", actor=None, trust_id=trust)
     with wire() as lines, transaction.atomic():
         event = record("audit.viewed", actor=None, trust_id=trust)
@@ -138,7 +139,8 @@ def test_an_append_in_a_broken_transaction_is_refused(tenant_a) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_appends_outside_transactions_from_two_connections_to_one_chain(tenant_a) -> None:
     """Two connections taking turns on one chain: each one's guess of the head is always stale,
-    so each append falls back to locking it, and the chain stays whole."""
+    so each append tries again from the head its first statement found, and the chain stays
+    whole."""
     _postgresql_only()
     trust = tenant_a.trust.pk
     turns = [threading.Event(), threading.Event()]
@@ -170,6 +172,58 @@ def test_appends_outside_transactions_from_two_connections_to_one_chain(tenant_a
     assert writers == [0, 1] * rounds
     result = audit_chain_verify(chain_id=trust, full=True)
     assert result.ok and result.rows == 2 * rounds, result.summary()
+
+
+def _append_elsewhere(trust: int) -> None:
+    """One append to ``trust`` by another connection (a thread of its own)."""
+
+    def write() -> None:
+        try:
+            record("audit.viewed", actor=None, trust_id=trust)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_another_writers_append_one_more_round_trip_outside_a_transaction(tenant_a) -> None:
+    """This connection's guess of the head is stale: the statement writes nothing and returns
+    the head, and the second try appends (two round trips, no transaction of its own; it was
+    five: the failed statement, BEGIN, SELECT ... FOR UPDATE, INSERT, COMMIT)."""
+    _postgresql_only()
+    trust = tenant_a.trust.pk
+    for _ in range(2):
+        record("audit.viewed", actor=None, trust_id=trust)
+    _append_elsewhere(trust)
+    with wire() as lines:
+        event = record("audit.viewed", actor=None, trust_id=trust)
+    assert sent_queries(lines) == []
+    assert round_trips(lines) == 2
+    assert event.seq == 4
+    assert audit_chain_verify(chain_id=trust, full=True).ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_another_writers_append_the_callers_transaction_holds_the_head(tenant_a) -> None:
+    """In the caller's transaction the failed statement locks the head and returns it, and the
+    row goes after it with one more statement (no SELECT ... FOR UPDATE in between)."""
+    _postgresql_only()
+    trust = tenant_a.trust.pk
+    record("audit.viewed", actor=None, trust_id=trust)
+    with transaction.atomic():  # prepares the statement
+        record("audit.viewed", actor=None, trust_id=trust)
+    _append_elsewhere(trust)
+    with wire() as lines, transaction.atomic():
+        event = record("audit.viewed", actor=None, trust_id=trust)
+    queries = sent_queries(lines)
+    assert (queries[0], queries[-1], len(queries)) == ('"BEGIN"', '"COMMIT"', 3)
+    assert queries[1].startswith('"WITH moved AS (UPDATE audit_auditchainhead')
+    assert round_trips(lines) == 4
+    assert event.seq == 4
+    assert audit_chain_verify(chain_id=trust, full=True).ok
 
 
 @pytest.mark.django_db(transaction=True)
