@@ -335,7 +335,7 @@ def _execute_prepared(connection: Any, sql: str, params: list[Any]) -> list[tupl
 
 def _prepared_cursor(connection: Any, raw: Any) -> Any:
     """A plain psycopg cursor on ``raw`` (the connection's current psycopg connection), kept
-    with it: making one per append costs more than the rest of the client's side of the call."""
+    with it rather than made (with its adapters and transformer) for every append."""
     import psycopg
 
     kept = connection.__dict__.get("_audit_cursor")
@@ -384,7 +384,7 @@ def _row_params(rows: list[dict[str, Any]]) -> list[Any]:
 
 def _saved(rows: list[dict[str, Any]], ids: list[int], alias: str) -> list[AuditEvent]:
     """The rows as the events the database now holds, made as a query would make them (the
-    model's positional constructor; by keyword it costs several times more)."""
+    model's positional constructor, cheaper than by keyword)."""
     return [
         AuditEvent.from_db(alias, _ALL_FIELDS, [pk, *[fields[name] for name in _MODEL_FIELDS]])
         for fields, pk in zip(rows, ids, strict=True)
