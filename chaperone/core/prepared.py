@@ -20,6 +20,8 @@ keyword values (school ids, trust id), which the checks above follow into the SQ
 from __future__ import annotations
 
 import copy
+import re
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,8 +29,10 @@ from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import EmptyResultSet, FieldError, ImproperlyConfigured
+from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.asyncio import async_unsafe
 
 T = TypeVar("T")
 
@@ -56,6 +60,10 @@ class _Compiled:
     slots: tuple[_Slot, ...]
     #: what the compiler would work out again on every call (the same for every row set)
     converters: dict[int, Any]
+    #: ``sql`` in the driver's own placeholder style (SQLite's ``?``), worked out once
+    native_sql: str
+    #: columns a row keeps (extra select columns for ordering are cut off, as the ORM does)
+    col_count: int | None
 
 
 def _orm_only(kind: type | tuple[type, ...]) -> bool:
@@ -219,7 +227,12 @@ class PreparedRead(Generic[T]):
         converters = compiler.get_converters(
             [column[0] for column in compiler.select[0 : compiler.col_count]]
         )
-        return _Compiled(query, compiler, sql, params, slots, converters)
+        native_sql = sql
+        if compiler.connection.vendor == "sqlite":
+            # What Django's SQLite cursor does to the text on every execute.
+            native_sql = _QMARK.sub("?", sql).replace("%%", "%")
+        col_count = compiler.col_count if compiler.has_extra_select else None
+        return _Compiled(query, compiler, sql, params, slots, converters, native_sql, col_count)
 
     def _run(self, compiled: _Compiled, params: tuple[Any, ...]) -> list[T]:
         # The kept queryset is this thread's alone, and each call reads all its rows before
@@ -230,10 +243,53 @@ class PreparedRead(Generic[T]):
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
         converters = compiled.converters
         compiler.get_converters = lambda expressions: converters
+        db = compiler.connection
+        if not db.queries_logged and not db.execute_wrappers:
+            # Nobody watches this connection's queries: fetch the rows on the driver's cursor
+            # and hand them to the iterable as the compiler's one block of rows.
+            fetched = _fetch(db, compiled.native_sql, params, compiled.col_count)
+            compiler.execute_sql = lambda *args, **kwargs: (fetched,)
         queryset = compiled.query
         queryset.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
         rows: Any = queryset._iterable_class(queryset)
         return list(rows)
+
+
+_QMARK = re.compile(r"(?<!%)%s")
+
+
+@async_unsafe
+def _fetch(db: Any, sql: str, params: tuple[Any, ...], col_count: int | None) -> list[Any]:
+    """Every row of ``sql``, as Django's cursor would run it, without its wrapper.
+
+    Django's ``connection.cursor()`` wraps the driver's cursor for execute wrappers and query
+    logging (neither is on here: the caller checked), checks the thread and the transaction,
+    turns driver errors into Django's, and on SQLite rewrites the placeholders on every call.
+    The same checks and error translation run here; the placeholders were rewritten once.
+    """
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    db.validate_no_broken_transaction()
+    with db.wrap_database_errors:
+        cursor = db.create_cursor()
+        try:
+            _driver_execute(cursor, sql, params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    if col_count is not None:
+        rows = [row[:col_count] for row in rows]
+    return rows
+
+
+def _driver_execute(cursor: Any, sql: str, params: tuple[Any, ...]) -> None:
+    # SQLite's cursor class is Django's subclass of the driver's, whose execute() converts
+    # the placeholders again: call the driver's own. Other backends take the text as it is.
+    if isinstance(cursor, SQLiteCursorWrapper):
+        sqlite3.Cursor.execute(cursor, sql, params)
+    else:
+        cursor.execute(sql, params)
 
 
 def prepared(build: Callable[..., QuerySet[Any]]) -> PreparedRead[Any]:

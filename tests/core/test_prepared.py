@@ -6,8 +6,10 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -154,3 +156,77 @@ def test_a_value_built_into_the_sql_text_is_refused(schools) -> None:
 def test_a_boolean_value_is_refused(schools) -> None:
     with pytest.raises(ImproperlyConfigured, match="boolean"):
         PreparedRead(_first_n)(n=True)
+
+
+def _school_ids_by_lower_name(trust_id: int) -> QuerySet[School]:
+    # DISTINCT with an ordering outside the select list: the ORM selects the ordering column
+    # too and cuts it off each row.
+    return (
+        School.objects.filter(trust_id=trust_id)
+        .values_list("id", flat=True)
+        .distinct()
+        .order_by(Lower("name"))
+    )
+
+
+def _as_data(rows: list) -> list:
+    """Rows as plain data: model instances by their field values (a select_related one too)."""
+
+    def data(row):
+        if hasattr(row, "_meta"):
+            values = {k: v for k, v in vars(row).items() if k != "_state"}
+            cached = row._state.fields_cache
+            return (type(row), values, {k: data(v) for k, v in cached.items()})
+        return row
+
+    return [data(row) for row in rows]
+
+
+def test_the_driver_cursor_answers_what_django_s_cursor_answers(schools) -> None:
+    """Unwatched, a prepared read fetches on the driver's cursor; watched (query capture, as in
+    ``django_assert_num_queries``, or DEBUG) it goes through Django's. Both answer the same."""
+    ids = tuple(s.id for s in schools)
+    later = timezone.now() + dt.timedelta(minutes=1)
+    calls = [
+        (PreparedRead(_schools_with_trust), {"school_ids": ids}),
+        (PreparedRead(_pupil_names), {"school_id": ids[2], "born_after": dt.date(2014, 1, 1)}),
+        (PreparedRead(_pupils_per_school), {"school_ids": ids, "name": "Pupil21"}),
+        (PreparedRead(_schools_created_before), {"when": later}),
+        (PreparedRead(_school_ids_by_lower_name), {"trust_id": schools[0].trust_id}),
+    ]
+    for read, values in calls:
+        read(**values)  # compiled
+        unwatched = read(**values)
+        with CaptureQueriesContext(connection) as queries:
+            watched = read(**values)
+        assert len(queries) == 1
+        assert unwatched, read.build.__name__
+        assert _as_data(unwatched) == _as_data(watched) == _as_data(list(read.build(**values)))
+    assert unwatched == [s.id for s in sorted(schools, key=lambda s: s.name.lower())]
+
+
+def test_a_prepared_read_is_counted_where_queries_are_counted(
+    schools, django_assert_num_queries
+) -> None:
+    read = PreparedRead(_schools_with_trust)
+    read(school_ids=(schools[0].id,))
+    with django_assert_num_queries(2):
+        read(school_ids=(schools[1].id,))
+        read(school_ids=(schools[2].id,))
+
+
+def test_the_driver_cursor_keeps_django_s_checks_and_errors(schools) -> None:
+    read = PreparedRead(_pupil_names)
+    read(school_id=schools[0].id, born_after=dt.date(2014, 1, 1))
+    with transaction.atomic():
+        connection.needs_rollback = True
+        with pytest.raises(TransactionManagementError):
+            read(school_id=schools[0].id, born_after=dt.date(2014, 1, 1))
+        connection.needs_rollback = False
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE people_pupil RENAME TO people_pupil_away")
+        with pytest.raises(DatabaseError) as raised:
+            read(school_id=schools[0].id, born_after=dt.date(2014, 1, 1))
+        assert type(raised.value).__module__ == "django.db.utils"
+        transaction.set_rollback(True)
