@@ -5,6 +5,8 @@ Threaded workers (gthread): a worker's main thread waits on every open connectio
 selector and hands a connection to a thread only once it has sent something, so idle and
 kept-alive connections cost no thread, and a slow client holds at most one thread of many. The
 sync worker blocked a whole process per connection: two idle sockets stalled the server for 30 s.
+Our subclass (``chaperone/config/gunicorn_worker.py``) takes new connections only while a thread
+is free, so they spread over the workers instead of piling onto the one that woke first.
 Request headers that trickle in for minutes are the TLS proxy's to cut off (docs/operations.md).
 
 Command-line flags and ``GUNICORN_CMD_ARGS`` override anything here (``--bind``, ``--workers``).
@@ -15,7 +17,9 @@ import os
 wsgi_app = "chaperone.config.wsgi:application"
 bind = ["127.0.0.1:8000"]
 
-worker_class = "gthread"
+#: gthread that accepts only with a thread free (16 benchmark clients: 4/4/4/4 over four workers
+#: instead of 16/0/0/0 or 11/3/1/1 with gunicorn's own gthread).
+worker_class = "chaperone.config.gunicorn_worker.BalancedThreadWorker"
 #: Two processes per core, four threads each; threads overlap database and network waits inside
 #: a process. Measured with the ``web`` benchmark on 2 cores, 16 clients: 2 x 8 gave 113 req/s at
 #: 10 ms of CPU a request (one interpreter lock shared by eight threads, and kept-alive
