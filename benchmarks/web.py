@@ -3,7 +3,8 @@
 The benchmark loads the demo into a throw-away SQLite directory, starts gunicorn with the
 project's own settings (``chaperone/config/gunicorn.py``) on a free port of 127.0.0.1, signs in one
 session per client (teachers: no second factor), then lets every client send ``GET /`` on its own
-kept-alive connection, one request at a time, until the time or the request budget runs out. It
+kept-alive connection, one request at a time, until the time or the request budget runs out;
+every answer must be a 200 with the whole signed-in dashboard (see ``EXPECTED``). It
 prints ``web.dashboard_rps`` and ``web.dashboard_p99_ms``, with the same load on ``/healthz`` (the
 middleware stack and the server alone) as the reference. Then it stops the server. Nothing is
 sent anywhere but the loopback address.
@@ -123,19 +124,35 @@ def sign_in(port: int, username: str) -> str:
         conn.close()
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Read one response; returns its status and whether the server keeps the connection."""
+#: What every answer must contain, per path: the whole signed-in dashboard (its heading, the
+#: sign-out form of the header and the page's end), or the health check's JSON.
+EXPECTED: dict[str, tuple[bytes, ...]] = {
+    "/": (b'<h1 class="govuk-heading-l">Dashboard</h1>', b">Sign out</button>", b"</html>"),
+    "/healthz": (b'{"status": "ok"}',),
+}
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
+    """Read one response; returns its status, whether the server keeps the connection, and
+    the body."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
     headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])}
     if "content-length" not in headers:
         raise RuntimeError(f"response without Content-Length: {lines[0]}")
-    await reader.readexactly(int(headers["content-length"]))
-    return status, headers.get("connection", "").lower() != "close"
+    body = await reader.readexactly(int(headers["content-length"]))
+    return status, headers.get("connection", "").lower() != "close", body
 
 
-async def _client(port: int, request: bytes, stop_at: float, run: Run, budget: list[int]) -> None:
+async def _client(
+    port: int,
+    request: bytes,
+    expected: tuple[bytes, ...],
+    stop_at: float,
+    run: Run,
+    budget: list[int],
+) -> None:
     reader, writer = await asyncio.open_connection(HOST, port)
     loop = asyncio.get_running_loop()
     try:
@@ -143,10 +160,14 @@ async def _client(port: int, request: bytes, stop_at: float, run: Run, budget: l
             budget[0] -= 1
             started = time.perf_counter()
             writer.write(request)
-            status, keep = await _read_response(reader)
+            status, keep, body = await _read_response(reader)
             run.latencies_s.append(time.perf_counter() - started)
             if status != 200:
                 run.errors.append(f"status {status}")
+                return
+            missing = [part for part in expected if part not in body]
+            if missing:
+                run.errors.append(f"answer without {missing[0]!r}")
                 return
             if not keep:
                 writer.close()
@@ -155,12 +176,16 @@ async def _client(port: int, request: bytes, stop_at: float, run: Run, budget: l
         writer.close()
 
 
-async def _load(port: int, requests: list[bytes], seconds: float, budget: int) -> Run:
+async def _load(
+    port: int, requests: list[bytes], expected: tuple[bytes, ...], seconds: float, budget: int
+) -> Run:
     run = Run()
     loop = asyncio.get_running_loop()
     started = loop.time()
     left = [budget]
-    await asyncio.gather(*(_client(port, r, started + seconds, run, left) for r in requests))
+    await asyncio.gather(
+        *(_client(port, r, expected, started + seconds, run, left) for r in requests)
+    )
     run.elapsed_s = loop.time() - started
     return run
 
@@ -187,9 +212,10 @@ def load(
         f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nCookie: {c}\r\n\r\n".encode()
         for c in cookies
     ]
-    asyncio.run(_load(port, requests, WARM_UP_S, MAX_REQUESTS))
+    expected = EXPECTED[path]
+    asyncio.run(_load(port, requests, expected, WARM_UP_S, MAX_REQUESTS))
     server_before, client_before = server_cpu_s(server), time.process_time()
-    run = asyncio.run(_load(port, requests, seconds, MAX_REQUESTS))
+    run = asyncio.run(_load(port, requests, expected, seconds, MAX_REQUESTS))
     run.server_cpu_s = server_cpu_s(server) - server_before
     run.client_cpu_s = time.process_time() - client_before
     return run
@@ -290,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             stop(server)
     print(table(runs, args.clients), file=sys.stderr)
     print(
-        f"load average (1 min) before the run: {load1:.2f} on {os.cpu_count()} CPUs",
+        f"load average (1 min) before the run: {load1:.2f}, after: {os.getloadavg()[0]:.2f}, "
+        f"on {os.cpu_count()} CPUs",
         file=sys.stderr,
     )
     dashboard, floor = runs["/"], runs["/healthz"]
