@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from chaperone.audit.anchors import Anchor, anchor_recipients, last_anchor, write_anchor
 from chaperone.audit.chain import chain_label
-from chaperone.audit.verify import ChainVerification, audit_chain_verify, chain_ids
+from chaperone.audit.verify import ChainVerification, audit_chains_verify, chain_ids
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,9 @@ def audit_chains_anchor(
     to the chain's anchor file and e-mail it to the chain's recipients. A broken chain is not
     anchored (that would bless the damage); its recipients are told instead."""
     outcomes = []
-    for chain_id in chain_ids(using=using) if chains is None else chains:
-        result = audit_chain_verify(chain_id=chain_id, using=using)
+    checked = chain_ids(using=using) if chains is None else list(chains)
+    for result in audit_chains_verify(checked, using=using):
+        chain_id = result.chain_id
         recipients = tuple(anchor_recipients(chain_id))
         if not result.ok:
             logger.error("audit chain broken", extra={"summary": result.summary()})
