@@ -620,37 +620,47 @@ def _pg_same(fields: tuple[str, ...], version: int) -> tuple[str, str]:
 
 def _pg_written(fields: tuple[str, ...], version: int) -> tuple[str, str]:
     """The join and the condition that the payload is, byte for byte, the canonical payload
-    the database writes from the columns (one ``concat()``). That text is a JSON rendering of
-    the columns, so if the payload equals it, the payload holds the columns' values. It writes
-    the text columns unescaped, so it applies only when none is null or holds a backslash (the
-    payload's escapes) or a quote (which could otherwise shift where a member seems to end);
-    details only as a flat object of strings, integers, booleans and nulls, keys in code point
-    order as the payload sorts them; an address only as a single host. Anything else makes the
-    condition false or null, never true."""
-    names = sorted((*fields, "v"))
-    parts = []
-    for i, name in enumerate(names):
-        parts.append(f"'{'{' if i == 0 else ','}\"{name}\":'")
+    the database writes from the columns (text joined with ``||``: concat() would look up each
+    argument's output function on every row). That text is a JSON rendering of the columns, so
+    if the payload equals it, the payload holds the columns' values. It writes the text columns
+    unescaped, so it applies only when none holds a backslash (the payload's escapes) or a
+    quote (which could otherwise shift where a member seems to end); details only as a flat
+    object of strings, integers, booleans and nulls, keys in code point order as the payload
+    sorts them; an address only as a single host. Anything else (a null text column included)
+    makes the condition false or null, never true."""
+    pieces: list[tuple[bool, str]] = []  # (is SQL, text)
+    for i, name in enumerate(sorted((*fields, "v"))):
+        pieces.append((False, f'{"{" if i == 0 else ","}"{name}":'))
         if name == "v":
-            parts.append(f"'{version}'")
+            pieces.append((False, str(version)))
         elif name in _PG_JSON_TEXT:
-            parts += ["'\"'", f"e.{name}", "'\"'"]
+            pieces += [(False, '"'), (True, f"e.{name}"), (False, '"')]
+        elif name == "occurred_at":
+            time = f"to_char(e.occurred_at AT TIME ZONE 'UTC', '{_PG_ISO}')"
+            pieces += [(False, '"'), (True, time), (False, '"')]
         else:
-            parts.append(_pg_json(name))
-    parts.append("'}'")
-    texts = [f"e.{name}" for name in fields if name in _PG_JSON_TEXT]
+            pieces.append((True, _pg_json(name)))
+    pieces.append((False, "}"))
+    merged: list[str] = []
+    for is_sql, text in pieces:
+        if is_sql:
+            merged.append(text)
+        elif merged and merged[-1].startswith("'") and merged[-1].endswith("'"):
+            merged[-1] = merged[-1][:-1] + text + "'"
+        else:
+            merged.append(f"'{text}'")
+    texts = " || ".join(f"e.{name}" for name in fields if name in _PG_JSON_TEXT)
     # OFFSET 0 keeps the subquery from being folded in, which would build t once per use
-    joined = f"CROSS JOIN LATERAL (SELECT concat({', '.join(texts)}) AS t OFFSET 0) p"
+    joined = f"CROSS JOIN LATERAL (SELECT {texts} AS t OFFSET 0) p"
     written = (
-        f"num_nulls({', '.join(texts)}) = 0 AND strpos(p.t, '\"') = 0 "
-        f"AND strpos(p.t, '\\') = 0 AND e.payload = concat({', '.join(parts)})"
+        f"strpos(p.t, '\"') = 0 AND strpos(p.t, '\\') = 0 AND e.payload = ({' || '.join(merged)})"
     )
     return joined, written
 
 
 def _pg_json(name: str) -> str:
-    """A number, time, address or details column as the canonical payload writes it (NULL,
-    which concat() writes as nothing, where it cannot)."""
+    """A number, address or details column as the canonical payload writes it (NULL where it
+    cannot)."""
     if name == "details":
         return (
             "CASE WHEN e.details = '{}' THEN '{}' WHEN jsonb_typeof(e.details) = 'object' THEN "
@@ -659,8 +669,6 @@ def _pg_json(name: str) -> str:
             "HAVING bool_and(jsonb_typeof(k.value) IN ('string', 'boolean', 'null') "
             "OR jsonb_typeof(k.value) = 'number' AND k.value::text ~ '^-?[0-9]+$')) END"
         )
-    if name == "occurred_at":
-        return f"'\"', to_char(e.occurred_at AT TIME ZONE 'UTC', '{_PG_ISO}'), '\"'"
     if name == "ip_address":
         # host() drops a netmask, so the address must be a single host
         return (
