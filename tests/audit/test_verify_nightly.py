@@ -21,6 +21,7 @@ from chaperone.audit.models import AuditEvent
 from chaperone.audit.services import audit_chains_anchor
 from chaperone.audit.verify import (
     ANCHOR_DIFFERS,
+    ANCHOR_ROW_MISSING,
     COLUMNS_DIFFER,
     HEAD_MAC_MISMATCH,
     IDS_OUT_OF_ORDER,
@@ -143,6 +144,13 @@ def _edit_anchored_row(row: AuditEvent) -> None:
     tamper("UPDATE audit_auditevent SET hash = %s WHERE id = %s", ["cd" * 32, anchored.pk])
 
 
+def _delete_anchored_row(row: AuditEvent) -> None:
+    tamper(
+        "DELETE FROM audit_auditevent WHERE chain_id = %s AND seq = %s",
+        [row.chain_id, row.seq - 4],
+    )
+
+
 def _move_head(row: AuditEvent) -> None:
     tamper(
         "UPDATE audit_auditchainhead SET seq = seq + 1 WHERE id = %s",
@@ -174,6 +182,7 @@ TAMPERS: dict[str, tuple[Callable[[AuditEvent], None], int, str | tuple[str, ...
     "ids swapped": (_swap_ids, 8, IDS_OUT_OF_ORDER),
     "tail cut": (_cut_tail, 7, TAIL_MISSING),
     "anchored row changed": (_edit_anchored_row, 3, ANCHOR_DIFFERS),
+    "anchored row deleted": (_delete_anchored_row, 3, ANCHOR_ROW_MISSING),
     "head moved without the key": (_move_head, 10, HEAD_MAC_MISMATCH),
     # the copy or the row itself comes first in seq order: either is a fault at seq 7
     "duplicate row in an older month": (_duplicate_in_last_year, 7, (SEQUENCE_GAP, COLUMNS_DIFFER)),
