@@ -18,12 +18,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
 from .protocol import Protocol
-from .request import FAST_FROM, ContactRequest, fast_request_of, request_error_from
+from .request import ContactRequest, request_error_from
+from .wire import bulk_request
 
 #: Below this many lines a single process is faster than forking.
 PARALLEL_THRESHOLD = 20_000
@@ -56,7 +57,7 @@ def decide_lines(
     ``first_line`` is the number of ``lines[0]`` in the whole input, for error objects.
     """
     decide = protocol.compiled.decide
-    fast, fast_from = fast_request_of, FAST_FROM
+    fast = bulk_request
     validate = ContactRequest.model_validate_json
     malformed = False
     enabled = gc.isenabled()
@@ -65,8 +66,9 @@ def decide_lines(
         for first in range(0, len(lines), _BATCH):
             batch: list[bytes] = []
             for number, line in enumerate(lines[first : first + _BATCH], first_line + first):
-                # The fast path gives exactly pydantic's request, or None: then pydantic decides.
-                request = fast(line) if len(line) >= fast_from else None
+                # msgspec reads exactly the requests pydantic reads, or answers None: then
+                # pydantic reads the line (and decides it, or names the error).
+                request: Any = fast(line)
                 if request is None:
                     try:
                         request = validate(line)

@@ -154,32 +154,16 @@ def parse_request(data: dict[str, Any] | str | bytes) -> ContactRequest:
             raise RequestError("invalid_request", message) from None
     elif not isinstance(data, str | bytes):
         raise RequestError("invalid_request", "a request must be a JSON object")
-    if len(data) >= FAST_FROM:
-        request = fast_request_of(data)
-        if request is not None:
-            return request
+    # The msgspec reading gives exactly pydantic's request, or None: then pydantic reads the
+    # text, and its errors (naming the field) are the ones reported.
+    request = wire_request(data)
+    if request is not None:
+        return request
     try:
         return ContactRequest.model_validate_json(data)
     except ValidationError as exc:
         raise request_error_from(exc) from None
 
 
-#: Texts at least this long (a group of a dozen pupils or more) are tried on the fast path
-#: first. Below it pydantic's own validation, in Rust, is quicker than any Python reading;
-#: above it pydantic's cost grows faster with the pupils than the fast path's. Both give the
-#: same request, so this is only about speed (``benchmarks/protocols.py``).
-FAST_FROM = 1200
-
-
-def fast_request_of(data: str | bytes) -> ContactRequest | None:
-    """The request of JSON text ``data`` by the fast path (strict UTF-8 first), or None."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return fast_request(data)
-
-
-# The fast path builds on the models above (and is used by parse_request only at call time).
-from .fastpath import fast_request  # noqa: E402
+# The msgspec reading builds on the models above (and is used by parse_request only at call time).
+from .wire import wire_request  # noqa: E402

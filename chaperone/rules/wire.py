@@ -1,0 +1,265 @@
+"""Reading request JSON with msgspec: exactly pydantic's request for valid texts, or none.
+
+:func:`wire_request` decodes a request's JSON text with a compiled msgspec decoder straight into
+:class:`WireRequest` (a ``msgspec.Struct`` mirroring :class:`~.request.ContactRequest`: the same
+fields, closed vocabularies, ranges and strict types; no unknown fields), then builds the very
+:class:`~.request.ContactRequest` pydantic would build, without validating again. It returns
+``None`` whenever it is not certain: any decode or validation error, a start time written other
+than ``YYYY-MM-DDTHH:MM:SS`` with ``Z`` or ``±HH:MM``, a contradictory combination. On ``None``
+the caller parses with pydantic, so every error message is pydantic's, word for word, and
+pydantic's model stays the schema of record (ADR 0005).
+
+msgspec is never more lenient than the model here: it reads booleans and integers strictly (no
+``1`` for ``true``, no ``10.0`` for ``10``), strings only as strings, and takes the last of a
+duplicated key as pydantic does. Absent optional fields decode as ``UNSET``, so the request's
+``model_fields_set`` is exactly the fields the text gives. Staff members and pupils are the
+frozen instances pydantic built for the same object (remembered per value, a bounded few).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+from pydantic_core import TzInfo
+
+from .request import ContactRequest, Pupil, StaffMember
+from .vocab import Consent, Holder, Kind, Platform, PupilLocation, Purpose, Role, StaffLocation
+
+#: Entries kept per dictionary; beyond it, new values are built every time but not kept.
+_MAX_KEPT = 1 << 15
+
+_Flag = bool | UnsetType
+
+
+class WireStaff(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    role: Role
+
+
+class WirePupil(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    age: Annotated[int, Meta(ge=2, le=25)]
+    vulnerable: _Flag = UNSET
+    has_ehcp: _Flag = UNSET
+
+
+class WireRequest(Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
+    """The request as decoded; ``UNSET`` marks an optional field the text leaves out.
+
+    The fields are in the model's order (``kw_only`` lets required fields follow optional
+    ones), so ``asdict`` gives the model's ``__dict__`` in its own order.
+    """
+
+    at: str
+    duration_minutes: Annotated[int, Meta(ge=1, le=480)] | UnsetType = UNSET
+    kind: Kind
+    purpose: Purpose
+    platform: Platform
+    account: Holder | UnsetType = UNSET
+    device: Holder | UnsetType = UNSET
+    staff_location: StaffLocation | UnsetType = UNSET
+    emergency: _Flag = UNSET
+    staff: Annotated[list[WireStaff], Meta(min_length=1)]
+    pupils: Annotated[list[WirePupil], Meta(min_length=1)]
+    parent_present: _Flag = UNSET
+    chaperone_present: _Flag = UNSET
+    pupil_home_alone: _Flag = UNSET
+    second_staff_invited: _Flag = UNSET
+    second_staff_role: Role | UnsetType | None = UNSET
+    dsl_invited: _Flag = UNSET
+    recording: _Flag = UNSET
+    parental_consent: Consent | UnsetType = UNSET
+    slt_approved: _Flag = UNSET
+    risk_assessed: _Flag = UNSET
+    on_dsl_timetable: _Flag = UNSET
+    linked_to_plan: _Flag = UNSET
+    waiting_room: _Flag = UNSET
+    pupil_location: PupilLocation | UnsetType = UNSET
+    parents_informed: _Flag = UNSET
+
+
+class BulkPupil(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    """:class:`WirePupil` with the model's defaults in place of ``UNSET``."""
+
+    age: Annotated[int, Meta(ge=2, le=25)]
+    vulnerable: bool = False
+    has_ehcp: bool = False
+
+
+class BulkRequest(Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
+    """:class:`WireRequest` with the model's defaults in place of ``UNSET``: for ``--jsonl``.
+
+    The engine reads it as it reads a :class:`~.request.ContactRequest` (the same attribute
+    names and values), once :func:`bulk_request` has put the start time it denotes in ``at``.
+    """
+
+    at: Any  # the text on the wire; the aware datetime once checked
+    duration_minutes: Annotated[int, Meta(ge=1, le=480)] = 30
+    kind: Kind
+    purpose: Purpose
+    platform: Platform
+    account: Holder = "school"
+    device: Holder = "school"
+    staff_location: StaffLocation = "on_site"
+    emergency: bool = False
+    staff: Annotated[list[WireStaff], Meta(min_length=1)]
+    pupils: Annotated[list[BulkPupil], Meta(min_length=1)]
+    parent_present: bool = False
+    chaperone_present: bool = False
+    pupil_home_alone: bool = False
+    second_staff_invited: bool = False
+    second_staff_role: Role | None = None
+    dsl_invited: bool = False
+    recording: bool = False
+    parental_consent: Consent = "none"
+    slt_approved: bool = False
+    risk_assessed: bool = False
+    on_dsl_timetable: bool = False
+    linked_to_plan: bool = False
+    waiting_room: bool = False
+    pupil_location: PupilLocation = "common_room"
+    parents_informed: bool = False
+
+
+_decode = msgspec.json.Decoder(WireRequest).decode
+_decode_bulk = msgspec.json.Decoder(BulkRequest).decode
+
+#: ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``±HH:MM``: a subset of what pydantic reads, with
+#: years 1000-2999 and offsets under 20 hours, far from any edge of ``datetime``.
+_AT = re.compile(
+    r"[12][0-9]{3}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
+    r"(?:Z|[+-][01][0-9]:[0-5][0-9])"
+)
+_match_at = _AT.fullmatch
+_naive = datetime.fromisoformat
+_zones: dict[str, TzInfo] = {}
+_starts: dict[str, datetime] = {}
+
+
+def _zone(tail: str) -> TzInfo:
+    """pydantic's time zone for offset ``Z`` or ``±HH:MM``."""
+    zone = _zones.get(tail)
+    if zone is None:
+        seconds = 0 if tail == "Z" else int(tail[1:3]) * 3600 + int(tail[4:6]) * 60
+        zone = _zones[tail] = TzInfo(-seconds if tail[0] == "-" else seconds)
+    return zone
+
+
+def start_of(text: str) -> datetime | None:
+    """The aware start time pydantic reads from ``text``, or None if not in the strict form."""
+    found = _starts.get(text)
+    if found is not None:
+        return found
+    if _match_at(text) is None:
+        return None
+    try:  # (the form is checked; the calendar is not: 2026-02-30 is refused here)
+        found = _naive(text[:19]).replace(tzinfo=_zone(text[19:]))
+    except ValueError:
+        return None
+    if len(_starts) < _MAX_KEPT:
+        _starts[text] = found
+    return found
+
+
+_staff_models: dict[WireStaff, StaffMember] = {}
+_pupil_models: dict[WirePupil, Pupil] = {}
+_encode = msgspec.json.encode
+
+
+def _staff_model(wire: WireStaff) -> StaffMember:
+    model = StaffMember.model_validate_json(_encode(wire))
+    if len(_staff_models) < _MAX_KEPT:
+        model = _staff_models.setdefault(wire, model)
+    return model
+
+
+def _pupil_model(wire: WirePupil) -> Pupil:
+    # The encoding leaves UNSET fields out: pydantic sees exactly the fields the text gave.
+    model = Pupil.model_validate_json(_encode(wire))
+    if len(_pupil_models) < _MAX_KEPT:
+        model = _pupil_models.setdefault(wire, model)
+    return model
+
+
+_FIELDS = tuple(ContactRequest.model_fields)
+_ALL = frozenset(_FIELDS)
+_DEFAULTS = {
+    name: info.default
+    for name, info in ContactRequest.model_fields.items()
+    if not info.is_required()
+}
+_asdict = msgspec.structs.asdict
+
+
+def _values(wire: WireRequest) -> tuple[dict[str, Any], set[str]]:
+    """The model's field values, in its order, and the fields the text gave."""
+    values = _asdict(wire)
+    if UNSET not in values.values():  # every field given: the common case
+        return values, set(_ALL)
+    given = set()
+    for name, value in values.items():
+        if value is UNSET:
+            values[name] = _DEFAULTS[name]
+        else:
+            given.add(name)
+    return values, given
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def wire_request(data: str | bytes) -> ContactRequest | None:
+    """The request JSON text ``data`` describes, exactly as pydantic reads it; None if not sure."""
+    try:
+        wire = _decode(data)
+    except ValueError:  # msgspec's errors; also a str that cannot be UTF-8 (lone surrogates)
+        return None
+    at = start_of(wire.at)
+    if at is None:
+        return None
+    pupils = wire.pupils
+    if wire.kind == "one_to_one" and len(pupils) > 1:
+        return None
+    if wire.pupil_home_alone is True and wire.parent_present is True:
+        return None
+    known_pupil = _pupil_models.get
+    found = list(map(known_pupil, pupils))
+    if not all(found):  # (not "None in": that would call pydantic's __eq__ per pupil)
+        found = [p or _pupil_model(w) for p, w in zip(found, pupils, strict=True)]
+    staff = [_staff_models.get(s) or _staff_model(s) for s in wire.staff]
+    values, given = _values(wire)
+    values["at"] = at
+    values["staff"] = staff
+    values["pupils"] = found
+    request = _new(ContactRequest)
+    _set(request, "__dict__", values)
+    _set(request, "__pydantic_fields_set__", given)
+    _set(request, "__pydantic_extra__", None)
+    _set(request, "__pydantic_private__", None)
+    return request
+
+
+def bulk_request(data: bytes) -> BulkRequest | None:
+    """The request of JSON text ``data`` as a :class:`BulkRequest` the engine can decide, or None.
+
+    Accepts exactly the texts :func:`wire_request` accepts, with the same values: where it
+    answers None, pydantic reads the text (and decides it, or names the error).
+    """
+    try:
+        wire = _decode_bulk(data)
+    except ValueError:
+        return None
+    if type(wire.at) is not str:
+        return None
+    at = start_of(wire.at)
+    if at is None:
+        return None
+    if wire.kind == "one_to_one" and len(wire.pupils) > 1:
+        return None
+    if wire.pupil_home_alone and wire.parent_present:
+        return None
+    wire.at = at
+    return wire
