@@ -15,7 +15,7 @@ The field lists here are the only place a request field is named for compilation
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
@@ -220,6 +220,40 @@ def local_timing(tz: ZoneInfo) -> Timing:
         )
 
     return timing
+
+
+#: Beyond every window's end (a local end of day is below ``_DAY``).
+_NO_END = 1 << 30
+
+
+def coarse_timing(timing: Timing, windows: Mapping[str, CompiledWindow]) -> Timing:
+    """``timing`` with the call's start and end moved to the window edges that judge them.
+
+    Atoms compare a call's start only with window starts (``start <= start_s``) and its end only
+    with window ends (``end_s <= end``). So the start may be replaced by the latest window start
+    at or before it (-1 if none) and the end by the earliest window end at or after it
+    (``_NO_END`` if none) without changing any atom, and the many times of day of real calls
+    fall into a few keys (the cache of the time source stays small and warm).
+    """
+    starts = sorted({w.start_s for w in windows.values()})
+    ends = sorted({w.end_s for w in windows.values()})
+    last = len(ends)
+
+    def coarse(start: int, minutes: int) -> TimeKey:
+        key = timing(start, minutes)
+        i = bisect_right(starts, key.start_s)
+        j = bisect_left(ends, key.end_s)
+        return _new(
+            TimeKey,
+            (
+                key.weekday,
+                starts[i - 1] if i else -1,
+                ends[j] if j < last else _NO_END,
+                key.same_day,
+            ),
+        )
+
+    return coarse
 
 
 def _utcoffset(tz: ZoneInfo, ts: int) -> int:

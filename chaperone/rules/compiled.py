@@ -31,6 +31,7 @@ from .atoms import (
     Predicate,
     atom_id,
     atom_predicate,
+    coarse_timing,
     compile_windows,
     domain,
     key_fn,
@@ -178,7 +179,7 @@ class CompiledProtocol:
             return table if source in ENUM_FIELDS else (table[False], table[True])
 
         tables = {source: tabulate(source) for source in _TABULATED if source in by_source}
-        timing = local_timing(tz)
+        timing = coarse_timing(local_timing(tz), windows)
         keyed = {
             source: _Source(
                 key_fn(source),
