@@ -270,7 +270,9 @@ def key_fn(source: str) -> Callable[[ContactRequest], Any]:
 
     The time source is keyed by the request's own ``(at, duration_minutes)``: equal keys are the
     same instant (aware datetimes compare by instant) and length, so the same :class:`TimeKey`,
-    which :func:`predicate_key` derives only on a cache miss.
+    which :func:`predicate_key` derives only on a cache miss. (The requests ``--jsonl`` decides
+    hold their start as a POSIX timestamp instead, an ``int``: never equal to a datetime, it
+    keys the same :class:`TimeKey` as the instant it counts.)
     """
     if source == "staff":
         return staff_key
@@ -283,7 +285,12 @@ def predicate_key(source: str, timing: Timing) -> Callable[[Any], Any] | None:
     """What the atoms of ``source`` are tested on, from its cache key (None: the key itself)."""
     if source != "time":
         return None
-    return lambda key: timing(int(key[0].timestamp()), key[1])
+    return lambda key: timing(posix_seconds(key[0]), key[1])
+
+
+def posix_seconds(start: datetime | int) -> int:
+    """The POSIX timestamp of a start: an aware datetime (whole seconds) or already an ``int``."""
+    return start if isinstance(start, int) else int(start.timestamp())
 
 
 class CompiledWindow:
