@@ -7,10 +7,11 @@ contact request against one. See ``docs/subsystems/rules.md`` for the API and
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .conditions import Conditions
 from .decision import Decision, Finding
-from .diff import diff_protocols
-from .document import Contacts, Document, build_document, render_html, render_pdf, render_text
 from .engine import decide
 from .loading import (
     fragment_ids,
@@ -21,10 +22,39 @@ from .loading import (
     resolve_protocol,
     template_ids,
 )
-from .overlay import ProtocolOverlay, apply_overlay
 from .protocol import Protocol, ProtocolError, Rule, Window
 from .request import ContactRequest, RequestError, parse_request
-from .schema import json_schema
+
+if TYPE_CHECKING:
+    from .diff import diff_protocols
+    from .document import Contacts, Document, build_document, render_html, render_pdf, render_text
+    from .overlay import ProtocolOverlay, apply_overlay
+    from .schema import json_schema
+
+#: Names imported on first use: deciding (``chaperone check``) needs none of their modules, and
+#: a process that only decides starts sooner without them.
+_LAZY = {
+    "diff_protocols": ".diff",
+    "Contacts": ".document",
+    "Document": ".document",
+    "build_document": ".document",
+    "render_html": ".document",
+    "render_pdf": ".document",
+    "render_text": ".document",
+    "ProtocolOverlay": ".overlay",
+    "apply_overlay": ".overlay",
+    "json_schema": ".schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Conditions",

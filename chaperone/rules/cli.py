@@ -17,12 +17,9 @@ from typing import Any, NoReturn
 
 from .bulk import decide_jsonl
 from .decision import Decision
-from .diff import diff_protocols
-from .document import build_document, render_html, render_pdf, render_text
 from .loading import load_protocol_file, resolve_protocol, template_ids
 from .protocol import Protocol, ProtocolError
 from .request import RequestError, error_body, parse_request
-from .schema import json_schema
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -158,18 +155,27 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# (diff, documents and schemas are imported when asked for: ``check`` starts sooner without them)
+
+
 def _diff(args: argparse.Namespace) -> int:
+    from .diff import diff_protocols
+
     d = diff_protocols(resolve_protocol(args.a), resolve_protocol(args.b))
     _write(json.dumps(d.to_dict(), indent=2) + "\n" if args.json else d.to_text())
     return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from .schema import json_schema
+
     _write(json.dumps(json_schema(args.kind), indent=2) + "\n")
     return EXIT_OK
 
 
 def _render(args: argparse.Namespace) -> int:
+    from .document import build_document, render_html, render_pdf, render_text
+
     doc = build_document(resolve_protocol(args.protocol), args.audience)
     if args.format == "pdf":
         payload = render_pdf(doc)

@@ -44,7 +44,7 @@ OneOrMore = Annotated[list[T], BeforeValidator(_as_list), Field(min_length=1)]
 class Conditions(BaseModel):
     """Named conditions on a request. Every field is optional; only the ones given are checked."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # Request fields compared with a list of allowed values.
     kind: OneOrMore[Kind] | None = Field(None, description="The kind of contact is one of these.")

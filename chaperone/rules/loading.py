@@ -9,12 +9,14 @@ import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from .overlay import ProtocolOverlay, apply_overlay
 from .protocol import Protocol, ProtocolError, protocol_problems
+
+if TYPE_CHECKING:
+    from .overlay import ProtocolOverlay
 
 _TEMPLATE_PACKAGE = "chaperone.rules.templates"
 _FRAGMENT_PACKAGE = "chaperone.rules.fragments"
@@ -34,6 +36,8 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
 
 def load_overlay_text(text: str, *, source: str = "") -> ProtocolOverlay:
     """Parse an overlay file's text (it must have ``extends``) without applying it."""
+    from .overlay import ProtocolOverlay  # (imported on first use: templates need none)
+
     data = _parse_toml(text, source)
     try:
         return ProtocolOverlay.model_validate(data)
@@ -61,6 +65,8 @@ def load_protocol_text(
                 "includes them (a rule set may approve a platform, which only the trust can do)"
             )
             raise ProtocolError([problem], source)
+        from .overlay import apply_overlay
+
         overlay = load_overlay_text(text, source=source)
         if base is None:
             base = resolve_protocol(overlay.extends, search_dir=search_dir)
