@@ -129,27 +129,31 @@ _vulnerable = attrgetter("vulnerable")
 _ehcp = attrgetter("has_ehcp")
 
 
-def staff_key(r: ContactRequest) -> StaffKey:
+# The cache keys of the staff and pupils sources are the plain tuples of their NamedTuples (equal,
+# with equal hashes): building a NamedTuple costs more than the lookup, and only a cache miss needs
+# one (:func:`tested_key`).
+
+
+def staff_key(r: ContactRequest) -> tuple[tuple[str, ...], str | None]:
+    """The fields of the request's :class:`StaffKey`."""
     invited = r.second_staff_role if r.second_staff_invited else None
     staff = r.staff
     if len(staff) == 1:
-        return _new(StaffKey, ((staff[0].role,), invited))
-    return _new(StaffKey, (tuple(sorted(map(_role, staff))), invited))
+        return ((staff[0].role,), invited)
+    return (tuple(sorted(map(_role, staff))), invited)
 
 
-def pupils_key(r: ContactRequest) -> PupilsKey:
+def pupils_key(r: ContactRequest) -> tuple[int, int, bool, bool]:
+    """The fields of the request's :class:`PupilsKey`."""
     pupils = r.pupils
     if len(pupils) == 1:
         p = pupils[0]
-        return _new(PupilsKey, (p.age, 1, p.vulnerable, p.has_ehcp))
-    return _new(
-        PupilsKey,
-        (
-            min(map(_age, pupils)),
-            len(pupils),
-            any(map(_vulnerable, pupils)),
-            any(map(_ehcp, pupils)),
-        ),
+        return (p.age, 1, p.vulnerable, p.has_ehcp)
+    return (
+        min(map(_age, pupils)),
+        len(pupils),
+        any(map(_vulnerable, pupils)),
+        any(map(_ehcp, pupils)),
     )
 
 
@@ -158,8 +162,6 @@ _SPAN = 1 << 25  # about a year: a zone's offset changes are tabulated per span 
 _STEP = 6 * 3600  # offset changes are looked for every six hours, then found to the second
 #: The instants ``datetime`` can show in any zone (a day inside its range of years 1 to 9999).
 _FIRST_TS, _LAST_TS = -62_135_596_800 + _DAY, 253_402_300_799 - _DAY
-
-Timing = Callable[[int, int], TimeKey]
 
 
 @cache
@@ -196,64 +198,46 @@ def zone_offsets(tz: ZoneInfo) -> Callable[[int], int]:
     return offset
 
 
-def local_timing(tz: ZoneInfo) -> Timing:
-    """``(start timestamp, duration in minutes)`` -> the call's local :class:`TimeKey`.
-
-    Local times come from the zone's UTC offset at the start and at the end of the call, so a call
-    spanning a summer-time change is judged correctly.
-    """
-    offset = zone_offsets(tz)
-
-    def timing(start: int, minutes: int) -> TimeKey:
-        end = start + minutes * 60
-        local_start = start + offset(start)
-        local_end = end + offset(end)
-        day = local_start // _DAY
-        return _new(
-            TimeKey,
-            (
-                (day + 3) % 7,  # 1970-01-01 was a Thursday
-                local_start - day * _DAY,
-                local_end % _DAY,
-                local_end // _DAY == day,
-            ),
-        )
-
-    return timing
-
-
 #: Beyond every window's end (a local end of day is below ``_DAY``).
 _NO_END = 1 << 30
 
 
-def coarse_timing(timing: Timing, windows: Mapping[str, CompiledWindow]) -> Timing:
-    """``timing`` with the call's start and end moved to the window edges that judge them.
+def time_deriver(
+    tz: ZoneInfo, windows: Mapping[str, CompiledWindow]
+) -> Callable[[tuple[datetime | int, int]], tuple[int, int, int, bool]]:
+    """``(start, minutes) -> the fields of the call's local TimeKey``, coarsened to window edges.
 
-    Atoms compare a call's start only with window starts (``start <= start_s``) and its end only
-    with window ends (``end_s <= end``). So the start may be replaced by the latest window start
-    at or before it (-1 if none) and the end by the earliest window end at or after it
-    (``_NO_END`` if none) without changing any atom, and the many times of day of real calls
-    fall into a few keys (the cache of the time source stays small and warm).
+    ``start`` is an aware datetime or a POSIX timestamp. Local times come from the zone's UTC
+    offset at the start and at the end of the call, so a call spanning a summer-time change is
+    judged correctly. Atoms compare a call's start only with window starts (``start <= start_s``)
+    and its end only with window ends (``end_s <= end``), so the start is replaced by the latest
+    window start at or before it (-1 if none) and the end by the earliest window end at or after
+    it (``_NO_END`` if none): no atom changes, and the many times of day of real calls fall into
+    a few keys (the cache of derived keys stays small and warm).
     """
+    offset = zone_offsets(tz)
     starts = sorted({w.start_s for w in windows.values()})
     ends = sorted({w.end_s for w in windows.values()})
     last = len(ends)
 
-    def coarse(start: int, minutes: int) -> TimeKey:
-        key = timing(start, minutes)
-        i = bisect_right(starts, key.start_s)
-        j = bisect_left(ends, key.end_s)
-        return _new(
-            TimeKey,
-            (
-                key.weekday,
-                starts[i - 1] if i else -1,
-                ends[j] if j < last else _NO_END,
-                key.same_day,
-            ),
+    def derive(key: tuple[datetime | int, int]) -> tuple[int, int, int, bool]:
+        start, minutes = key
+        if not isinstance(start, int):
+            start = int(start.timestamp())
+        end = start + minutes * 60
+        local_start = start + offset(start)
+        local_end = end + offset(end)
+        day = local_start // _DAY
+        i = bisect_right(starts, local_start - day * _DAY)
+        j = bisect_left(ends, local_end % _DAY)
+        return (
+            (day + 3) % 7,  # 1970-01-01 was a Thursday
+            starts[i - 1] if i else -1,
+            ends[j] if j < last else _NO_END,
+            local_end // _DAY == day,
         )
 
-    return coarse
+    return derive
 
 
 def _utcoffset(tz: ZoneInfo, ts: int) -> int:
@@ -270,7 +254,7 @@ def key_fn(source: str) -> Callable[[ContactRequest], Any]:
 
     The time source is keyed by the request's own ``(at, duration_minutes)``: equal keys are the
     same instant (aware datetimes compare by instant) and length, so the same :class:`TimeKey`,
-    which :func:`predicate_key` derives only on a cache miss. (The requests ``--jsonl`` decides
+    which :func:`time_deriver` derives only on a cache miss. (The requests ``--jsonl`` decides
     hold their start as a POSIX timestamp instead, an ``int``: never equal to a datetime, it
     keys the same :class:`TimeKey` as the instant it counts.)
     """
@@ -281,16 +265,10 @@ def key_fn(source: str) -> Callable[[ContactRequest], Any]:
     return _start_and_length
 
 
-def predicate_key(source: str, timing: Timing) -> Callable[[Any], Any] | None:
-    """What the atoms of ``source`` are tested on, from its cache key (None: the key itself)."""
-    if source != "time":
-        return None
-    return lambda key: timing(posix_seconds(key[0]), key[1])
-
-
-def posix_seconds(start: datetime | int) -> int:
-    """The POSIX timestamp of a start: an aware datetime (whole seconds) or already an ``int``."""
-    return start if isinstance(start, int) else int(start.timestamp())
+def tested_key(source: str) -> Callable[[Any], Any]:
+    """The key the atoms of a keyed source test: its NamedTuple, from the cache key's fields."""
+    kind = {"staff": StaffKey, "pupils": PupilsKey, "time": TimeKey}[source]
+    return lambda fields: _new(kind, fields)
 
 
 class CompiledWindow:

@@ -31,13 +31,12 @@ from .atoms import (
     Predicate,
     atom_id,
     atom_predicate,
-    coarse_timing,
     compile_windows,
     domain,
     key_fn,
-    local_timing,
-    predicate_key,
     source_of,
+    tested_key,
+    time_deriver,
 )
 from .conditions import Conditions
 from .decision import Decision, Finding
@@ -57,21 +56,24 @@ class _Source:
     """A keyed source (staff, pupils, timing) whose keys are too varied to enumerate.
 
     ``masks(key)`` is the source's share of the rule masks for ``key`` (see
-    :class:`CompiledProtocol`), cached per key.
+    :class:`CompiledProtocol`), cached per key. Keys are plain tuples; ``typed`` makes the
+    NamedTuple the atoms test from one, on a cache miss only.
     """
 
-    __slots__ = ("atoms", "by_derived", "cache", "combine", "derive", "key")
+    __slots__ = ("atoms", "by_derived", "cache", "combine", "derive", "key", "typed")
 
     def __init__(
         self,
         key: Callable[[ContactRequest], Any],
         atoms: list[tuple[int, Predicate]],
         combine: Callable[[int], int],
+        typed: Callable[[Any], Any],
         derive: Callable[[Any], Any] | None = None,
     ):
         self.key = key
         self.atoms = atoms
         self.combine = combine
+        self.typed = typed
         self.derive = derive
         self.cache: dict[Any, int] = {}
         self.by_derived: dict[Any, int] = {}
@@ -92,7 +94,8 @@ class _Source:
                 self.cache[key] = found
         return found
 
-    def tested(self, tested: Any) -> int:
+    def tested(self, key: Any) -> int:
+        tested = self.typed(key)
         held = 0
         for bit, predicate in self.atoms:
             if predicate(tested):
@@ -179,13 +182,14 @@ class CompiledProtocol:
             return table if source in ENUM_FIELDS else (table[False], table[True])
 
         tables = {source: tabulate(source) for source in _TABULATED if source in by_source}
-        timing = coarse_timing(local_timing(tz), windows)
+        derive_time = time_deriver(tz, windows)
         keyed = {
             source: _Source(
                 key_fn(source),
                 by_source[source],
                 combiner(source),
-                predicate_key(source, timing),
+                tested_key(source),
+                derive_time if source == "time" else None,
             )
             for source in KEYED_SOURCES
             if source in by_source
@@ -194,6 +198,8 @@ class CompiledProtocol:
         self._shared_codes = _shared_codes(self.findings)
         self._by_fired: dict[int, Decision] = {}
         self._by_kept: dict[int, Decision] = {}
+        #: Output lines by fired rules, for ``--jsonl`` (see :meth:`line_of`).
+        self._lines: dict[int, bytes] = {}
         fragments = [json.dumps(f.to_dict(), ensure_ascii=False) for f in self.findings]
         self._fragments = fragments
         head = {"id": self.id, "version": self.version}
@@ -210,7 +216,17 @@ class CompiledProtocol:
             decision = self._decision(fired)
         return decision
 
+    def line_of(self, fired: int) -> bytes:
+        """:meth:`Decision.json_line` of the decision for the rules ``fired``, kept per set."""
+        line = self._decision(fired).json_line()
+        if len(self._lines) < _MAX_CACHED:
+            self._lines[fired] = line
+        return line
+
     def _decision(self, fired: int) -> Decision:
+        found = self._by_fired.get(fired)
+        if found is not None:
+            return found
         # One finding per code: where several rules give the same code (SLT approval for the
         # time of day and for the kind of call), the first in output order speaks for them.
         kept = fired
