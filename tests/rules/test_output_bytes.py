@@ -1,4 +1,4 @@
-"""Not a byte of output changes: the engine's fast paths against the plain path, line for line.
+"""Not a byte of output changes: the engine's msgspec reading and caches against the plain path.
 
 The plain path is what ``chaperone check --jsonl`` did before it had fast paths: pydantic reads
 the line, a plain interpreter (``reference.py``) decides, ``json.dumps`` writes the decision. On
@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from chaperone.rules import RequestError, decide, load_template, parse_request, template_ids
 from chaperone.rules.bulk import decide_jsonl, error_line, split_lines
-from chaperone.rules.request import ContactRequest
+from chaperone.rules.cli import main
+from chaperone.rules.request import ContactRequest, request_error_from
 from tests.rules import reference
 from tests.rules.corpus import corpus
 from tests.rules.helpers import EXAMPLES
@@ -73,3 +74,24 @@ def test_a_decisions_json_is_json_dumps_of_its_dict(tid):
             continue
         assert decision.to_json() == json.dumps(decision.to_dict(), ensure_ascii=False)
         assert decision.json_line() == decision.to_json().encode() + b"\n"
+
+
+@pytest.mark.parametrize("tid", ["habs-monmouth", "chaperone-recommended"])
+def test_single_requests_print_what_the_plain_path_prints(tid, tmp_path, capsys):
+    """``chaperone check PROTOCOL REQUEST.json``: the decision, or pydantic's error, unchanged."""
+    protocol = load_template(tid)
+    path = tmp_path / "request.json"
+    for line in corpus(20261202, 150):
+        try:
+            request = ContactRequest.model_validate_json(line)
+        except ValidationError as exc:
+            expected = json.dumps(request_error_from(exc).to_dict()) + "\n"
+        else:
+            try:
+                answer = reference.decision(protocol, request)
+            except OverflowError:  # within a day of year 1 or 9999 (see plain_output)
+                answer = decide(protocol, request).to_dict()
+            expected = json.dumps(answer, ensure_ascii=False) + "\n"
+        path.write_bytes(line)
+        main(["check", "--protocol", tid, str(path)])
+        assert capsys.readouterr().out == expected, line
