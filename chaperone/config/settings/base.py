@@ -224,6 +224,27 @@ CHAPERONE_AUDIT_ANCHOR_EMAILS = [
 ]
 CHAPERONE_AUDIT_RETENTION_MONTHS = int(os.environ.get("CHAPERONE_AUDIT_RETENTION_MONTHS", "84"))
 
+# Meeting platforms (sessions, issue #9; docs/operations.md): a platform's meetings are created
+# through its API only when all its credentials are set; otherwise hosts paste their own link.
+_PLATFORM_ENV = {
+    "teams": ("tenant_id", "client_id", "client_secret", "api_url", "login_url"),
+    "zoom": (
+        "account_id",
+        "client_id",
+        "client_secret",
+        "authentication_option",
+        "api_url",
+        "oauth_url",
+    ),
+    "meet": ("client_id", "client_secret", "refresh_token", "api_url", "token_url"),
+}
+CHAPERONE_PLATFORMS = {
+    platform: {
+        name: os.environ.get(f"CHAPERONE_{platform.upper()}_{name.upper()}", "") for name in names
+    }
+    for platform, names in _PLATFORM_ENV.items()
+}
+
 LOGGING = logging_config(
     fmt=os.environ.get("CHAPERONE_LOG_FORMAT", "console"),
     level=os.environ.get("CHAPERONE_LOG_LEVEL", "INFO"),
