@@ -11,4 +11,6 @@ ACTIONS = {
     "session.steps_reopened": "A change sent a session back through its steps",
     "session.viewed": "A session was looked at",
     "session.timetable_viewed": "The school's timetable of sessions was looked at",
+    # anomaly flags (issue #9 part 5)
+    "session.anomaly_settings_changed": "The thresholds of the timetable's flags were changed",
 }

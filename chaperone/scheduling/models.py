@@ -306,3 +306,6 @@ class RiskAssessment(WrittenOnce):
 
     def audit_scope(self) -> TenantScope:
         return TenantScope(school_id=self.session.school_id, trust_id=None)
+
+
+from chaperone.scheduling.anomalies import AnomalySettings  # noqa: E402,F401  (anomaly flags, issue #9 part 5)

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from chaperone.audit.log import record_read
 from chaperone.people.models import Pupil, StaffMember
-from chaperone.scheduling.models import Session, SessionQuerySet, SessionStep
+from chaperone.scheduling import anomalies
+from chaperone.scheduling.models import (
+    Outcome,
+    Platform,
+    Session,
+    SessionDecision,
+    SessionKind,
+    SessionPupil,
+    SessionQuerySet,
+    SessionState,
+    SessionStep,
+)
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
 from chaperone.tenancy.querysets import can_for, get_for_actor_or_404
@@ -66,20 +80,114 @@ class TimetableFilter:
 
 
 @dataclass(frozen=True)
+class TimetableRow:
+    """One session on the timetable, with everything the page shows already worked out."""
+
+    pk: int
+    url: str
+    title: str
+    when: str
+    kind: str
+    kind_label: str
+    platform_label: str
+    host_name: str
+    second_name: str
+    pupils: str
+    outcome: str
+    state_label: str
+    state_colour: str
+    dsl_invited: bool
+    flags: tuple[anomalies.Flag, ...] = ()
+
+
+@dataclass(frozen=True)
 class TimetableDay:
     day: date
-    sessions: list[Session]
+    sessions: list[TimetableRow]
 
 
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+_KIND_LABELS = dict(SessionKind.choices)
+_PLATFORM_LABELS = dict(Platform.choices)
+_STATE = {
+    "cancelled": ("Cancelled", "grey"),
+    Outcome.ALLOWED: ("May go ahead", "green"),
+    Outcome.PENDING: ("Steps to complete", "orange"),
+    Outcome.REFUSED: ("Cannot go ahead", "red"),
+}
+_TIMETABLE_FIELDS = (
+    "pk",
+    "title",
+    "kind",
+    "platform",
+    "starts_at",
+    "duration_minutes",
+    "outcome",
+    "state",
+    "account",
+    "device",
+    "emergency",
+    "dsl_invited",
+    "bare_signature",
+    "host_id",
+    "host__first_name",
+    "host__last_name",
+    "second_staff__first_name",
+    "second_staff__last_name",
+)
+
+
+def _latest_codes(qs: SessionQuerySet) -> dict[int, list[str]]:
+    """The finding codes of each session's latest decision: one query for the whole page."""
+    rows = (
+        SessionDecision.objects.filter(session__in=qs.values("pk"))
+        .order_by("session_id", "decided_at", "id")
+        .values_list("session_id", "decision__codes")
+    )
+    return dict(rows)  # ordered by time: the latest decision of each session wins
+
+
+def _pupils_by_session(qs: SessionQuerySet) -> dict[int, list[tuple[int, str]]]:
+    """Each session's pupils (id, name), by surname: one query for the whole page."""
+    rows = (
+        SessionPupil.objects.filter(session__in=qs.values("pk"))
+        .order_by("pupil__last_name", "pupil__first_name", "pupil_id")
+        .values_list(
+            "session_id",
+            "pupil_id",
+            "pupil__preferred_name",
+            "pupil__first_name",
+            "pupil__last_name",
+        )
+    )
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for session_id, pupil_id, preferred, first, last in rows:
+        found[session_id].append((pupil_id, f"{preferred or first} {last}"))
+    return found
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _when(start: datetime, minutes: int) -> str:
+    """Like "Mon 7 Dec, 09:15\u201309:45" (strftime is slow enough to count on a big week)."""
+    end = start + timedelta(minutes=minutes)
+    return (
+        f"{_DAYS[start.weekday()]} {start.day} {_MONTHS[start.month - 1]}, "
+        f"{start.hour:02d}:{start.minute:02d}\u2013{end.hour:02d}:{end.minute:02d}"
+    )
+
+
 def timetable(
     *, actor: Actor, school: School, start: date, days: int, filters: TimetableFilter
 ) -> list[TimetableDay]:
     """Every session at ``school`` from ``start`` for ``days`` days, by day, in the school's
-    time: a fixed number of queries whatever the number of sessions."""
+    time, each with its anomaly flags: a fixed number of queries whatever the number of
+    sessions (the sessions, their pupils, and what each registered check reads)."""
     tz = ZoneInfo(school.time_zone)
     begin = datetime.combine(start, time.min, tzinfo=tz)
     end = datetime.combine(start + timedelta(days=days), time.min, tzinfo=tz)
@@ -94,9 +202,63 @@ def timetable(
         qs = qs.filter(kind=filters.kind)
     if filters.outcome:
         qs = qs.filter(outcome=filters.outcome)
-    by_day: dict[date, list[Session]] = {start + timedelta(days=n): [] for n in range(days)}
-    for session in _with_people(qs).order_by("starts_at", "id"):
-        by_day[timezone.localtime(session.starts_at, tz).date()].append(session)
+    pupils = _pupils_by_session(qs)
+    codes = _latest_codes(qs)
+    values = qs.order_by("starts_at", "id").values(*_TIMETABLE_FIELDS)
+    facts: list[anomalies.SessionFacts] = []
+    rows: list[dict[str, Any]] = list(values)
+    for row in rows:
+        signature = row["bare_signature"] or []
+        who = pupils.get(row["pk"], [])
+        facts.append(
+            anomalies.SessionFacts(
+                pk=row["pk"],
+                kind=row["kind"],
+                state=row["state"],
+                starts_at=row["starts_at"],
+                host_id=row["host_id"],
+                host_name=f"{row['host__first_name']} {row['host__last_name']}",
+                account=row["account"],
+                device=row["device"],
+                emergency=row["emergency"],
+                pupil_ids=[pupil_id for pupil_id, _ in who],
+                pupil_names=[name for _, name in who],
+                codes=frozenset(codes.get(row["pk"], ())),
+                bare_codes=frozenset(
+                    pair[0] for pair in (signature[1] if len(signature) > 1 else ())
+                ),
+            )
+        )
+    flags = anomalies.flags_for(anomalies.Page(school, begin, end, facts))
+    detail = reverse("scheduling:detail", args=[0])
+    head, tail = detail[: detail.rindex("0")], detail[detail.rindex("0") + 1 :]
+    by_day: dict[date, list[TimetableRow]] = {start + timedelta(days=n): [] for n in range(days)}
+    for row, fact in zip(rows, facts, strict=True):
+        local = row["starts_at"].astimezone(tz)
+        cancelled = row["state"] == SessionState.CANCELLED
+        label, colour = _STATE.get("cancelled" if cancelled else row["outcome"], _STATE["refused"])
+        second = ""
+        if row["second_staff__first_name"] is not None:
+            second = f"{row['second_staff__first_name']} {row['second_staff__last_name']}"
+        by_day[local.date()].append(
+            TimetableRow(
+                pk=row["pk"],
+                url=f"{head}{row['pk']}{tail}",
+                title=row["title"],
+                when=_when(local, row["duration_minutes"]),
+                kind=row["kind"],
+                kind_label=_KIND_LABELS.get(row["kind"], row["kind"]),
+                platform_label=_PLATFORM_LABELS.get(row["platform"], row["platform"]),
+                host_name=fact.host_name,
+                second_name=second,
+                pupils=", ".join(fact.pupil_names),
+                outcome=row["outcome"],
+                state_label=label,
+                state_colour=colour,
+                dsl_invited=row["dsl_invited"],
+                flags=tuple(flags.get(row["pk"], ())),
+            )
+        )
     record_read(
         "session.timetable_viewed",
         actor=actor,
