@@ -450,6 +450,12 @@ URL_CASES: dict[str, Case] = {
         method="post",
     ),
     "scheduling:cancel": Case("object", make=_session, missing=MISSING_PK, method="post"),
+    # anomaly flags (issue #9 part 5): the thresholds are the signed-in person's school's
+    "scheduling:timetable_flags": Case(
+        "action",
+        method="post",
+        post_data=lambda s: {"repeat_threshold": "4", "repeat_days": "14", "school": s.school.pk},
+    ),
     "protocols:template_list": Case("collection"),
     "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
     "protocols:template_pdf": Case(

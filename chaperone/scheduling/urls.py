@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chaperone.scheduling import views
+from chaperone.scheduling import anomaly_views, views
 
 app_name = "scheduling"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("<int:pk>/risk-assessment/", views.session_risk, name="risk"),
     path("<int:pk>/steps/<slug:kind>/", views.session_step, name="step"),
     path("<int:pk>/cancel/", views.session_cancel, name="cancel"),
+    # anomaly flags (issue #9 part 5)
+    path("timetable/flags/", anomaly_views.timetable_flags, name="timetable_flags"),
 ]

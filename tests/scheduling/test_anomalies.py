@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -198,3 +199,22 @@ def test_flags_cost_a_fixed_number_of_queries(cast) -> None:  # type: ignore[no-
         flags = _flags(cast, start=first.date(), days=7)
     assert "repeated_one_to_one" in flags["More 5"] and "off_school_kit" in flags["More 0"]
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_thresholds_page_saves_and_names_bad_input(cast) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("scheduling:timetable_flags")
+    dsl = verified_client(cast.dsl)
+    page = dsl.get(url).content.decode()
+    assert 'value="3"' in page and 'value="28"' in page
+    bad = dsl.post(url, {"repeat_threshold": "1", "repeat_days": "x"})
+    assert bad.status_code == 200
+    body = bad.content.decode()
+    assert "Number of one-to-ones: enter a number from 2 to 50." in body
+    assert "Days: enter a whole number of days from 1 to 366." in body
+    assert not anomalies.AnomalySettings.objects.exists()
+    done = dsl.post(url, {"repeat_threshold": "5", "repeat_days": "14"})
+    assert done.status_code == 302
+    assert anomalies.thresholds_for(cast.school) == anomalies.Thresholds(5, 14)
+    client = Client()
+    client.force_login(cast.tutor.user)
+    assert client.get(url).status_code == 403
