@@ -64,11 +64,6 @@ class MeetingRules:
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
-    @property
-    def mute_on_entry(self) -> bool:
-        """Pupils arrive with microphones off (and cameras off in a group)."""
-        return True
-
 
 @dataclass(frozen=True)
 class MeetingSpec:

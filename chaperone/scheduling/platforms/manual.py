@@ -63,7 +63,7 @@ class PhoneCall(ManualLink):
 
     def build(self, meeting: MeetingRules) -> MeetingSpec:
         shown = (
-            ("Call from", "A school telephone, with the number withheld or the school's shown"),
+            ("Call from", "A school telephone"),
             ("Recording", recording_in_words(meeting)),
         )
         return MeetingSpec(
