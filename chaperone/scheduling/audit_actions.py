@@ -13,4 +13,11 @@ ACTIONS = {
     "session.timetable_viewed": "The school's timetable of sessions was looked at",
     # anomaly flags (issue #9 part 5)
     "session.anomaly_settings_changed": "The thresholds of the timetable's flags were changed",
+    # invitations and calendars
+    "session.series_planned": "A weekly series of sessions was planned",
+    "session.invitations_sent": "Calendar invitations, updates or cancellations were emailed",
+    "session.reminder_sent": "A reminder about a session was emailed",
+    "session.feed_created": "A secret calendar feed address was made",
+    "session.feed_revoked": "A calendar feed address was revoked",
+    "session.feed_read": "A calendar feed of sessions was read",
 }

@@ -69,7 +69,10 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Where the pupil will be", ("pupil_location",)),
     ("Why", ("plan_outcome",)),
+    # invitations and calendars: a weekly series (series.py); only when planning
+    ("Repeat", ("repeat_weekly", "repeat_until", "repeat_count")),
 )
+REPEAT_FIELDS = ("repeat_weekly", "repeat_until", "repeat_count")
 
 
 class PlanForm(forms.Form):
@@ -139,10 +142,44 @@ class PlanForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    # --- a weekly series (invitations and calendars) ---
+    repeat_weekly = _tick(
+        "Repeat every week at the same time",
+        "Each week becomes a session of its own, judged by the protocol on its own date; "
+        "one can be moved or cancelled alone.",
+    )
+    repeat_until = forms.DateField(
+        label="Last date (or give a number of weeks)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Last date: enter a real date."},
+    )
+    repeat_count = forms.IntegerField(
+        label="Number of weeks",
+        required=False,
+        min_value=2,
+        max_value=40,
+        error_messages={
+            "invalid": "Number of weeks: enter a whole number.",
+            "min_value": "Number of weeks: enter at least 2.",
+            "max_value": "Number of weeks: enter at most 40.",
+        },
+    )
+
     def __init__(
-        self, *args: Any, pupils: Any, staff: Any, host: StaffMember, **kwargs: Any
+        self,
+        *args: Any,
+        pupils: Any,
+        staff: Any,
+        host: StaffMember,
+        repeat: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.repeat = repeat
+        if not repeat:
+            for name in REPEAT_FIELDS:
+                del self.fields[name]
         pupil_field = self.fields["pupils"]
         assert isinstance(pupil_field, PupilChoiceField)
         pupil_field.queryset = pupils
@@ -152,7 +189,27 @@ class PlanForm(forms.Form):
         self.host = host
 
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
-        return [(legend, [self[name] for name in names]) for legend, names in GROUPS]
+        return [
+            (legend, [self[name] for name in names])
+            for legend, names in GROUPS
+            if all(name in self.fields for name in names)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.repeat and data.get("repeat_weekly"):
+            until, count = data.get("repeat_until"), data.get("repeat_count")
+            if until is None and count is None and not self.has_error("repeat_until"):
+                self.add_error("repeat_until", "Repeat: give a last date or a number of weeks.")
+            elif until is not None and count is not None:
+                self.add_error("repeat_count", "Repeat: give a last date or a number, not both.")
+        return data
+
+    def repeats(self) -> tuple[Any, int | None] | None:
+        """(last date, number of weeks) of a weekly series asked for, or None."""
+        if not self.repeat or not self.cleaned_data.get("repeat_weekly"):
+            return None
+        return self.cleaned_data.get("repeat_until"), self.cleaned_data.get("repeat_count")
 
     def plan_data(self, time_zone: str) -> PlanData:
         """The plan from the cleaned data (call after ``is_valid()``)."""

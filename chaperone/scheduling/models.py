@@ -136,6 +136,17 @@ class Session(models.Model):
     bare_signature = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # --- invitations and calendars (calendars.py, series.py) ---
+    #: the RFC 5545 SEQUENCE of the session's calendar event, raised on every change sent out
+    sequence = models.PositiveIntegerField(default=0)
+    #: the weekly series this session is an occurrence of (moved or cancelled on its own)
+    series = models.ForeignKey(
+        "scheduling.SessionSeries",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="occurrences",
+    )
 
     objects = SessionQuerySet.as_manager()
 
@@ -309,3 +320,4 @@ class RiskAssessment(WrittenOnce):
 
 
 from chaperone.scheduling.anomalies import AnomalySettings  # noqa: E402,F401  (anomaly flags, issue #9 part 5)
+from chaperone.scheduling import feeds, invitations, series  # noqa: E402,F401  (calendars part)

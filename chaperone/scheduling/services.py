@@ -24,7 +24,7 @@ from chaperone.people.models import Pupil, StaffAssignment, StaffMember
 from chaperone.protocols.effective import EffectiveProtocol, effective_protocol_for_school
 from chaperone.protocols.requests import MAX_PUPILS
 from chaperone.protocols.services import NoProtocolError, protocol_decide
-from chaperone.scheduling import gate
+from chaperone.scheduling import gate, invitations
 from chaperone.scheduling.models import (
     RISK_FORM_VERSION,
     RiskAssessment,
@@ -289,7 +289,8 @@ def session_cancel(*, actor: Actor, session: Session, reason: str) -> Session:
         raise PlanProblem("reason", "Reason: say why the session is cancelled.")
     session.state = SessionState.CANCELLED
     session.updated_at = timezone.now()
-    session.save(update_fields=["state", "updated_at"])
+    invitations.on_cancelled(session)  # calendars: METHOD:CANCEL to whoever holds it
+    session.save(update_fields=["state", "updated_at", "sequence"])
     audit_record("session.cancelled", actor=actor, target=session, details={"reason": reason})
     return session
 
@@ -492,9 +493,11 @@ def _judge(actor: Actor, session: Session, data: PlanData, *, reason: str) -> ru
                 step.state, step.done_by, step.done_at = StepState.OPEN, None, None
         step.save()
     SessionStep.objects.filter(session=session).exclude(kind__in=kinds).delete()
+    # calendars: raise the SEQUENCE where recipients must see it; invitations after commit
+    invitations.on_judged(session, before=session.outcome, after=decision.outcome, reason=reason)
     session.outcome = decision.outcome
     session.bare_signature = signature
-    session.save(update_fields=["outcome", "bare_signature"])
+    session.save(update_fields=["outcome", "bare_signature", "sequence"])
     SessionDecision.objects.create(session=session, decision=row, reason=reason)
     reopened = sorted(set(reopened) & kinds)
     if reopened:

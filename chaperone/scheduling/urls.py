@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chaperone.scheduling import anomaly_views, views
+from chaperone.scheduling import anomaly_views, views, views_feeds
 
 app_name = "scheduling"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.session_cancel, name="cancel"),
     # anomaly flags (issue #9 part 5)
     path("timetable/flags/", anomaly_views.timetable_flags, name="timetable_flags"),
+    # invitations and calendars
+    path("calendar/", views_feeds.calendar_page, name="calendar"),
+    path("calendar/feed/<str:token>.ics", views_feeds.calendar_feed, name="calendar_feed"),
 ]

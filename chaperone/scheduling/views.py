@@ -18,7 +18,7 @@ from chaperone.people.models import StaffMember
 from chaperone.protocols.effective import today_at
 from chaperone.protocols.services import NoProtocolError
 from chaperone.protocols.shown import StaffDecision
-from chaperone.scheduling import selectors, services
+from chaperone.scheduling import selectors, series, services
 from chaperone.scheduling.forms import (
     ApprovalForm,
     CancelForm,
@@ -43,17 +43,25 @@ def _me(request: ChaperoneRequest, school: School) -> StaffMember:
 
 
 def _plan_form(
-    request: ChaperoneRequest, school: School, host: StaffMember, data: Any = None
+    request: ChaperoneRequest,
+    school: School,
+    host: StaffMember,
+    data: Any = None,
+    *,
+    repeat: bool = True,
 ) -> PlanForm:
     return PlanForm(
         data,
         pupils=selectors.pupils_to_choose(actor=request.actor, school=school),
         staff=selectors.staff_to_choose(actor=request.actor, school=school),
         host=host,
+        repeat=repeat,
     )
 
 
-def _preview(request: ChaperoneRequest, form: PlanForm, school: School) -> dict[str, Any]:
+def _preview(
+    request: ChaperoneRequest, form: PlanForm, school: School, session: Session | None = None
+) -> dict[str, Any]:
     context: dict[str, Any] = {"form": form, "school": school}
     if not form.is_valid():
         return context
@@ -68,6 +76,12 @@ def _preview(request: ChaperoneRequest, form: PlanForm, school: School) -> dict[
         context["no_protocol"] = True
         return context
     context.update(shown=StaffDecision.of(preview.decision), preview=preview)
+    context["clashes"] = series.clashes_of_plan(  # calendars: flagged, never blocking
+        school=school,
+        data=form.plan_data(school.time_zone),
+        repeats=form.repeats(),
+        exclude_id=session.pk if session else None,
+    )
     return context
 
 
@@ -98,6 +112,8 @@ def session_plan(request: ChaperoneRequest) -> HttpResponse:
         return render(request, "scheduling/plan.html", {"form": form, "school": school})
     form = _plan_form(request, school, host, request.POST)
     context = _preview(request, form, school)
+    if "shown" in context and form.repeats():
+        return _plan_series(request, form, school, context)
     if "shown" in context:
         try:
             session = services.session_plan(
@@ -116,6 +132,39 @@ def session_plan(request: ChaperoneRequest) -> HttpResponse:
             messages.success(request, f"Session planned: {session}.")
             return redirect("scheduling:detail", pk=session.pk)
     return render(request, "scheduling/plan.html", context, status=200)
+
+
+def _plan_series(
+    request: ChaperoneRequest, form: PlanForm, school: School, context: dict[str, Any]
+) -> HttpResponse:
+    """Plan a weekly series (calendars part): every occurrence, or nothing."""
+    repeats = form.repeats()
+    assert repeats is not None
+    until, count = repeats
+    try:
+        sessions = series.series_plan(
+            actor=request.actor,
+            school=school,
+            data=form.plan_data(school.time_zone),
+            until=until,
+            count=count,
+        )
+    except series.SeriesProblem as problem:
+        form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+    except services.PlanProblem as problem:
+        form.add_problem(problem)
+    except series.SeriesRefused as refused:
+        context["shown"] = StaffDecision.of(refused.decision)
+        form.add_error(
+            None,
+            f"The protocol does not allow the session of {refused.on.day} {refused.on:%B %Y} "
+            "as planned, so no session of the series was saved: change what the answer lists "
+            "under 'What stops this call'.",
+        )
+    else:
+        messages.success(request, f"Weekly series planned: {len(sessions)} sessions.")
+        return redirect("scheduling:detail", pk=sessions[0].pk)
+    return render(request, "scheduling/plan.html", context)
 
 
 @require_POST
@@ -151,6 +200,7 @@ def _detail_context(request: ChaperoneRequest, session: Session, **extra: Any) -
         "may_assess": actor.can("session.assess_risk", session.school_id),
         "may_start": services.may_start(session),
         "decision": latest.decision if latest else None,
+        "clashes": series.clashes_of_session(session),  # calendars part
         "StepKind": StepKind,
         "StepState": StepState,
         **extra,
@@ -164,8 +214,8 @@ def session_change(request: ChaperoneRequest, pk: int) -> HttpResponse:
         raise Http404("No such record.")
     school = session.school
     data = request.POST if request.method == "POST" else data_of(session, school.time_zone)
-    form = _plan_form(request, school, session.host, data)
-    context = _preview(request, form, school)
+    form = _plan_form(request, school, session.host, data, repeat=False)
+    context = _preview(request, form, school, session)
     context["session"] = session
     if request.method == "POST" and "shown" in context:
         try:

@@ -84,6 +84,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "safeguarding.named_lead": frozenset({Role.DSL}),
     # Sent the trust audit chain's daily anchor, to keep outside the system.
     "audit.anchor_notice": frozenset({Role.DSL}),
+    # Sent the calendar invitation to drop in on a session the DSL is invited to.
+    "session.dsl_invitations": SAFEGUARDING,
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school

@@ -17,6 +17,7 @@ from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
 from chaperone.tenancy.roles import Role
 from tests.factories import PupilFactory, make_staff
+from tests.protocols.conftest import smtp_inbox  # noqa: F401  (the real SMTP server fixture)
 from tests.protocols.factories import trust_version
 
 

@@ -58,6 +58,7 @@ session.timetable               y   y   y    y   -   -   -   -   -   -   -   -  
 protocol.reminders              y   y   -    -   -   -   -   -   -   -   -   -   -
 safeguarding.named_lead         -   y   -    -   -   -   -   -   -   -   -   -   -
 audit.anchor_notice             -   y   -    -   -   -   -   -   -   -   -   -   -
+session.dsl_invitations         -   y   y    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.

@@ -210,6 +210,9 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get(
     "CHAPERONE_FROM_EMAIL", "Chaperone <no-reply@chaperone.invalid>"
 )
+#: The site as people reach it, for links in emails and calendar invitations (and the host part
+#: of calendar UIDs).
+CHAPERONE_BASE_URL = os.environ.get("CHAPERONE_BASE_URL", "http://localhost:8000")
 
 # The audit chains (docs/subsystems/audit.md): the MAC key lives outside the database, anchors of
 # every chain's head are written outside it daily, old monthly partitions may go after retention.
