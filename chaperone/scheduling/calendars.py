@@ -26,10 +26,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vRecur, vText
 
 if TYPE_CHECKING:
     from chaperone.scheduling.models import Session
+    from chaperone.scheduling.series import SessionSeries
 
 PRODID = "-//Chaperone//Sessions//EN"
 
@@ -266,3 +267,31 @@ def _add_timezone(cal: Calendar, time_zone: str, moments: Sequence[datetime]) ->
         ZoneInfo(time_zone), tzid=time_zone, first_date=first, last_date=last
     )
     cal.subcomponents.insert(0, zone)
+
+
+def series_uid(series: SessionSeries) -> str:
+    host = urlsplit(settings.CHAPERONE_BASE_URL).hostname or "chaperone.invalid"
+    return f"series-{series.pk}@{host}"
+
+
+def series_calendar(series: SessionSeries) -> bytes:
+    """The series as one recurring event: its stored RRULE from the first start, with an
+    EXDATE for every week whose occurrence was moved or cancelled (those are events of their
+    own). What a calendar expands it to is the set of occurrences still at their weekly slot."""
+    tz = ZoneInfo(series.time_zone)
+    start = timezone.localtime(series.first_starts_at, tz)
+    kept = {s.starts_at for s in series.occurrences.filter(state="planned").only("starts_at")}
+    event = Event()
+    event.add("uid", series_uid(series))
+    event.add("dtstamp", timezone.now().astimezone(ZoneInfo("UTC")))
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=series.duration_minutes))
+    event.add("rrule", vRecur.from_ical(series.rrule))
+    event.add("summary", series.title)
+    gone = [at for at in series.starts() if at not in kept]
+    if gone:
+        event.add("exdate", gone)
+    cal = _calendar("PUBLISH", series.time_zone)
+    cal.add_component(event)
+    _add_timezone(cal, series.time_zone, [start, *series.starts()])
+    return cal.to_ical()

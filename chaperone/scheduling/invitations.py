@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
-from functools import partial
 from datetime import date, datetime, time, timedelta
 from email.mime.text import MIMEText
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -124,20 +125,18 @@ def weekly_rule(start: datetime, *, until: date | None, count: int | None) -> st
     # RFC 5545: with a DTSTART in a time zone, UNTIL is given in UTC
     last = datetime.combine(until, time(23, 59, 59), tzinfo=start.tzinfo)
     rule = f"FREQ=WEEKLY;UNTIL={last.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M%SZ}"
-    if len(expand(rule, start)) > MAX_OCCURRENCES:
+    if len(expand(rule, start, limit=MAX_OCCURRENCES + 1)) > MAX_OCCURRENCES:
         raise SeriesProblem(
             "repeat_until", f"Repeat until: a series has at most {MAX_OCCURRENCES} sessions."
         )
     return rule
 
 
-def expand(rule: str, start: datetime) -> list[datetime]:
-    """The starts of ``rule`` from ``start`` (aware): the same local wall time each week, so a
-    clock change moves the UTC time, not the lesson."""
-    found = list(rrulestr(rule, dtstart=start))
-    return [
-        datetime.combine(d.date(), d.time(), tzinfo=start.tzinfo) for d in found[:MAX_OCCURRENCES]
-    ]
+def expand(rule: str, start: datetime, *, limit: int = MAX_OCCURRENCES) -> list[datetime]:
+    """The first ``limit`` starts of ``rule`` from ``start`` (aware): the same local wall time
+    each week, so a clock change moves the UTC time, not the lesson."""
+    found = rrulestr(rule, dtstart=start)
+    return [datetime.combine(d.date(), d.time(), tzinfo=start.tzinfo) for d in islice(found, limit)]
 
 
 @transaction.atomic
