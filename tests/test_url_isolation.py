@@ -67,7 +67,7 @@ def _kwargs_for(name: str, case) -> dict:  # type: ignore[no-untyped-def]
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind != "public"]
+    "name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind not in {"public", "token"}]
 )
 def test_anonymous_is_sent_to_sign_in(client, name: str) -> None:
     case = URL_CASES[name]
@@ -83,6 +83,23 @@ def test_anonymous_is_sent_to_sign_in(client, name: str) -> None:
 )
 def test_public_pages_answer(client, name: str) -> None:
     assert client.get(reverse(name, kwargs=URL_CASES[name].missing)).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", [n for n in NAMES if URL_CASES.get(n) and URL_CASES[n].kind == "token"]
+)
+def test_a_bad_or_revoked_token_is_a_404_like_a_missing_one(
+    client, tenant_a, login_as, name: str
+) -> None:  # type: ignore[no-untyped-def]
+    case = URL_CASES[name]
+    assert case.make is not None
+    missing = reverse(name, kwargs=case.missing)
+    revoked = reverse(name, kwargs=case.make(tenant_a))
+    for visitor in (client, login_as(tenant_a.school, Role.DSL)):
+        r_missing, r_revoked = visitor.get(missing), visitor.get(revoked)
+        assert (r_missing.status_code, r_revoked.status_code) == (404, 404), name
+        assert _normalise(r_missing.content) == _normalise(r_revoked.content)
 
 
 def _normalise(body: bytes) -> str:

@@ -8,7 +8,10 @@ belongs to the other tenant:
 * collection pages (and their searches, filters, pages and htmx partials) must show none of the
   other tenant's own rows (:func:`seed_rows` makes them; :meth:`Seeded.strings` reads them back
   from the database), and must answer 200 to everyone the policy lets in, 403 to the rest;
-* actions (POST) that name the other tenant's rows must neither show nor change them.
+* actions (POST) that name the other tenant's rows must neither show nor change them;
+* token URLs (a calendar feed's secret address, reached without signing in) must answer a bad
+  or revoked token with a 404 identical to a missing one, signed in or not (``make`` builds a
+  revoked token).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ Allowed = Callable[[Actor, School], bool]
 
 @dataclass(frozen=True)
 class Case:
-    kind: str  # "public" | "collection" | "object" | "action" | "auth"
+    kind: str  # "public" | "collection" | "object" | "action" | "auth" | "token"
     #: object/action cases: build the other tenant's object, return the URL kwargs
     make: Callable[[Any], dict[str, Any]] | None = None
     #: kwargs naming an object that does not exist
@@ -194,6 +197,18 @@ def _seed_session(school: School, host: StaffMember, pupil: Pupil, tag: str) -> 
     )
     SessionPupil.objects.create(session=session, pupil=pupil)
     return session
+
+
+def _revoked_feed(t):  # type: ignore[no-untyped-def]
+    """A timetable feed address of a DSL at ``t``'s school, made and then revoked."""
+    from chaperone.people.actors import actor_for_user
+    from chaperone.scheduling.feeds import feed_create, feed_revoke
+
+    dsl = make_staff(t.school, Role.DSL)
+    actor = actor_for_user(dsl.user)
+    _, token = feed_create(actor=actor, school=t.school, kind="timetable")
+    feed_revoke(actor=actor, school=t.school, kind="timetable")
+    return {"token": token}
 
 
 def _session(t):  # type: ignore[no-untyped-def]
@@ -455,6 +470,11 @@ URL_CASES: dict[str, Case] = {
         "action",
         method="post",
         post_data=lambda s: {"repeat_threshold": "4", "repeat_days": "14", "school": s.school.pk},
+    ),
+    # invitations and calendars
+    "scheduling:calendar": Case("collection", allowed=_can("session.plan")),
+    "scheduling:calendar_feed": Case(
+        "token", make=_revoked_feed, missing={"token": "no-such-token"}
     ),
     "protocols:template_list": Case("collection"),
     "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
