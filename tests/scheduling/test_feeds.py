@@ -171,3 +171,30 @@ def test_a_forged_token_is_a_404(cast) -> None:  # type: ignore[no-untyped-def]
     for token in ("x", "a" * 43, "a" * 300):
         url = reverse("scheduling:calendar_feed", kwargs={"token": token})
         assert Client().get(url).status_code == 404
+
+
+def test_the_timetable_feed_takes_the_same_queries_for_more_sessions(cast) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    path = _new_address(_client(cast.dsl), "timetable")
+    tutor = cast.actor(cast.tutor)
+    base = one_to_one(cast, second_staff=cast.head_of_year)
+
+    def plan(n: int) -> None:
+        for week in range(n):
+            at = base.starts_at + timedelta(days=7 * week, minutes=week)
+            services.session_plan(actor=tutor, school=cast.school, data=replace(base, starts_at=at))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            _read(path)
+        return len(queries)
+
+    plan(2)
+    few = count()
+    plan(5)
+    assert count() == few

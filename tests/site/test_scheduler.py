@@ -18,7 +18,7 @@ from chaperone.site.models import DailyRun
 pytestmark = pytest.mark.django_db
 
 DAY = dt.date(2026, 12, 1)
-JOBS = ["audit.anchor", "protocols.reminders"]
+JOBS = ["audit.anchor", "protocols.reminders", "scheduling.reminders"]
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,7 @@ def anchors(settings, tmp_path):
     settings.CHAPERONE_AUDIT_ANCHOR_EMAILS = ["dpo@service.example"]
 
 
-def test_the_apps_declare_the_anchor_and_the_protocol_reminders() -> None:
+def test_the_apps_declare_the_anchor_and_the_reminders() -> None:
     assert [job.name for job in scheduler.daily_jobs()] == JOBS
 
 
@@ -39,7 +39,7 @@ def test_each_job_runs_once_a_day(tenant_a) -> None:
     later = record("audit.viewed", actor=None, trust_id=tenant_a.trust.pk)
     assert scheduler.daily_jobs_run_due(day=DAY) == []  # a restart the same day
     assert last_anchor(first.chain_id).seq == first.seq
-    assert DailyRun.objects.filter(day=DAY).count() == 2
+    assert DailyRun.objects.filter(day=DAY).count() == len(JOBS)
 
     assert scheduler.daily_jobs_run_due(day=DAY + dt.timedelta(days=1)) == JOBS
     assert last_anchor(first.chain_id).seq == later.seq
@@ -65,7 +65,7 @@ def test_the_command_checks_once_and_names_the_jobs() -> None:
     out = io.StringIO()
     call_command("scheduler", "--once", stdout=out)
     text = out.getvalue()
-    assert "Daily jobs: audit.anchor, protocols.reminders." in text
+    assert f"Daily jobs: {', '.join(JOBS)}." in text
     assert "enqueued audit.anchor" in text
     out = io.StringIO()
     call_command("scheduler", "--once", stdout=out)
