@@ -197,12 +197,14 @@ def series_plan(
 
 @dataclass(frozen=True)
 class Clash:
-    """Another session overlapping one of ours, and who is in both."""
+    """Another session overlapping one of ours, and who is in both. ``visible``: the reader may
+    open that session (else the page gives its time and who, not its title)."""
 
     at: datetime
     session: Session
     staff: tuple[str, ...]
     pupils: tuple[str, ...]
+    visible: bool = False
 
     @property
     def who(self) -> str:
@@ -217,10 +219,11 @@ def clashes(
     staff_ids: Sequence[int],
     pupil_ids: Sequence[int],
     exclude_id: int | None = None,
+    reader: Actor | None = None,
 ) -> list[Clash]:
     """Planned sessions of ``school`` that overlap any of ``starts`` (each lasting
-    ``duration_minutes``) with one of the same staff or pupils. Two queries, however many
-    starts."""
+    ``duration_minutes``) with one of the same staff or pupils, each marked visible if
+    ``reader`` may view it. Three queries, however many starts."""
     from chaperone.scheduling.models import Session, SessionState
 
     staff = {i for i in staff_ids if i}
@@ -242,8 +245,16 @@ def clashes(
         .prefetch_related("pupils")
         .order_by("starts_at", "id")
     )
+    rows = list(candidates)
+    visible: set[int] = set()
+    if reader is not None and rows:
+        visible = set(
+            Session.objects.for_actor(reader, "session.view")
+            .filter(pk__in=[r.pk for r in rows])
+            .values_list("pk", flat=True)
+        )
     found = []
-    for other in candidates:
+    for other in rows:
         for at in starts:
             if other.starts_at < at + length and at < other.ends_at:
                 members = [m for m in (other.host, other.second_staff) if m and m.pk in staff]
@@ -254,16 +265,18 @@ def clashes(
                         session=other,
                         staff=tuple(m.full_name for m in members),
                         pupils=tuple(p.display_name for p in shared),
+                        visible=other.pk in visible,
                     )
                 )
     return sorted(found, key=lambda c: (c.at, c.session.starts_at, c.session.pk))
 
 
-def clashes_of_session(session: Session) -> list[Clash]:
+def clashes_of_session(session: Session, reader: Actor | None = None) -> list[Clash]:
     """What overlaps a stored session (nothing once it is cancelled)."""
     if session.is_cancelled:
         return []
     return clashes(
+        reader=reader,
         school=session.school,
         starts=[session.starts_at],
         duration_minutes=session.duration_minutes,
@@ -279,6 +292,7 @@ def clashes_of_plan(
     data: PlanData,
     repeats: tuple[date | None, int | None] | None,
     exclude_id: int | None = None,
+    reader: Actor | None = None,
 ) -> list[Clash]:
     """What a plan as the form stands would overlap (every week of a series asked for)."""
     starts = [data.starts_at]
@@ -293,4 +307,5 @@ def clashes_of_plan(
         staff_ids=[data.host.pk, data.second_staff.pk if data.second_staff else 0],
         pupil_ids=[p.pk for p in data.pupils],
         exclude_id=exclude_id,
+        reader=reader,
     )

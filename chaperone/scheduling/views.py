@@ -76,13 +76,19 @@ def _preview(
         context["no_protocol"] = True
         return context
     context.update(shown=StaffDecision.of(preview.decision), preview=preview)
+    changing = request.POST.get("changing", "")  # the change page's live check: not itself
     context["clashes"] = series.clashes_of_plan(  # calendars: flagged, never blocking
         school=school,
         data=form.plan_data(school.time_zone),
         repeats=form.repeats(),
-        exclude_id=session.pk if session else None,
+        exclude_id=session.pk if session else _id_or_none(changing),
+        reader=request.actor,
     )
     return context
+
+
+def _id_or_none(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) <= 18 else None
 
 
 @require_GET
@@ -200,7 +206,7 @@ def _detail_context(request: ChaperoneRequest, session: Session, **extra: Any) -
         "may_assess": actor.can("session.assess_risk", session.school_id),
         "may_start": services.may_start(session),
         "decision": latest.decision if latest else None,
-        "clashes": series.clashes_of_session(session),  # calendars part
+        "clashes": series.clashes_of_session(session, actor),  # calendars part
         "StepKind": StepKind,
         "StepState": StepState,
         **extra,

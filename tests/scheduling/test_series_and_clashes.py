@@ -18,6 +18,7 @@ from chaperone.audit.models import AuditEvent
 from chaperone.scheduling import calendars, series, services
 from chaperone.scheduling.models import Session, SessionDecision
 from chaperone.scheduling.series import SessionSeries
+from tests.conftest import verified_client
 from tests.factories import PupilFactory
 from tests.scheduling.conftest import next_weekday_at, one_to_one
 
@@ -237,7 +238,11 @@ def test_clashes_are_flagged_on_the_plan_and_the_session(cast) -> None:  # type:
     assert [c.session for c in series.clashes_of_session(first)] == [other]
     page = _client(cast.head_of_year).get(reverse("scheduling:detail", args=[other.pk]))
     body = page.content.decode()
-    assert "This overlaps another session" in body and "Reading" in body
+    # the head of year may not open the tutor's session: its time and who, not its title
+    assert "This overlaps another session" in body and "another member of staff" in body
+    assert "Reading" not in body and reverse("scheduling:detail", args=[first.pk]) not in body
+    leader = verified_client(cast.slt).get(reverse("scheduling:detail", args=[other.pk]))
+    assert "Reading" in leader.content.decode()
     # the plan page says so as the form changes
     check = _client(cast.tutor).post(
         reverse("scheduling:check"),
@@ -246,6 +251,15 @@ def test_clashes_are_flagged_on_the_plan_and_the_session(cast) -> None:  # type:
     )
     # 13:00 to 13:30 meets the pupil twice and the tutor twice: three other sessions
     assert "This overlaps 3 other sessions" in check.content.decode()
+    # on the change page of the first session, it does not clash with itself
+    changing = _client(cast.tutor).post(
+        reverse("scheduling:check"),
+        _form(cast, date=at.date().isoformat(), start_time="13:00", changing=str(first.pk)),
+        HTTP_HX_REQUEST="true",
+    )
+    assert "This overlaps 2 other sessions" in changing.content.decode()
+    edit = _client(cast.tutor).get(reverse("scheduling:change", args=[first.pk]))
+    assert f'name="changing" value="{first.pk}"' in edit.content.decode()
     # a cancelled session clashes with nothing
     services.session_cancel(actor=tutor, session=first, reason="Ill.")
     assert series.clashes_of_session(other) == []
