@@ -149,10 +149,10 @@ class PlanForm(forms.Form):
         "one can be moved or cancelled alone.",
     )
     repeat_until = forms.DateField(
-        label="Last date (or give a number of weeks)",
+        label="Repeat until (the day of the last week), or give a number of weeks",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Last date: enter a real date."},
+        error_messages={"invalid": "Repeat until: enter a real date."},
     )
     repeat_count = forms.IntegerField(
         label="Number of weeks",
