@@ -143,10 +143,11 @@ class PlanForm(forms.Form):
     )
 
     # --- a weekly series (invitations and calendars) ---
+    # (no help text: the tick partial shows none, and a hint it does not show is a dangling
+    # aria-describedby)
     repeat_weekly = _tick(
-        "Repeat every week at the same time",
-        "Each week becomes a session of its own, judged by the protocol on its own date; "
-        "one can be moved or cancelled alone.",
+        "Repeat every week at the same time (each week is a session of its own, moved or "
+        "cancelled alone)"
     )
     repeat_until = forms.DateField(
         label="Repeat until (the day of the last week), or give a number of weeks",

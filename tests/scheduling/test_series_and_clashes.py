@@ -4,6 +4,7 @@ times across the October clock change. Clashes are flagged, not blocked."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -189,7 +190,12 @@ def _form(cast, **changes) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def test_the_plan_form_repeats_weekly(cast) -> None:  # type: ignore[no-untyped-def]
     client = _client(cast.tutor)
     page = client.get(reverse("scheduling:plan"))
-    assert "Repeat every week at the same time" in page.content.decode()
+    html = page.content.decode()
+    assert "Repeat every week at the same time" in html
+    # every aria-describedby names an element of the page
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    described = {i for ref in re.findall(r'aria-describedby="([^"]+)"', html) for i in ref.split()}
+    assert described <= ids, described - ids
     missing = client.post(reverse("scheduling:plan"), _form(cast, repeat_weekly="on"))
     assert missing.status_code == 200
     assert "Repeat: give a last date or a number of weeks." in missing.content.decode()
