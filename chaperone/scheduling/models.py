@@ -319,5 +319,5 @@ class RiskAssessment(WrittenOnce):
         return TenantScope(school_id=self.session.school_id, trust_id=None)
 
 
-from chaperone.scheduling.anomalies import AnomalySettings  # noqa: E402,F401  (anomaly flags, issue #9 part 5)
 from chaperone.scheduling import feeds, invitations, series  # noqa: E402,F401  (calendars part)
+from chaperone.scheduling.anomalies import AnomalySettings  # noqa: E402,F401  (anomaly flags, issue #9 part 5)
