@@ -476,6 +476,14 @@ URL_CASES: dict[str, Case] = {
     "scheduling:calendar_feed": Case(
         "token", make=_revoked_feed, missing={"token": "no-such-token"}
     ),
+
+
+    # sessions (parents): the signed links answer a page saying a bad link does not work
+    "scheduling:parent_session": Case("public", missing={"token": "not-a-signed-link"}),
+    "scheduling:parent_document": Case("public", missing={"token": "not-a-signed-link"}),
+    "scheduling:parent_resend": Case("object", make=_session, missing=MISSING_PK, method="post"),
+    "scheduling:parent_implied": Case("object", make=_session, missing=MISSING_PK, method="post"),
+    "demo_outbox": Case("collection"),
     "protocols:template_list": Case("collection"),
     "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
     "protocols:template_pdf": Case(

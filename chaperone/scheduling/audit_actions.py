@@ -20,4 +20,13 @@ ACTIONS = {
     "session.feed_created": "A secret calendar feed address was made",
     "session.feed_revoked": "A calendar feed address was revoked",
     "session.feed_read": "A calendar feed of sessions was read",
+
+
+    # sessions (parents): consent through signed links
+    "session.consent_requested": "A parent or carer was emailed their consent link",
+    "session.consent_given": "A parent or carer gave consent through their link",
+    "session.consent_refused": "A parent or carer refused consent through their link",
+    "session.consent_revoked": "A parent or carer withdrew consent through their link",
+    "session.consent_implied": "Staff recorded implied consent where the protocol accepts it",
+    "session.parent_viewed": "A parent or carer opened their link about a session",
 }

@@ -89,9 +89,11 @@ class Plan:
     linked_to_plan: bool = False
     parents_informed: bool = False
 
-    def request(self, done: Iterable[str] = ()) -> dict[str, Any]:
+    def request(self, done: Iterable[str] = (), consent: str | None = None) -> dict[str, Any]:
         """The engine's request for the plan with the person steps ``done`` completed. A
-        planned session is on the DSL timetable."""
+        planned session is on the DSL timetable. ``consent``, where given, is the parents'
+        consent as recorded (``none``, ``implied`` or ``written``): it replaces what a done
+        consent step stands for."""
         data = contact_request_for(
             staff=[self.host_role],
             pupils=self.pupils,
@@ -118,6 +120,8 @@ class Plan:
         for kind in done:
             if kind in PERSON_STEPS:
                 data.update(COMPLETES[kind])
+        if consent is not None:
+            data["parental_consent"] = consent
         return data
 
     def bare_request(self) -> dict[str, Any]:

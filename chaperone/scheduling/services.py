@@ -24,6 +24,7 @@ from chaperone.people.models import Pupil, StaffAssignment, StaffMember
 from chaperone.protocols.effective import EffectiveProtocol, effective_protocol_for_school
 from chaperone.protocols.requests import MAX_PUPILS
 from chaperone.protocols.services import NoProtocolError, protocol_decide
+from chaperone.scheduling import consent as parental
 from chaperone.scheduling import gate, invitations
 from chaperone.scheduling.models import (
     RISK_FORM_VERSION,
@@ -37,7 +38,7 @@ from chaperone.scheduling.models import (
     StepState,
 )
 from chaperone.tenancy.models import School
-from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.policies import SYSTEM, Actor
 from chaperone.tenancy.querysets import can_for
 
 
@@ -240,6 +241,8 @@ def session_plan(*, actor: Actor, school: School, data: PlanData) -> Session:
         target=session,
         details={"outcome": decision.outcome, "pupils": len(data.pupils), "kind": session.kind},
     )
+    if _consent_open(session):  # sessions (parents): ask the parents once it is stored
+        parental.consent_requests_enqueue(session=session)
     return session
 
 
@@ -256,6 +259,7 @@ def session_change(*, actor: Actor, session: Session, data: PlanData) -> Session
         raise PlanProblem("", "This session has started; it can no longer be changed.")
     _check_plan(session.school, data, changing=session)
     before = {name: getattr(session, name) for name in PlanData.FIELDS}
+    consent_was_open = _consent_open(session)
     pupils_before = sorted(session.pupils.values_list("pk", flat=True))
     _apply(session, data)
     session.updated_at = timezone.now()
@@ -274,7 +278,33 @@ def session_change(*, actor: Actor, session: Session, data: PlanData) -> Session
         target=session,
         details={"outcome": decision.outcome, "changed": changed},
     )
+    # sessions (parents): ask again when consent is newly needed or what parents see changed
+    if _consent_open(session) and (not consent_was_open or set(changed) & PARENTS_SEE):
+        parental.consent_requests_enqueue(session=session)
     return session
+
+
+#: the fields of a plan that the parents' consent request shows them
+PARENTS_SEE = frozenset(
+    {
+        "title",
+        "kind",
+        "purpose",
+        "starts_at",
+        "duration_minutes",
+        "platform",
+        "host",
+        "recording",
+        "pupil_location",
+        "parent_present",
+        "chaperone_present",
+        "pupils",
+    }
+)
+
+
+def _consent_open(session: Session) -> bool:
+    return session.steps.filter(kind=StepKind.CONSENT).exclude(state=StepState.DONE).exists()
 
 
 @transaction.atomic
@@ -471,11 +501,20 @@ def _judge(actor: Actor, session: Session, data: PlanData, *, reason: str) -> ru
                 was_done.note = ""
                 was_done.save()
                 reopened.append(was_done.kind)
-    done = [k for k, s in existing.items() if s.state == StepState.DONE]
+    # consent: written consent a member of staff recorded (on paper), else the parents'
+    # answers through their links (sessions: parents)
+    consent_step = existing.get(StepKind.CONSENT)
+    on_paper = (
+        consent_step is not None
+        and consent_step.state == StepState.DONE
+        and consent_step.done_by_id is not None
+    )
+    consent = "written" if on_paper else parental.consent_level(session)
+    done = [k for k, s in existing.items() if s.state == StepState.DONE and k != StepKind.CONSENT]
     decision, row = protocol_decide(
         actor=actor,
         school=school,
-        request_data=plan.request(done),
+        request_data=plan.request(done, consent=consent),
         record=True,
         effective=effective,
     )
@@ -485,7 +524,18 @@ def _judge(actor: Actor, session: Session, data: PlanData, *, reason: str) -> ru
     for order, need in enumerate(needed):
         step = existing.get(need.kind) or SessionStep(session=session, kind=need.kind)
         step.code, step.remedy, step.order = need.code, need.remedy, order
-        if need.kind not in gate.PERSON_STEPS:
+        if need.kind == StepKind.CONSENT and not on_paper:
+            met = need.code not in still_pending
+            if met and step.state != StepState.DONE:
+                step.state, step.done_by, step.done_at = StepState.DONE, None, timezone.now()
+                step.note = (
+                    "Implied consent, until a parent confirms it."
+                    if consent == "implied"
+                    else "Given by the parents through their links."
+                )
+            elif not met and step.state == StepState.DONE:
+                step.state, step.done_by, step.done_at, step.note = StepState.OPEN, None, None, ""
+        elif need.kind not in gate.PERSON_STEPS:
             met = need.code not in still_pending
             if met and step.state != StepState.DONE:
                 step.state, step.done_at = StepState.DONE, step.done_at or timezone.now()
@@ -508,6 +558,33 @@ def _judge(actor: Actor, session: Session, data: PlanData, *, reason: str) -> ru
             details={"steps": reopened},
         )
     return decision
+
+
+@transaction.atomic
+def session_judge_again(*, session: Session, reason: str) -> rules.Decision:
+    """The system asks the protocol again about a session whose steps changed outside a staff
+    member's action (a parent answered through their link)."""
+    session = _locked(session)
+    return _judge(SYSTEM, session, PlanData.of(session), reason=reason)
+
+
+def consent_accepts_implied(session: Session) -> bool:
+    """Whether implied consent would complete the session's consent step under its protocol."""
+    step = session.steps.filter(kind=StepKind.CONSENT).first()
+    if step is None:
+        return False
+    school = session.school
+    plan = _plan_for_gate(
+        school, PlanData.of(session), parents_informed=session.parents_informed_on is not None
+    )
+    done = [
+        s.kind
+        for s in session.steps.all()
+        if s.state == StepState.DONE and s.kind != StepKind.CONSENT
+    ]
+    effective = _effective(school, session.starts_at)
+    decision = effective.decide(rules.parse_request(plan.request(done, consent="implied")))
+    return not any(f.code == step.code and f.effect == "pending" for f in decision.findings)
 
 
 def may_start(session: Session) -> bool:

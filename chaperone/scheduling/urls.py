@@ -21,3 +21,13 @@ urlpatterns = [
     path("calendar/", views_feeds.calendar_page, name="calendar"),
     path("calendar/feed/<str:token>.ics", views_feeds.calendar_feed, name="calendar_feed"),
 ]
+
+# sessions (parents): the parents' signed links (public) and the host's actions about them
+from chaperone.scheduling import views_parents  # noqa: E402
+
+urlpatterns += [
+    path("parents/<str:token>/", views_parents.parent_session, name="parent_session"),
+    path("parents/<str:token>/protocol/", views_parents.parent_document, name="parent_document"),
+    path("<int:pk>/parents/send/", views_parents.parent_resend, name="parent_resend"),
+    path("<int:pk>/parents/implied/", views_parents.parent_implied, name="parent_implied"),
+]

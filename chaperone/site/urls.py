@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chaperone.site import account_views, accounts, views
+from chaperone.site import account_views, accounts, outbox, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -20,4 +20,6 @@ urlpatterns = [
         account_views.invite_accept,
         name="invite_accept",
     ),
+    # the demo's outbox (sessions: parents); says only "no outbox" outside the demo
+    path("demo/outbox/", outbox.outbox, name="demo_outbox"),
 ]

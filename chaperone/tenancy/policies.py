@@ -101,7 +101,16 @@ TRUST_PERMISSIONS: Mapping[str, str | None] = {
 
 #: What the system itself (a background job, the command line, the demo loader) may do, in
 #: every school and trust. Anything else is refused to it like to anyone.
-SYSTEM_GRANTS = frozenset({"people.import", "protocol.manage", "trust.manage_protocol"})
+SYSTEM_GRANTS = frozenset(
+    {
+        "people.import",
+        "protocol.manage",
+        "trust.manage_protocol",
+        # sessions (parents): a parent's answer through their signed link has the system ask
+        # the school's protocol about the session again
+        "protocol.view",
+    }
+)
 
 #: Staff holding any of these roles must sign in with a second factor (TOTP).
 TWO_FACTOR_ROLES = frozenset(

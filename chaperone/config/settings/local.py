@@ -1,4 +1,4 @@
-"""Local and demo use: SQLite under var/; e-mail goes to the console unless SMTP is set.
+"""Local and demo use: SQLite under var/; e-mail goes to the demo's outbox unless SMTP is set.
 
 The one settings module that writes to disk, so that ``make demo`` needs no set-up: it creates
 ``var/`` and, unless CHAPERONE_SECRET_KEY is set, keeps a key generated once in
@@ -26,4 +26,5 @@ SECRET_KEY = SECRET_KEY or _generated_key("secret_key")
 CHAPERONE_AUDIT_KEY = CHAPERONE_AUDIT_KEY or _generated_key("audit_key")
 DEBUG = env_bool("CHAPERONE_DEBUG", False)
 if "CHAPERONE_EMAIL_BACKEND" not in os.environ and "CHAPERONE_EMAIL_HOST" not in os.environ:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    # the demo's outbox: mail is kept in a table and shown at /demo/outbox/
+    EMAIL_BACKEND = "chaperone.site.outbox.OutboxBackend"

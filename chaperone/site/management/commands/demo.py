@@ -18,6 +18,7 @@ from chaperone.site.demo import (
     demo_load,
     demo_summary,
 )
+from chaperone.site.outbox import outbox_enabled
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: set[int]) -> str:
@@ -118,3 +119,8 @@ class Command(BaseCommand):
             "Roles marked 2FA also ask for a six-digit code; print the current one with "
             "`chaperone demo code USERNAME` (it changes every 30 seconds)."
         )
+        if outbox_enabled():
+            self.stdout.write(
+                "Mail the demo sends (parents' consent links too) waits in the outbox: sign in "
+                "and open /demo/outbox/ to read it and play the parent."
+            )
