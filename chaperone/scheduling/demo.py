@@ -17,6 +17,7 @@ from chaperone.people.models import Pupil, StaffMember
 from chaperone.protocols.effective import effective_protocol_for_school
 from chaperone.scheduling import services
 from chaperone.scheduling.models import (
+    ParentalConsent,
     RiskAssessment,
     Session,
     SessionDecision,
@@ -44,6 +45,9 @@ PLANS: tuple[tuple[str, str, str, int, int, int, str], ...] = (
     ("Science revision group", "group", "teaching", 3, 15, 6, "as planned"),
     ("Attendance check-in", "one_to_one", "pastoral", 4, 12, 1, "cancelled"),
     ("Music lesson", "one_to_one", "music_tuition", 5, 16, 1, "awaiting approval"),
+    # sessions (parents): evening tuition, for which a protocol may ask parents' consent (the
+    # outbox then holds the request a newcomer can answer as the parent)
+    ("Evening maths tuition", "one_to_one", "academic_tuition", 2, 18, 1, "awaiting consent"),
 )
 
 
@@ -171,6 +175,7 @@ def _follow_up(session: Session, then: str, host_actor: Actor, approver_actor: A
 def delete_for_demo_tenants(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
     school_ids = [s.pk for _, schools in trust_and_schools for s in schools]
     sessions = Session.objects.filter(school_id__in=school_ids)
+    ParentalConsent.objects.filter(school_id__in=school_ids).delete()
     SessionDecision.objects.filter(session__in=sessions).delete()
     RiskAssessment.objects.filter(session__in=sessions).delete()
     SessionStep.objects.filter(session__in=sessions).delete()

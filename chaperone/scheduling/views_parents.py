@@ -33,6 +33,9 @@ from chaperone.scheduling.parent_links import LinkRead, ParentLink, Purpose, exp
 THROTTLE_REQUESTS = 60
 THROTTLE_WINDOW_SECONDS = 10 * 60
 
+#: reminders about the home that parents are shown in the protocol's own words
+HOME_CODES = frozenset({"CAMERAS_ON", "CHAPERONE_REQUIRED", "BEDROOM_LOCATION"})
+
 #: the confirmation shown after an answer (?done=...)
 DONE_MESSAGES = {
     "given": "Thank you: your consent is recorded. You can withdraw it here at any time.",
@@ -89,10 +92,7 @@ def home_expectations(session: Session) -> list[str]:
     if session.platform == "phone":
         said.append("This is a telephone call: no camera is used.")
     else:
-        said.append(
-            f"The call is on {session.get_platform_display()}; please keep your child's camera "
-            "on unless the teacher says otherwise."
-        )
+        said.append(f"The call is on {session.get_platform_display()}, set up by the school.")
     if session.recording:
         said.append("The school records the call and keeps the recording as its protocol says.")
     latest = session.decisions.select_related("decision").last()
@@ -104,8 +104,10 @@ def home_expectations(session: Session) -> list[str]:
             rule = effective.protocol.rule(finding.get("rule_id", ""))
         except KeyError:
             continue
-        if rule.parent:
-            text = effective.protocol.render(rule.parent)
+        # the rule as the protocol explains it to parents, or a home-facing reminder's own words
+        words = rule.parent or (rule.text if finding.get("code") in HOME_CODES else None)
+        if words:
+            text = effective.protocol.render(words)
             if text not in said:
                 said.append(text)
     return said
