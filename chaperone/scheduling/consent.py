@@ -134,6 +134,9 @@ class ParentalConsent(models.Model):
     #: implied consent a parent has since confirmed through their link
     confirmed_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    #: consent for one session whose plan then changed in what the protocol asks: it no longer
+    #: counts, and the parents are asked again
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     objects = ConsentQuerySet.as_manager()
 
@@ -182,7 +185,7 @@ def consent_for(session: Session) -> dict[int, ParentalConsent | None]:
     deciding: dict[int, ParentalConsent | None] = dict.fromkeys(pupil_ids)
     rows = (
         ParentalConsent.objects.covering(session)
-        .filter(pupil_id__in=pupil_ids, revoked_at__isnull=True)
+        .filter(pupil_id__in=pupil_ids, revoked_at__isnull=True, superseded_at__isnull=True)
         .select_related("contact")
         .order_by("decided_at", "id")
     )
@@ -247,6 +250,19 @@ def parent_label(contact: Contact) -> str:
 
 
 # --- writing ----------------------------------------------------------------------------------
+
+
+def consent_supersede(session: Session) -> int:
+    """The plan changed in what the protocol asks: answers given for this session alone no
+    longer count (those for its series or term still do). Called by the gate, in its
+    transaction. Returns how many answers were set aside."""
+    return (
+        ParentalConsent.objects.filter(
+            session=session, scope=ConsentScope.SESSION, superseded_at__isnull=True
+        )
+        .exclude(revoked_at__isnull=False)
+        .update(superseded_at=timezone.now())
+    )
 
 
 class ConsentProblem(ValueError):

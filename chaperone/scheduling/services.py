@@ -493,6 +493,9 @@ def _judge(actor: Actor, session: Session, data: PlanData, *, reason: str) -> ru
     existing = {s.kind: s for s in session.steps.all()}
     reopened: list[str] = []
     if session.bare_signature and session.bare_signature != signature:
+        # sessions (parents): consent given for the old plan of this session no longer counts
+        if parental.consent_supersede(session) and StepKind.CONSENT in existing:
+            reopened.append(StepKind.CONSENT)
         for was_done in existing.values():
             if was_done.kind in gate.PERSON_STEPS and was_done.state != StepState.OPEN:
                 was_done.state = StepState.OPEN

@@ -35,10 +35,24 @@ class Family:
         return actor_for_user(staff.user)
 
 
+#: a school's own rule, so that recording a call changes what the protocol asks
+RECORDED_NEEDS_SLT = """
+
+[[rules]]
+id = "recorded-needs-slt"
+code = "SLT_APPROVAL_REQUIRED"
+effect = "pending"
+when = { recording = true }
+require = { slt_approved = true }
+text = "A recorded call is approved by a senior leader first."
+remedy = "Ask a senior leader to approve it."
+"""
+
+
 def family(tenant, *, implied: bool = False) -> Family:  # type: ignore[no-untyped-def]
-    """Tenant A's school under the HABS template (with ``implied``: the same, accepting implied
-    consent instead of written)."""
-    text = template_source("habs-monmouth")
+    """Tenant A's school under the HABS template, plus a rule that a recorded call needs SLT
+    approval (with ``implied``: accepting implied consent instead of written)."""
+    text = template_source("habs-monmouth") + RECORDED_NEEDS_SLT
     if implied:
         text = text.replace(CONSENT_RULES, 'require = { consent_at_least = "implied" }')
     trust_version(tenant.trust, text=text)

@@ -284,3 +284,22 @@ def test_a_cancelled_session_takes_no_answers(fam, django_capture_on_commit_call
             code_version=consent.PARENT_CODE_VERSION,
         )
     assert not ParentalConsent.objects.exists()
+
+
+def test_a_change_of_what_the_protocol_asks_sets_session_consent_aside_and_asks_again(
+    fam, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    session = _plan(fam, django_capture_on_commit_callbacks)
+    [given] = _give(session, fam.mother)
+    assert _consent_step(session).state == StepState.DONE
+    mail.outbox.clear()
+    recorded = after_school(fam, recording=True)
+    recorded.starts_at = session.starts_at
+    with django_capture_on_commit_callbacks(execute=True):
+        services.session_change(actor=fam.actor(fam.tutor), session=session, data=recorded)
+    given.refresh_from_db()
+    assert given.superseded_at is not None and given.revoked_at is None
+    assert _consent_step(session).state == StepState.OPEN
+    assert len(mail.outbox) == 2  # the parents are asked about the changed plan
+    reopened = AuditEvent.objects.filter(action="session.steps_reopened").get()
+    assert StepKind.CONSENT in reopened.details["steps"]
