@@ -476,8 +476,6 @@ URL_CASES: dict[str, Case] = {
     "scheduling:calendar_feed": Case(
         "token", make=_revoked_feed, missing={"token": "no-such-token"}
     ),
-
-
     # sessions (parents): the signed links answer a page saying a bad link does not work
     "scheduling:parent_session": Case("public", missing={"token": "not-a-signed-link"}),
     "scheduling:parent_document": Case("public", missing={"token": "not-a-signed-link"}),

@@ -20,8 +20,6 @@ ACTIONS = {
     "session.feed_created": "A secret calendar feed address was made",
     "session.feed_revoked": "A calendar feed address was revoked",
     "session.feed_read": "A calendar feed of sessions was read",
-
-
     # sessions (parents): consent through signed links
     "session.consent_requested": "A parent or carer was emailed their consent link",
     "session.consent_given": "A parent or carer gave consent through their link",

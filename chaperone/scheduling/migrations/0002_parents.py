@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('people', '0004_flag_vulnerable'),
-        ('scheduling', '0001_initial'),
+        ('scheduling', '0003_calendars'),
         ('tenancy', '0002_school_contacts'),
     ]
 
