@@ -482,6 +482,31 @@ URL_CASES: dict[str, Case] = {
     "scheduling:parent_resend": Case("object", make=_session, missing=MISSING_PK, method="post"),
     "scheduling:parent_implied": Case("object", make=_session, missing=MISSING_PK, method="post"),
     "demo_outbox": Case("collection"),
+
+    # running the call and its log (issue #9, part 7-8)
+    "scheduling:run": Case("object", make=_session, missing=MISSING_PK),
+    "scheduling:end": Case("object", make=_session, missing=MISSING_PK, method="post"),
+    "scheduling:end_report": Case("object", make=_session, missing=MISSING_PK, method="post"),
+    "scheduling:log": Case("object", make=_session, missing=MISSING_PK),
+    "scheduling:my_log": Case("collection", allowed=_can("session.plan")),
+    "scheduling:register": Case(
+        "collection",
+        allowed=_can("session.view"),
+        queries=lambda s: [
+            {"staff": str(s.staff.pk)},
+            {"kind": "one_to_one", "logged": "no"},
+            {
+                "start": dt.date.today().isoformat(),
+                "end": (dt.date.today() + dt.timedelta(days=2)).isoformat(),
+            },
+        ],
+    ),
+    "scheduling:register_csv": Case(
+        "collection",
+        allowed=_can("session.view"),
+        queries=lambda s: [{"staff": str(s.staff.pk)}, {"logged": "yes"}],
+    ),
+    "scheduling:team": Case("collection", allowed=_can("session.plan")),
     "protocols:template_list": Case("collection"),
     "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
     "protocols:template_pdf": Case(

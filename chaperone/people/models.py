@@ -56,6 +56,10 @@ class StaffMember(models.Model):
     dbs_checked_on = models.DateField("DBS check date", null=True, blank=True)
     code_of_conduct_acknowledged_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    #: who checks in with them about their sessions (set by the headteacher on the roles page)
+    line_manager = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="managed_staff"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

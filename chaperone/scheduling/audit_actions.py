@@ -27,4 +27,14 @@ ACTIONS = {
     "session.consent_revoked": "A parent or carer withdrew consent through their link",
     "session.consent_implied": "Staff recorded implied consent where the protocol accepts it",
     "session.parent_viewed": "A parent or carer opened their link about a session",
+
+    # running the call and its log (issue #9, part 7-8)
+    "session.started": "The host opened a call after its start-of-call checklist",
+    "session.ended": "A call was ended for everyone",
+    "session.ended_and_reported": "A call was ended and a safeguarding concern raised",
+    "session.dsl_notified": "The DSL was told of a call that ended, as the protocol asks",
+    "session.logged": "The host wrote the log of a call",
+    "session.register_viewed": "The school's register of sessions was looked at",
+    "session.register_exported": "The school's register of sessions was downloaded",
+    "session.team_viewed": "A line manager looked at their staff's sessions",
 }

@@ -68,6 +68,9 @@ class PupilLocation(models.TextChoices):
 class SessionState(models.TextChoices):
     PLANNED = "planned", "Planned"
     CANCELLED = "cancelled", "Cancelled"
+    # running the call (conduct.py)
+    LIVE = "live", "Under way"
+    ENDED = "ended", "Ended"
 
 
 class Outcome(models.TextChoices):
@@ -146,6 +149,23 @@ class Session(models.Model):
         null=True,
         blank=True,
         related_name="occurrences",
+    )
+    # --- running the call (conduct.py): set by session_start / session_end only ---------------
+    started_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    #: whether the planned second adult (second member of staff or adult at home) was there at
+    #: the start (None: the plan had none)
+    second_adult_present = models.BooleanField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.TextField(blank=True)
+    #: the safeguarding concern raised by "End and report" (None: ended normally)
+    reported_concern = models.ForeignKey(
+        "concerns.Concern", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     objects = SessionQuerySet.as_manager()
@@ -322,3 +342,5 @@ class RiskAssessment(WrittenOnce):
 from chaperone.scheduling import feeds, invitations, series  # noqa: E402,F401  (calendars part)
 from chaperone.scheduling.anomalies import AnomalySettings  # noqa: E402,F401  (anomaly flags, issue #9 part 5)
 from chaperone.scheduling.consent import ParentalConsent  # noqa: E402,F401
+# running the call and its log (issue #9, part 7-8)
+from chaperone.scheduling.conduct import Attendance, SessionLog, StartCheck  # noqa: E402,F401

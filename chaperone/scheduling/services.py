@@ -314,6 +314,8 @@ def session_cancel(*, actor: Actor, session: Session, reason: str) -> Session:
         raise PermissionDenied("You cannot cancel this session.")
     if session.is_cancelled:
         return session
+    if session.state != SessionState.PLANNED:
+        raise PlanProblem("", "This call has started; it can no longer be cancelled.")
     reason = reason.strip()
     if not reason:
         raise PlanProblem("reason", "Reason: say why the session is cancelled.")

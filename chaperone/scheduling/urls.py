@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chaperone.scheduling import anomaly_views, views, views_feeds
+from chaperone.scheduling import anomaly_views, views, views_conduct, views_feeds
 
 app_name = "scheduling"
 
@@ -30,4 +30,14 @@ urlpatterns += [
     path("parents/<str:token>/protocol/", views_parents.parent_document, name="parent_document"),
     path("<int:pk>/parents/send/", views_parents.parent_resend, name="parent_resend"),
     path("<int:pk>/parents/implied/", views_parents.parent_implied, name="parent_implied"),
+
+    # running the call and its log (issue #9, part 7-8)
+    path("<int:pk>/run/", views_conduct.session_run, name="run"),
+    path("<int:pk>/end/", views_conduct.session_end, name="end"),
+    path("<int:pk>/end-and-report/", views_conduct.session_end_report, name="end_report"),
+    path("<int:pk>/log/", views_conduct.session_log, name="log"),
+    path("log/", views_conduct.my_log, name="my_log"),
+    path("register/", views_conduct.session_register, name="register"),
+    path("register.csv", views_conduct.session_register_csv, name="register_csv"),
+    path("team/", views_conduct.team_sessions, name="team"),
 ]

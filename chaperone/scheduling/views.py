@@ -30,7 +30,7 @@ from chaperone.scheduling.forms import (
     data_of,
     initial_plan,
 )
-from chaperone.scheduling.models import Session, StepKind, StepState
+from chaperone.scheduling.models import Session, SessionState, StepKind, StepState
 from chaperone.tenancy.models import School
 from chaperone.tenancy.schools import school_for
 
@@ -201,7 +201,7 @@ def _detail_context(request: ChaperoneRequest, session: Session, **extra: Any) -
         "session": session,
         "school": session.school,
         "steps": steps,
-        "manages": manages and not session.is_cancelled,
+        "manages": manages and session.state == SessionState.PLANNED,
         "may_approve": actor.can("session.approve", session.school_id) and not own,
         "may_assess": actor.can("session.assess_risk", session.school_id),
         "may_start": services.may_start(session),
@@ -346,9 +346,13 @@ def session_cancel(request: ChaperoneRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         context = _detail_context(request, session, cancel_form=form)
         return render(request, "scheduling/detail.html", context, status=400)
-    services.session_cancel(
-        actor=request.actor, session=session, reason=form.cleaned_data["reason"]
-    )
+    try:
+        services.session_cancel(
+            actor=request.actor, session=session, reason=form.cleaned_data["reason"]
+        )
+    except services.PlanProblem as problem:
+        messages.error(request, problem.message)
+        return redirect("scheduling:detail", pk=session.pk)
     messages.success(request, "Session cancelled.")
     return redirect("scheduling:detail", pk=session.pk)
 

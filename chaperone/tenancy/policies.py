@@ -86,6 +86,19 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "audit.anchor_notice": frozenset({Role.DSL}),
     # Sent the calendar invitation to drop in on a session the DSL is invited to.
     "session.dsl_invitations": SAFEGUARDING,
+
+    # --- running a call and its log, and the first concerns (issue #9, part 7-8) ---------------
+    # Starting, ending and logging a call: its host and second member of staff only (an object
+    # rule in scheduling/conduct.py); no school role runs another person's call.
+    "session.run": frozenset(),
+    # Everyone who works with pupils may raise a safeguarding concern; the safeguarding team
+    # reads them (the raiser reads their own: an object rule in concerns/models.py).
+    "concern.raise": EVERY_SCHOOL_ROLE,
+    "concern.view": SAFEGUARDING,
+    # who is told: a new concern, at once; a call the protocol says the DSL must hear of, when it
+    # ends (e.g. an unaccompanied one-to-one that was recorded)
+    "concern.alert": SAFEGUARDING,
+    "session.end_notice": SAFEGUARDING,
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school

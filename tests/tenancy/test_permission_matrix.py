@@ -59,6 +59,12 @@ protocol.reminders              y   y   -    -   -   -   -   -   -   -   -   -  
 safeguarding.named_lead         -   y   -    -   -   -   -   -   -   -   -   -   -
 audit.anchor_notice             -   y   -    -   -   -   -   -   -   -   -   -   -
 session.dsl_invitations         -   y   y    -   -   -   -   -   -   -   -   -   -
+
+session.run                     -   -   -    -   -   -   -   -   -   -   -   -   -
+concern.raise                   y   y   y    y   y   y   y   y   y   y   y   y   y
+concern.view                    -   y   y    -   -   -   -   -   -   -   -   -   -
+concern.alert                   -   y   y    -   -   -   -   -   -   -   -   -   -
+session.end_notice              -   y   y    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.

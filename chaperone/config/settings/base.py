@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chaperone.people",
     "chaperone.audit",
     "chaperone.protocols",
+    "chaperone.concerns",
     "chaperone.scheduling",
     "chaperone.site",
 ]
