@@ -13,6 +13,7 @@ ACTIONS = {
     "staff.role_granted": "A role was granted to a staff member",
     "staff.role_confirmed": "A granted role was confirmed by a second person",
     "staff.role_removed": "A role was taken away from a staff member",
+    "staff.line_manager_set": "A staff member's line manager was set or cleared",
     "account.invited": "A staff member was invited to set up a login",
     "account.invite_accepted": "An invited staff member chose their password",
     "account.deactivated": "A staff member's login was deactivated",

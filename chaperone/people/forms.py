@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from chaperone.people.importers import KINDS
 from chaperone.people.importers.reading import MAX_BYTES, TOO_LARGE
+from chaperone.people.models import StaffMember
 
 KIND_HINTS = {
     "pupils": "One row per pupil, with UPN, names, date of birth and year group.",
@@ -113,3 +114,27 @@ class StaffEmailForm(forms.Form):
 
     def clean_email(self) -> str:
         return str(self.cleaned_data["email"]).strip().lower()
+
+
+class _StaffNameChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: StaffMember) -> str:
+        return obj.full_name
+
+
+class LineManagerForm(forms.Form):
+    """The headteacher names who checks in with a member of staff about their sessions."""
+
+    line_manager = _StaffNameChoice(
+        label="Line manager",
+        help_text="They see this person's planned and past sessions, for regular check-ins.",
+        queryset=StaffMember.objects.none(),
+        required=False,
+        empty_label="Nobody",
+        error_messages={"invalid_choice": "Choose a member of staff of this school."},
+    )
+
+    def __init__(self, *args: Any, choices: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["line_manager"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = choices

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ __all__ = [
     "people_import_preview",
     "pupil_flag_changes_decide",
     "staff_acknowledge_code_of_conduct",
+    "staff_line_manager_set",
 ]
 
 IMPORT_ACTIONS = {
@@ -221,3 +223,42 @@ def pupil_flag_changes_decide(
             details={"count": len(listed), "changes": listed},
         )
     return changes
+
+
+def line_manager_choices(*, school: School, staff: StaffMember) -> QuerySet[StaffMember]:
+    """Who may be ``staff``'s line manager: active staff with a confirmed role at ``school``,
+    other than themselves."""
+    return (
+        StaffMember.objects.filter(
+            is_active=True, assignments__school=school, assignments__awaiting_confirmation=False
+        )
+        .exclude(pk=staff.pk)
+        .distinct()
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def staff_line_manager_set(
+    *, actor: Actor, staff: StaffMember, school: School, manager: StaffMember | None
+) -> StaffMember:
+    """The headteacher (``staff.manage_roles``) names ``staff``'s line manager, or clears it. The
+    manager is someone of the same school; nobody manages themselves."""
+    if not actor.can("staff.manage_roles", school.pk):
+        raise PermissionDenied("You cannot set line managers in this school.")
+    if (
+        manager is not None
+        and not line_manager_choices(school=school, staff=staff).filter(pk=manager.pk).exists()
+    ):
+        raise ValueError("Line manager: choose a member of staff of this school.")
+    with transaction.atomic():
+        before = staff.line_manager_id
+        staff.line_manager = manager
+        staff.save(update_fields=["line_manager", "updated_at"])
+        record(
+            "staff.line_manager_set",
+            actor=actor,
+            target=staff,
+            school_id=school.pk,
+            details={"from": before, "to": manager.pk if manager else None},
+        )
+    return staff

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chaperone.core.http import ChaperoneRequest
 from chaperone.people import grants, logins, selectors
-from chaperone.people.forms import RoleGrantForm, StaffEmailForm
+from chaperone.people import services as people_services
+from chaperone.people.forms import LineManagerForm, RoleGrantForm, StaffEmailForm
 from chaperone.people.models import StaffMember
 from chaperone.tenancy.models import School
 from chaperone.tenancy.schools import active_school
@@ -73,7 +74,25 @@ def staff_roles(request: ChaperoneRequest, pk: int) -> HttpResponse:
         request.POST if "role" in request.POST else None,
         roles=grants.grantable_roles(actor=actor, school=school),
     )
-    if request.method == "POST":
+    managed_by = LineManagerForm(
+        request.POST if "line_manager" in request.POST else None,
+        choices=people_services.line_manager_choices(school=school, staff=staff),
+        initial={"line_manager": staff.line_manager_id},
+    )
+    if managed_by.is_bound:
+        if managed_by.is_valid():
+            manager = managed_by.cleaned_data["line_manager"]
+            people_services.staff_line_manager_set(
+                actor=actor, staff=staff, school=school, manager=manager
+            )
+            messages.success(
+                request,
+                f"{staff}'s line manager is now {manager}."
+                if manager
+                else f"{staff} has no line manager now.",
+            )
+            return redirect("people:staff_roles", pk=staff.pk)
+    elif request.method == "POST":
         try:
             if "remove" in request.POST:
                 change = grants.staff_role_remove(
@@ -115,7 +134,9 @@ def staff_roles(request: ChaperoneRequest, pk: int) -> HttpResponse:
             "form": form,
             "assignments": grants.staff_roles_at(staff=staff, school=school),
             "is_self": staff.pk == actor.staff_id,
+            "line_manager_form": managed_by,
         },
+        status=400 if managed_by.errors else 200,
     )
 
 
