@@ -1,6 +1,8 @@
 """Demo sessions: the coming week of live calls in every demo school, in each state a DSL meets
 (steps to do, approved and ready, not approved, cancelled), planned through the same services
-as the web form by the demo's own staff logins. Called by ``chaperone demo``."""
+as the web form by the demo's own staff logins; and last week's calls that ran, most of them
+logged (see :func:`_load_past` for how they are dated in the past). Called by
+``chaperone demo``."""
 
 from __future__ import annotations
 
@@ -15,13 +17,14 @@ from chaperone.core.extensions import DemoData
 from chaperone.people.actors import actor_for_user
 from chaperone.people.models import Pupil, StaffMember
 from chaperone.protocols.effective import effective_protocol_for_school
-from chaperone.scheduling import services
+from chaperone.scheduling import conduct, services
 from chaperone.scheduling.models import (
     ParentalConsent,
     RiskAssessment,
     Session,
     SessionDecision,
     SessionPupil,
+    SessionState,
     SessionStep,
     StepKind,
     StepState,
@@ -144,6 +147,130 @@ def _load_school(school: School) -> None:
         if session is None:
             continue
         _follow_up(session, then, host_actor, actor_for_user(approver.user))
+    _load_past(school, hosts, approver)
+
+
+# --- calls that already ran (issue #9, part 7-8) ------------------------------------------------
+
+#: (title, kind, purpose, days ago, hour, pupils, logged)
+PAST: tuple[tuple[str, str, str, int, int, int, bool], ...] = (
+    ("Year 9 maths catch-up", "group", "teaching", 7, 10, 5, True),
+    ("Weekly pastoral check-in", "one_to_one", "pastoral", 6, 13, 1, True),
+    ("Reading support", "one_to_one", "sen_support", 5, 11, 1, True),
+    ("Science revision group", "group", "teaching", 4, 15, 6, False),
+)
+
+DEMO_LOG_NOTES = "Went as planned; the pupil was engaged throughout."
+DEMO_LOG_OUTCOME = "Agreed the next small step towards the target; review next week."
+
+
+def _past_weekday(today: dt.date, days_ago: int) -> dt.date:
+    day = today - dt.timedelta(days=days_ago)
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def _load_past(school: School, hosts: list[StaffMember], approver: StaffMember) -> None:
+    """Sessions of last week that ran, most of them logged.
+
+    The services refuse a plan in the past and open a call only near its time, and the demo has
+    no clock of its own. So each call is planned through the services for the same time a few
+    weeks ahead (the protocol judges it and its steps are done as for any plan), and then, here
+    only, the rows are rewritten to what opening, ending and logging it on the past day would
+    have stored: the time moved back, the start-of-call checklist from its stored decision,
+    attendance, the end, and the log. No audit events are written for these made-up runs."""
+    tz = ZoneInfo(school.time_zone)
+    today = timezone.localtime(timezone.now(), tz).date()
+    pupils = list(Pupil.objects.filter(school=school, is_active=True).order_by("-upn")[:20])
+    approver_actor = actor_for_user(approver.user)
+    taken = 0
+    for n, (title, kind, purpose, days_ago, hour, count, logged) in enumerate(PAST):
+        host = hosts[(n + 1) % len(hosts)]
+        chosen = pupils[taken : taken + count]
+        taken += count
+        day = _past_weekday(today, days_ago)
+        ran_at = dt.datetime.combine(day, dt.time(hour, 0), tzinfo=tz)
+        planned_for = ran_at + dt.timedelta(weeks=(days_ago // 7 + 3))
+        data = services.PlanData(
+            title=title,
+            kind=kind,
+            purpose=purpose,
+            starts_at=planned_for,
+            duration_minutes=30 if kind != "group" else 45,
+            platform="teams",
+            host=host,
+            pupils=chosen,
+            join_url=f"https://teams.example.invalid/meet/demo-past-{n + 1}",
+            waiting_room=True,
+            plan_outcome="Progress towards the target in the pupil's plan."
+            if kind != "group"
+            else "",
+        )
+        host_actor = actor_for_user(host.user)
+        session = None
+        for variant in _variants(data):
+            try:
+                session = services.session_plan(actor=host_actor, school=school, data=variant)
+            except (services.PlanRefused, services.PlanProblem):
+                continue
+            break
+        if session is None:
+            continue
+        _follow_up(session, "approved", host_actor, approver_actor)
+        session.refresh_from_db()
+        if not services.may_start(session):
+            session.delete()
+            continue
+        _as_if_it_ran(session, host, ran_at, logged=logged)
+
+
+def _as_if_it_ran(
+    session: Session, host: StaffMember, ran_at: dt.datetime, *, logged: bool
+) -> None:
+    """Write, straight to the rows, what running the call at ``ran_at`` would have stored (see
+    :func:`_load_past`: the demo only)."""
+    started = ran_at + dt.timedelta(minutes=1)
+    ended = ran_at + dt.timedelta(minutes=session.duration_minutes - 2)
+    expects_second = conduct.expects_second_adult(session)
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=ran_at,
+        state=SessionState.ENDED,
+        started_at=started,
+        started_by=host,
+        second_adult_present=True if expects_second else None,
+        ended_at=ended,
+        ended_by=host,
+        updated_at=ended,
+    )
+    conduct.StartCheck.objects.bulk_create(
+        conduct.StartCheck(
+            session=session, code=item.code, question=item.question, confirmed=True, order=n
+        )
+        for n, item in enumerate(conduct.start_items(session))
+    )
+    pupil_ids = sorted(session.pupils.values_list("pk", flat=True))
+    absent = pupil_ids[-1] if len(pupil_ids) > 2 else None
+    conduct.Attendance.objects.bulk_create(
+        conduct.Attendance(
+            session=session,
+            pupil_id=p,
+            joined=p != absent,
+            attended=(p != absent) if logged else None,
+        )
+        for p in pupil_ids
+    )
+    if logged:
+        conduct.SessionLog.objects.create(
+            session=session,
+            actual_start=started,
+            actual_end=ended,
+            outcome=DEMO_LOG_OUTCOME if session.plan_outcome else "",
+            notes=DEMO_LOG_NOTES,
+            recording_made=session.recording,
+            written_by=host,
+            written_at=ended + dt.timedelta(minutes=10),
+        )
 
 
 def _follow_up(session: Session, then: str, host_actor: Actor, approver_actor: Actor) -> None:
@@ -176,6 +303,10 @@ def delete_for_demo_tenants(trust_and_schools: Sequence[tuple[Trust, Sequence[Sc
     school_ids = [s.pk for _, schools in trust_and_schools for s in schools]
     sessions = Session.objects.filter(school_id__in=school_ids)
     ParentalConsent.objects.filter(school_id__in=school_ids).delete()
+
+    conduct.SessionLog.objects.filter(session__in=sessions).delete()
+    conduct.StartCheck.objects.filter(session__in=sessions).delete()
+    conduct.Attendance.objects.filter(session__in=sessions).delete()
     SessionDecision.objects.filter(session__in=sessions).delete()
     RiskAssessment.objects.filter(session__in=sessions).delete()
     SessionStep.objects.filter(session__in=sessions).delete()

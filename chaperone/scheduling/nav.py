@@ -9,6 +9,11 @@ _SESSION_PAGES = (
     "scheduling:change",
     "scheduling:approval",
     "scheduling:risk",
+    # running the call and its log (issue #9, part 7-8)
+    "scheduling:run",
+    "scheduling:log",
+    "scheduling:my_log",
+    "scheduling:team",
 )
 
 NAV = [
@@ -19,5 +24,13 @@ NAV = [
         "session.timetable",
         order=36,
         current=("scheduling:timetable",),
+    ),
+    # the school's register of sessions (issue #9, part 8)
+    NavItem(
+        "Register",
+        "scheduling:register",
+        "session.view",
+        order=37,
+        current=("scheduling:register",),
     ),
 ]

@@ -235,3 +235,20 @@ def test_a_line_manager_sees_their_staffs_sessions(wcast) -> None:  # type: igno
     page = manager.get(reverse("scheduling:team")).content.decode()
     assert session.title in page and "Tess Tutor" in page
     assert manager.get(reverse("scheduling:detail", args=[session.pk])).status_code == 200
+
+
+def test_the_register_reads_in_a_fixed_number_of_queries(wcast) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dsl = verified_client(wcast.dsl)
+    counts = []
+    for _ in range(2):
+        _ran_and_logged(wcast)
+        ready(wcast, minutes_from_now=-20)
+        with CaptureQueriesContext(connection) as page:
+            assert dsl.get(reverse("scheduling:register")).status_code == 200
+        with CaptureQueriesContext(connection) as export:
+            assert dsl.get(reverse("scheduling:register_csv")).status_code == 200
+        counts.append((len(page), len(export)))
+    assert counts[0] == counts[1], counts

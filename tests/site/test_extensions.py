@@ -7,6 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from chaperone.concerns import demo as concerns_demo
 from chaperone.core.extensions import DashboardCard, DemoData, NavItem, declared
 from chaperone.protocols import demo as protocols_demo
 from chaperone.scheduling import demo as scheduling_demo
@@ -26,7 +27,11 @@ def test_each_app_declares_its_own_entries() -> None:
     assert labels["Protocol"].is_current("protocols:history")
     cards = [c.template for c in declared("dashboard", "CARDS", DashboardCard)]
     assert "people/_dashboard_figures.html" in cards
-    assert declared("demo", "DEMO", DemoData) == [protocols_demo.DEMO, scheduling_demo.DEMO]
+    assert declared("demo", "DEMO", DemoData) == [
+        protocols_demo.DEMO,
+        concerns_demo.DEMO,
+        scheduling_demo.DEMO,
+    ]
 
 
 def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as) -> None:
@@ -39,6 +44,7 @@ def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as
         "Staff",
         "Sessions",
         "Timetable",
+        "Register",
         "Protocol",
         "Import",
         "Audit log",

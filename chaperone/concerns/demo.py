@@ -1,0 +1,24 @@
+"""The concerns app's part of ``chaperone demo``: the demo loads no concerns, but any raised
+while playing with the demo (End and report) go with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chaperone.concerns.models import Concern, ConcernPupil
+from chaperone.core.extensions import DemoData
+from chaperone.tenancy.models import School, Trust
+
+
+def _load(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
+    return None
+
+
+def _delete(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
+    school_ids = [s.pk for _, schools in trust_and_schools for s in schools]
+    concerns = Concern.objects.filter(school_id__in=school_ids)
+    ConcernPupil.objects.filter(concern__in=concerns).delete()
+    concerns.delete()
+
+
+DEMO = DemoData(load=_load, delete=_delete)
