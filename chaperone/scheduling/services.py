@@ -255,7 +255,7 @@ def session_change(*, actor: Actor, session: Session, data: PlanData) -> Session
         raise PermissionDenied("You cannot change this session.")
     if session.is_cancelled:
         raise PlanProblem("", "This session was cancelled; plan a new one instead.")
-    if session.starts_at <= timezone.now():
+    if session.state != SessionState.PLANNED or session.starts_at <= timezone.now():
         raise PlanProblem("", "This session has started; it can no longer be changed.")
     _check_plan(session.school, data, changing=session)
     before = {name: getattr(session, name) for name in PlanData.FIELDS}

@@ -216,7 +216,7 @@ def _detail_context(request: ChaperoneRequest, session: Session, **extra: Any) -
 @require_http_methods(["GET", "POST"])
 def session_change(request: ChaperoneRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
-    if not selectors.may_manage(request.actor, session) or session.is_cancelled:
+    if not selectors.may_manage(request.actor, session) or session.state != SessionState.PLANNED:
         raise Http404("No such record.")
     school = session.school
     data = request.POST if request.method == "POST" else data_of(session, school.time_zone)

@@ -85,7 +85,7 @@ class StartForm(forms.Form):
 
 
 class EndForm(forms.Form):
-    reason = forms.CharField(
+    note = forms.CharField(
         label="Anything to note about how the call ended (optional)",
         required=False,
         max_length=2000,
@@ -169,12 +169,15 @@ class LogForm(forms.Form):
 def _log_initial(session: Session) -> dict[str, Any]:
     tz = ZoneInfo(session.school.time_zone)
     start = timezone.localtime(session.started_at or session.starts_at, tz)
+    start = start.replace(second=0, microsecond=0)
     end = timezone.localtime(session.ended_at or session.ends_at, tz)
+    if end.second or end.microsecond:  # to the next minute, so a short call still ends after
+        end = end.replace(second=0, microsecond=0) + timedelta(minutes=1)
     joined = [str(a.pupil_id) for a in session.attendance.all() if a.joined]
     return {
         "day": start.date(),
-        "actual_start": start.time().replace(second=0, microsecond=0),
-        "actual_end": end.time().replace(second=0, microsecond=0),
+        "actual_start": start.time(),
+        "actual_end": end.time(),
         "attended": joined,
         "recording_made": "yes" if session.recording else "no",
     }
@@ -262,7 +265,7 @@ def session_end(request: ChaperoneRequest, pk: int) -> HttpResponse:
         conduct.session_end(
             actor=request.actor,
             session=session,
-            reason=form.cleaned_data["reason"],
+            reason=form.cleaned_data["note"],
             link=_link(request, session),
         )
     except conduct.ConductProblem as problem:

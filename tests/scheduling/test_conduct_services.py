@@ -347,3 +347,14 @@ def test_a_call_under_way_cannot_be_cancelled(wcast) -> None:  # type: ignore[no
         services.session_cancel(actor=wcast.actor(wcast.tutor), session=session, reason="x")
     session.refresh_from_db()
     assert session.state == SessionState.LIVE
+
+
+def test_a_call_opened_early_cannot_be_changed(wcast) -> None:  # type: ignore[no-untyped-def]
+    session = _start(wcast, ready(wcast, minutes_from_now=10))
+    assert session.starts_at > timezone.now()  # opened before its planned start
+    changed = services.PlanData.of(session)
+    changed.duration_minutes = 45
+    with pytest.raises(services.PlanProblem, match="can no longer be changed"):
+        services.session_change(actor=wcast.actor(wcast.tutor), session=session, data=changed)
+    session.refresh_from_db()
+    assert session.duration_minutes == 30 and session.state == SessionState.LIVE
