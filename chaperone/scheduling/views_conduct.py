@@ -117,7 +117,9 @@ class ReportForm(forms.Form):
 
 
 class LogForm(forms.Form):
-    day = forms.DateField(label="Date of the call", widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label="Date of the call", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     actual_start = forms.TimeField(
         label="Started", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
@@ -365,10 +367,14 @@ def my_log(request: ChaperoneRequest) -> HttpResponse:
 
 class RegisterFilterForm(forms.Form):
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     staff = StaffChoiceField(
         label="Member of staff",

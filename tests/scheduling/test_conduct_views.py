@@ -96,6 +96,8 @@ def test_the_host_runs_the_call_ends_and_reports_and_logs_it(  # type: ignore[no
     form = host.get(reverse("scheduling:log", args=[session.pk])).content.decode()
     assert "Attendance target in the pastoral plan." in form
     started_at = timezone.localtime(session.started_at)
+    # a date box shows only an ISO date: the day is filled in, not left blank
+    assert f'value="{started_at.date().isoformat()}"' in form
     log = {
         "day": started_at.date().isoformat(),
         "actual_start": started_at.strftime("%H:%M"),
