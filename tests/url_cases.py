@@ -482,7 +482,6 @@ URL_CASES: dict[str, Case] = {
     "scheduling:parent_resend": Case("object", make=_session, missing=MISSING_PK, method="post"),
     "scheduling:parent_implied": Case("object", make=_session, missing=MISSING_PK, method="post"),
     "demo_outbox": Case("collection"),
-
     # running the call and its log (issue #9, part 7-8)
     "scheduling:run": Case("object", make=_session, missing=MISSING_PK),
     "scheduling:end": Case("object", make=_session, missing=MISSING_PK, method="post"),

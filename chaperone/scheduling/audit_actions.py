@@ -27,7 +27,6 @@ ACTIONS = {
     "session.consent_revoked": "A parent or carer withdrew consent through their link",
     "session.consent_implied": "Staff recorded implied consent where the protocol accepts it",
     "session.parent_viewed": "A parent or carer opened their link about a session",
-
     # running the call and its log (issue #9, part 7-8)
     "session.started": "The host opened a call after its start-of-call checklist",
     "session.ended": "A call was ended for everyone",

@@ -341,6 +341,7 @@ class RiskAssessment(WrittenOnce):
 
 from chaperone.scheduling import feeds, invitations, series  # noqa: E402,F401  (calendars part)
 from chaperone.scheduling.anomalies import AnomalySettings  # noqa: E402,F401  (anomaly flags, issue #9 part 5)
-from chaperone.scheduling.consent import ParentalConsent  # noqa: E402,F401
+
 # running the call and its log (issue #9, part 7-8)
 from chaperone.scheduling.conduct import Attendance, SessionLog, StartCheck  # noqa: E402,F401
+from chaperone.scheduling.consent import ParentalConsent  # noqa: E402,F401

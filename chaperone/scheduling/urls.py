@@ -30,7 +30,6 @@ urlpatterns += [
     path("parents/<str:token>/protocol/", views_parents.parent_document, name="parent_document"),
     path("<int:pk>/parents/send/", views_parents.parent_resend, name="parent_resend"),
     path("<int:pk>/parents/implied/", views_parents.parent_implied, name="parent_implied"),
-
     # running the call and its log (issue #9, part 7-8)
     path("<int:pk>/run/", views_conduct.session_run, name="run"),
     path("<int:pk>/end/", views_conduct.session_end, name="end"),

@@ -86,7 +86,6 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "audit.anchor_notice": frozenset({Role.DSL}),
     # Sent the calendar invitation to drop in on a session the DSL is invited to.
     "session.dsl_invitations": SAFEGUARDING,
-
     # --- running a call and its log, and the first concerns (issue #9, part 7-8) ---------------
     # Starting, ending and logging a call: its host and second member of staff only (an object
     # rule in scheduling/conduct.py); no school role runs another person's call.

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('people', '0004_flag_vulnerable'),
-        ('scheduling', '0005_platforms'),
+        ('scheduling', '0002_platforms'),
         ('tenancy', '0002_school_contacts'),
     ]
 

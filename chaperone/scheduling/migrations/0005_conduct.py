@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('concerns', '0001_initial'),
         ('people', '0004_flag_vulnerable'),
-        ('scheduling', '0005_platforms'),
+        ('scheduling', '0004_parents'),
     ]
 
     operations = [
