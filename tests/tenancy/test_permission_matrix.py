@@ -59,7 +59,6 @@ protocol.reminders              y   y   -    -   -   -   -   -   -   -   -   -  
 safeguarding.named_lead         -   y   -    -   -   -   -   -   -   -   -   -   -
 audit.anchor_notice             -   y   -    -   -   -   -   -   -   -   -   -   -
 session.dsl_invitations         -   y   y    -   -   -   -   -   -   -   -   -   -
-
 session.run                     -   -   -    -   -   -   -   -   -   -   -   -   -
 concern.raise                   y   y   y    y   y   y   y   y   y   y   y   y   y
 concern.view                    -   y   y    -   -   -   -   -   -   -   -   -   -
