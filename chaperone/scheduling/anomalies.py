@@ -27,7 +27,13 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from chaperone.audit.log import record as audit_record
-from chaperone.scheduling.models import SessionKind, SessionPupil, SessionState
+from chaperone.scheduling.models import (
+    Session,
+    SessionDecision,
+    SessionKind,
+    SessionPupil,
+    SessionState,
+)
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
 from chaperone.tenancy.querysets import ScopedQuerySet
@@ -305,3 +311,96 @@ __all__ = [
     "register",
     "thresholds_for",
 ]
+
+
+# --- checks on how the call ran (the facts running a call records: see conduct.py) ----------
+
+
+@register
+class SecondAdultMissingAtStart:
+    """The plan had a second adult (a member of staff or an adult at home), and the host recorded
+    at the start that they were not there."""
+
+    code = "second_adult_missing"
+
+    def prepare(self, page: Page) -> None:
+        ids = [s.pk for s in page.sessions]
+        self.missing = set(
+            Session.objects.filter(pk__in=ids, second_adult_present=False).values_list(
+                "pk", flat=True
+            )
+        )
+
+    def flag(self, facts: SessionFacts) -> Flag | None:
+        if facts.pk not in self.missing:
+            return None
+        return Flag(
+            self.code,
+            "Second adult missing",
+            "The second adult the plan named was not there when the call started.",
+        )
+
+
+@register
+class StartedBeforeAllowed:
+    """The call was opened while the protocol's latest answer before that moment was not
+    "allowed". The gate refuses this, so a flag here means something went round it."""
+
+    code = "started_before_allowed"
+
+    def prepare(self, page: Page) -> None:
+        ids = [s.pk for s in page.sessions]
+        rows = (
+            SessionDecision.objects.filter(
+                session_id__in=ids,
+                session__started_at__isnull=False,
+                decided_at__lte=models.F("session__started_at"),
+            )
+            .order_by("session_id", "decided_at", "id")
+            .values_list("session_id", "decision__outcome")
+        )
+        at_start: dict[int, str] = {}
+        for session_id, outcome in rows:
+            at_start[session_id] = outcome  # the last one before the start wins
+        # only where a decision before the start says so (rows loaded from elsewhere, such as
+        # the demo's past calls, have none to go on)
+        self.early = {pk for pk, outcome in at_start.items() if outcome != "allowed"}
+
+    def flag(self, facts: SessionFacts) -> Flag | None:
+        if facts.pk not in self.early:
+            return None
+        return Flag(
+            self.code,
+            "Started before it was allowed",
+            "The call was opened before the protocol allowed it. Find out how.",
+        )
+
+
+LOG_WITHIN = timedelta(hours=24)
+
+
+@register
+class LogLate:
+    """The call ended more than 24 hours ago and its log was not written within 24 hours."""
+
+    code = "log_late"
+
+    def prepare(self, page: Page) -> None:
+        ids = [s.pk for s in page.sessions]
+        cutoff = timezone.now() - LOG_WITHIN
+        self.late = {
+            pk
+            for pk, ended_at, written_at in Session.objects.filter(
+                pk__in=ids, ended_at__isnull=False, ended_at__lt=cutoff
+            ).values_list("pk", "ended_at", "log__written_at")
+            if ended_at is not None and (written_at is None or written_at - ended_at > LOG_WITHIN)
+        }
+
+    def flag(self, facts: SessionFacts) -> Flag | None:
+        if facts.pk not in self.late:
+            return None
+        return Flag(
+            self.code,
+            "Log late",
+            "The call's log was not written within 24 hours of its end.",
+        )

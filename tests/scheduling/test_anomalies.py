@@ -218,3 +218,38 @@ def test_the_thresholds_page_saves_and_names_bad_input(cast) -> None:  # type: i
     client = Client()
     client.force_login(cast.tutor.user)
     assert client.get(url).status_code == 403
+
+
+def test_how_a_call_ran_is_flagged_second_adult_early_start_late_log(cast) -> None:  # type: ignore[no-untyped-def]
+    """The three checks on the facts a running call records. The facts are written straight
+    to the rows (the services refuse an early start), as a faulty import or a bypass would."""
+    from django.utils import timezone
+
+    from chaperone.scheduling.conduct import SessionLog
+
+    missing = _plan(cast, title="Missing adult")
+    early = _plan(cast, title="Early")
+    late = _plan(cast, title="Late log")
+    on_time = _plan(cast, title="Logged")
+    Session.objects.filter(pk=missing.pk).update(second_adult_present=False)
+    # "Early" was still pending when it was opened (it was never approved)
+    Session.objects.filter(pk=early.pk).update(started_at=timezone.now())
+    ended = timezone.now() - timedelta(days=3)
+    for s in (late, on_time):
+        Session.objects.filter(pk=s.pk).update(
+            started_at=ended - timedelta(minutes=30), ended_at=ended, outcome="allowed"
+        )
+    SessionLog.objects.create(
+        session=on_time,
+        actual_start=ended - timedelta(minutes=30),
+        actual_end=ended,
+        recording_made=False,
+        written_by=cast.tutor,
+        written_at=ended + timedelta(hours=2),
+    )
+    flags = _flags(cast)
+    assert "second_adult_missing" in flags["Missing adult"]
+    assert "started_before_allowed" in flags["Early"]
+    assert "log_late" in flags["Late log"]
+    assert "log_late" not in flags["Logged"]
+    assert "started_before_allowed" not in flags["Missing adult"]
