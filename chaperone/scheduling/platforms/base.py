@@ -246,3 +246,31 @@ def http_json(
     if not isinstance(answer, dict):
         raise PlatformError(f"{platform} answered with something other than a JSON object.")
     return answer
+
+
+def create_with_token(
+    *,
+    name: str,
+    signed_in: Mapping[str, Any],
+    api_url: str,
+    spec: MeetingSpec,
+    id_key: str,
+    url_key: str,
+    missing: str,
+) -> MeetingCreated:
+    """The create call every API adapter makes once it has signed in: ``spec`` sent with the
+    access token of ``signed_in`` (the sign-in's answer), and the meeting's id and join link read
+    back from ``id_key`` and ``url_key`` (``missing`` says what lacked, in the error)."""
+    token = signed_in.get("access_token")
+    if not token:
+        raise PlatformError(f"{name}: the sign-in gave no access token.")
+    answer = http_json(
+        spec.method,
+        api_url + spec.path,
+        body=spec.payload,
+        headers={"Authorization": f"Bearer {token}"},
+        platform=name,
+    )
+    if not answer.get(id_key) or not answer.get(url_key):
+        raise PlatformError(f"{name} answered without {missing}.")
+    return MeetingCreated(meeting_id=str(answer[id_key]), join_url=str(answer[url_key]))

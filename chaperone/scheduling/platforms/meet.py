@@ -10,8 +10,8 @@ from chaperone.scheduling.platforms.base import (
     MeetingCreated,
     MeetingRules,
     MeetingSpec,
-    PlatformError,
     PlatformNotConfigured,
+    create_with_token,
     has_all,
     http_json,
     platform_settings,
@@ -86,7 +86,7 @@ class Meet:
         conf = platform_settings(self.platform)
         if not has_all(conf, NEEDED):
             raise PlatformNotConfigured("Google Meet is not configured here.")
-        token = http_json(
+        signed_in = http_json(
             "POST",
             conf.get("token_url") or TOKEN,
             form={
@@ -96,16 +96,13 @@ class Meet:
                 "grant_type": "refresh_token",
             },
             platform=self.name,
-        ).get("access_token")
-        if not token:
-            raise PlatformError("Google Meet: the sign-in gave no access token.")
-        answer = http_json(
-            spec.method,
-            (conf.get("api_url") or API) + spec.path,
-            body=spec.payload,
-            headers={"Authorization": f"Bearer {token}"},
-            platform=self.name,
         )
-        if not answer.get("name") or not answer.get("meetingUri"):
-            raise PlatformError("Google Meet answered without a space name and link.")
-        return MeetingCreated(meeting_id=str(answer["name"]), join_url=str(answer["meetingUri"]))
+        return create_with_token(
+            name=self.name,
+            signed_in=signed_in,
+            api_url=conf.get("api_url") or API,
+            spec=spec,
+            id_key="name",
+            url_key="meetingUri",
+            missing="a space name and link",
+        )

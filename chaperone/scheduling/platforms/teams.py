@@ -11,8 +11,8 @@ from chaperone.scheduling.platforms.base import (
     MeetingCreated,
     MeetingRules,
     MeetingSpec,
-    PlatformError,
     PlatformNotConfigured,
+    create_with_token,
     has_all,
     http_json,
     platform_settings,
@@ -90,7 +90,7 @@ class Teams:
         if not has_all(conf, NEEDED):
             raise PlatformNotConfigured("Microsoft Teams is not configured here.")
         login = conf.get("login_url") or LOGIN
-        token = http_json(
+        signed_in = http_json(
             "POST",
             f"{login}/{urllib.parse.quote(conf['tenant_id'])}/oauth2/v2.0/token",
             form={
@@ -100,16 +100,13 @@ class Teams:
                 "grant_type": "client_credentials",
             },
             platform=self.name,
-        ).get("access_token")
-        if not token:
-            raise PlatformError("Microsoft Teams: the sign-in gave no access token.")
-        answer = http_json(
-            spec.method,
-            (conf.get("api_url") or GRAPH) + spec.path,
-            body=spec.payload,
-            headers={"Authorization": f"Bearer {token}"},
-            platform=self.name,
         )
-        if not answer.get("id") or not answer.get("joinWebUrl"):
-            raise PlatformError("Microsoft Teams answered without a meeting id and link.")
-        return MeetingCreated(meeting_id=str(answer["id"]), join_url=str(answer["joinWebUrl"]))
+        return create_with_token(
+            name=self.name,
+            signed_in=signed_in,
+            api_url=conf.get("api_url") or GRAPH,
+            spec=spec,
+            id_key="id",
+            url_key="joinWebUrl",
+            missing="a meeting id and link",
+        )

@@ -12,8 +12,8 @@ from chaperone.scheduling.platforms.base import (
     MeetingCreated,
     MeetingRules,
     MeetingSpec,
-    PlatformError,
     PlatformNotConfigured,
+    create_with_token,
     has_all,
     http_json,
     platform_settings,
@@ -94,22 +94,19 @@ class Zoom:
         if not has_all(conf, NEEDED):
             raise PlatformNotConfigured("Zoom is not configured here.")
         basic = base64.b64encode(f"{conf['client_id']}:{conf['client_secret']}".encode()).decode()
-        token = http_json(
+        signed_in = http_json(
             "POST",
             conf.get("oauth_url") or OAUTH,
             form={"grant_type": "account_credentials", "account_id": conf["account_id"]},
             headers={"Authorization": f"Basic {basic}"},
             platform=self.name,
-        ).get("access_token")
-        if not token:
-            raise PlatformError("Zoom: the sign-in gave no access token.")
-        answer = http_json(
-            spec.method,
-            (conf.get("api_url") or API) + spec.path,
-            body=spec.payload,
-            headers={"Authorization": f"Bearer {token}"},
-            platform=self.name,
         )
-        if not answer.get("id") or not answer.get("join_url"):
-            raise PlatformError("Zoom answered without a meeting id and link.")
-        return MeetingCreated(meeting_id=str(answer["id"]), join_url=str(answer["join_url"]))
+        return create_with_token(
+            name=self.name,
+            signed_in=signed_in,
+            api_url=conf.get("api_url") or API,
+            spec=spec,
+            id_key="id",
+            url_key="join_url",
+            missing="a meeting id and link",
+        )
