@@ -10,7 +10,7 @@ the scheduling app, call it rather than writing request dictionaries by hand.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -55,6 +55,16 @@ def engine_role(role: str) -> str:
 
 
 assert set(ENGINE_ROLE.values()) <= set(ROLES), "ENGINE_ROLE names a role the engine lacks"
+
+
+def primary_role(roles: Iterable[str]) -> str:
+    """The role a member of staff acts in on a call: the first of their roles at the school in
+    the order the app lists roles (a teacher who is also head of year counts as the teacher)."""
+    held = set(roles)
+    for role in Role:
+        if role in held:
+            return role.value
+    raise ValueError("The member of staff holds no role at this school.")
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,10 @@ from chaperone.protocols.documents import (
 from chaperone.protocols.effective import EffectiveProtocol, effective_protocol_for_school
 from chaperone.protocols.forms import TryForm, UploadForm, initial_try_data
 from chaperone.protocols.models import ProtocolVersion
+from chaperone.protocols.requests import primary_role
 from chaperone.protocols.shown import StaffDecision
 from chaperone.protocols.toml_text import with_line
 from chaperone.tenancy.models import School
-from chaperone.tenancy.roles import Role
 from chaperone.tenancy.schools import active_school, school_for
 
 
@@ -362,7 +362,8 @@ def _try_form(request: ChaperoneRequest, school: School) -> TryForm:
         return TryForm(request.POST, pupils=pupils)
     data = initial_try_data(services.today_at(school).isoformat())
     own = request.actor.roles_in(school.pk)
-    data["your_role"] = next((r.value for r in Role if r in own), data["your_role"])
+    if own:
+        data["your_role"] = primary_role(own)
     return TryForm(data, pupils=pupils)
 
 

@@ -26,7 +26,6 @@ from chaperone.protocols.effective import EffectiveProtocol
 from chaperone.protocols.requests import contact_request_for
 from chaperone.rules.vocab import ROLES as ENGINE_ROLES
 from chaperone.scheduling.models import StepKind
-from chaperone.tenancy.roles import Role
 
 #: step kind -> what its completion changes in the request
 COMPLETES: Mapping[str, Mapping[str, Any]] = {
@@ -52,16 +51,6 @@ BARE: Mapping[str, Any] = {
     "second_staff_invited": False,
     "second_staff_role": None,
 }
-
-
-def primary_role(roles: Iterable[str]) -> str:
-    """The role a member of staff acts in on a call: the first of their roles at the school in
-    the order the app lists roles (a teacher who is also head of year counts as the teacher)."""
-    held = set(roles)
-    for role in Role:
-        if role in held:
-            return role.value
-    raise ValueError("The member of staff holds no role at this school.")
 
 
 @dataclass(frozen=True)

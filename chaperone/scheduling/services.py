@@ -22,7 +22,7 @@ from chaperone import rules
 from chaperone.audit.log import record as audit_record
 from chaperone.people.models import Pupil, StaffAssignment, StaffMember
 from chaperone.protocols.effective import EffectiveProtocol, effective_protocol_for_school
-from chaperone.protocols.requests import MAX_PUPILS
+from chaperone.protocols.requests import MAX_PUPILS, primary_role
 from chaperone.protocols.services import NoProtocolError, protocol_decide
 from chaperone.scheduling import consent as parental
 from chaperone.scheduling import gate, invitations
@@ -162,9 +162,9 @@ def _plan_for_gate(school: School, data: PlanData, *, parents_informed: bool = F
         purpose=data.purpose,
         platform=data.platform,
         duration_minutes=data.duration_minutes,
-        host_role=gate.primary_role(roles_at(data.host, school)),
+        host_role=primary_role(roles_at(data.host, school)),
         pupils=list(data.pupils),
-        second_staff_role=gate.primary_role(roles_at(second, school)) if second else None,
+        second_staff_role=primary_role(roles_at(second, school)) if second else None,
         account=data.account,
         device=data.device,
         staff_location=data.staff_location,
