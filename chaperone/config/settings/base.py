@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "chaperone.protocols",
     "chaperone.concerns",
     "chaperone.scheduling",
+    "chaperone.welfare",
+    "chaperone.records",
     "chaperone.site",
 ]
 
