@@ -53,11 +53,14 @@ def compose_email(
     to: Sequence[str],
     *,
     attachments: Sequence[MIMEBase] = (),
+    headers: dict[str, str] | None = None,
 ) -> EmailMultiAlternatives:
     """One message to ``to`` (all of them see each other: use ``separately`` in ``send_email``
     when they should not)."""
     rendered = render_email(template, context)
-    message = EmailMultiAlternatives(rendered.subject, rendered.text, None, list(to))
+    message = EmailMultiAlternatives(
+        rendered.subject, rendered.text, None, list(to), headers=headers
+    )
     if rendered.html is not None:
         message.attach_alternative(rendered.html, "text/html")
     for part in attachments:
@@ -76,6 +79,7 @@ def send_email(
     *,
     separately: bool = False,
     attachments: Sequence[MIMEBase] = (),
+    headers: dict[str, str] | None = None,
 ) -> int:
     """Send the email and answer how many messages went. ``separately`` sends one message per
     address, so no recipient sees the others. Raises one of ``MAIL_ERRORS`` on failure."""
@@ -83,11 +87,13 @@ def send_email(
     if not recipients:
         return 0
     if not separately:
-        compose_email(template, context, recipients, attachments=attachments).send()
+        compose_email(
+            template, context, recipients, attachments=attachments, headers=headers
+        ).send()
         return 1
     sent = 0
     for address in recipients:
-        compose_email(template, context, [address], attachments=attachments).send()
+        compose_email(template, context, [address], attachments=attachments, headers=headers).send()
         sent += 1
     return sent
 

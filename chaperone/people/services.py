@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from chaperone.audit.log import record
+from chaperone.core.mail import send_email
 from chaperone.people import flags
 from chaperone.people.importers import FileProblem, ImportPreview
 from chaperone.people.importers.engine import prepare_import
@@ -159,13 +158,7 @@ def flag_confirmers_notify(*, school_id: int) -> int:
     if not waiting or not recipients:
         return 0
     context = {"school": school, "waiting": waiting}
-    send_mail(
-        " ".join(render_to_string("people/email/flag_changes_subject.txt", context).split()),
-        render_to_string("people/email/flag_changes.txt", context),
-        None,
-        recipients,
-        fail_silently=False,
-    )
+    send_email("people/email/flag_changes", context, recipients)
     return len(recipients)
 
 

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from chaperone.audit.log import record as audit_record
+from chaperone.core.mail import send_email
 from chaperone.people.models import StaffMember
 from chaperone.people.selectors import staff_to_tell, staff_to_tell_in_trust
 from chaperone.protocols.effective import effective_protocol_for_school
@@ -45,11 +44,9 @@ def _on_commit(send: Callable[[], Any]) -> None:
 
 
 def _mail(template: str, context: dict[str, Any], to: list[str]) -> None:
-    """Render ``<template>_subject.txt`` and ``<template>.txt`` and send; raises on failure (the
-    caller's row then rolls back and the next run tries again)."""
-    subject = render_to_string(f"protocols/email/{template}_subject.txt", context)
-    body = render_to_string(f"protocols/email/{template}.txt", context)
-    send_mail(" ".join(subject.split()), body, None, to, fail_silently=False)
+    """Send ``protocols/email/<template>``; raises on failure (the caller's row then rolls back
+    and the next run tries again)."""
+    send_email(f"protocols/email/{template}", context, to)
 
 
 def school_leads(school_id: int) -> list[StaffMember]:

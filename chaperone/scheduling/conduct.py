@@ -22,15 +22,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from chaperone.audit.log import record as audit_record
 from chaperone.concerns.models import Concern, ConcernSource
 from chaperone.concerns.services import ConcernProblem, concern_raise
+from chaperone.core.mail import MAIL_ERRORS, send_email
 from chaperone.core.models import RefusesUpdate, WrittenOnce
 from chaperone.people.models import Pupil, StaffMember
 from chaperone.people.selectors import staff_to_tell
@@ -488,21 +487,9 @@ def session_end_notice_send(*, session_id: int, link: str = "") -> int:
         ],
         "link": link,
     }
-    subject = " ".join(
-        render_to_string("scheduling/conduct_email_notice_subject.txt", context).split()
-    )
-    message = EmailMultiAlternatives(
-        subject,
-        render_to_string("scheduling/conduct_email_notice.txt", context),
-        None,
-        recipients,
-    )
-    message.attach_alternative(
-        render_to_string("scheduling/conduct_email_notice.html", context), "text/html"
-    )
     try:
-        message.send(fail_silently=False)
-    except OSError as exc:
+        send_email("scheduling/conduct_email_notice", context, recipients)
+    except MAIL_ERRORS as exc:
         log.error("session %s: end notice not sent: %s", session.pk, exc)
         return 0
     return len(recipients)

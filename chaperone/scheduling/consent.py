@@ -26,14 +26,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from chaperone.audit.log import record as audit_record
+from chaperone.core.mail import send_email
 from chaperone.people.models import Contact, Pupil, StaffMember
 from chaperone.scheduling.models import Session, SessionState, StepKind, StepState
 from chaperone.scheduling.parent_links import ParentLink, expires_at, make_link_token
@@ -529,17 +528,12 @@ def consent_requests_send(*, session_id: int, requested_by_staff_id: int | None 
             "link": consent_link_url(session.pk, contact.pk),
             "expires_at": expires_at(session),
         }
-        subject = render_to_string("scheduling/email/parent_consent_subject.txt", context)
-        message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
-            body=render_to_string("scheduling/email/parent_consent.txt", context),
-            to=[contact.email],
+        send_email(
+            "scheduling/email/parent_consent",
+            context,
+            [contact.email],
             headers={SCHOOL_HEADER: str(session.school_id)},
         )
-        message.attach_alternative(
-            render_to_string("scheduling/email/parent_consent.html", context), "text/html"
-        )
-        message.send(fail_silently=False)
         audit_record(
             "session.consent_requested",
             actor=SYSTEM,

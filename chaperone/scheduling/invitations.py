@@ -30,14 +30,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import structlog
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
 from chaperone.core.context import RequestContext, use_context
+from chaperone.core.mail import send_email
 from chaperone.tenancy.querysets import ScopedQuerySet
 from chaperone.tenancy.scope import TenantScope
 
@@ -333,24 +332,16 @@ def _send(
     *,
     attachment: tuple[bytes, str, str] | None = None,
 ) -> None:
-    """``scheduling/email/<template>_subject.txt``, ``.txt`` and ``.html`` to one address, with
-    an iCalendar attachment (``text/calendar; method=...``) if given. Raises on failure."""
-    subject = " ".join(
-        render_to_string(f"scheduling/email/{template}_subject.txt", context).split()
-    )
-    message = EmailMultiAlternatives(
-        subject, render_to_string(f"scheduling/email/{template}.txt", context), None, [address]
-    )
-    message.attach_alternative(
-        render_to_string(f"scheduling/email/{template}.html", context), "text/html"
-    )
+    """``scheduling/email/<template>`` to one address, with an iCalendar attachment
+    (``text/calendar; method=...``) if given. Raises on failure."""
+    parts = []
     if attachment is not None:
         ics, method, filename = attachment
         part = MIMEText(ics.decode("utf-8"), "calendar", "utf-8")
         part.set_param("method", method)
         part.add_header("Content-Disposition", "attachment", filename=filename)
-        message.attach(part)
-    message.send(fail_silently=False)
+        parts.append(part)
+    send_email(f"scheduling/email/{template}", context, [address], attachments=parts)
 
 
 # --- reminders --------------------------------------------------------------------------------
