@@ -36,4 +36,7 @@ ACTIONS = {
     "session.register_viewed": "The school's register of sessions was looked at",
     "session.register_exported": "The school's register of sessions was downloaded",
     "session.team_viewed": "A line manager looked at their staff's sessions",
+    # the meeting on the platform (meetings.py)
+    "session.meeting_created": "The session's meeting was made on its platform",
+    "session.meeting_failed": "The platform refused or could not be reached to make a meeting",
 }

@@ -14,4 +14,20 @@ def enqueue_reminders(day: dt.date) -> None:
     reminders_enqueue_due(day)
 
 
-DAILY = [DailyJob("scheduling.reminders", enqueue_reminders)]
+def enqueue_meetings(day: dt.date) -> None:
+    """Try again the meetings a platform refused or could not make (ids only, after commit)."""
+    from functools import partial
+
+    from django.db import transaction
+
+    from chaperone.scheduling.invitations import send_invitations
+    from chaperone.scheduling.meetings import meetings_due
+
+    for session_id in meetings_due(day):
+        transaction.on_commit(partial(send_invitations.enqueue, session_id), robust=True)
+
+
+DAILY = [
+    DailyJob("scheduling.reminders", enqueue_reminders),
+    DailyJob("scheduling.meetings", enqueue_meetings),
+]

@@ -104,6 +104,10 @@ class Session(models.Model):
     duration_minutes = models.PositiveSmallIntegerField()
     platform = models.CharField(max_length=10, choices=Platform.choices)
     join_url = models.URLField(max_length=500, blank=True)
+    #: the meeting made on the platform once the session was allowed (meetings.py; "" = none)
+    meeting_id = models.CharField(max_length=200, blank=True)
+    #: what the platform said when making the meeting last failed ("" = no failure)
+    meeting_error = models.CharField(max_length=500, blank=True)
     account = models.CharField(max_length=10, choices=Holder.choices, default=Holder.SCHOOL)
     device = models.CharField(max_length=10, choices=Holder.choices, default=Holder.SCHOOL)
     staff_location = models.CharField(
