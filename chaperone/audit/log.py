@@ -470,8 +470,12 @@ def _clean_ip(value: str | None) -> str | None:
 
 
 def _actor_label(actor: Actor | None) -> str:
-    if actor is None or (actor.user_id is None and actor.staff_id is None):
+    """Who acted, as the log shows it: the actor's own label (a member of staff's name, a parent
+    acting through their link), else the system."""
+    if actor is None or actor.is_system:
         return SYSTEM_LABEL
     if actor.label:
         return actor.label[:200]
+    if actor.user_id is None and actor.staff_id is None:
+        return SYSTEM_LABEL
     return f"user {actor.user_id}" if actor.user_id is not None else f"staff {actor.staff_id}"

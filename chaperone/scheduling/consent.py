@@ -239,8 +239,8 @@ def pupils_of(link: ParentLink) -> list[Pupil]:
 
 
 def parent_actor(contact: Contact) -> Actor:
-    """A parent acting through their link: no account, so the audit log counts it as the
-    system's; the details name the contact (:func:`parent_details`)."""
+    """A parent acting through their link: no account and no grants; the audit log names them
+    by :func:`parent_label` and the details name the contact (:func:`parent_details`)."""
     return Actor(user_id=None, label=parent_label(contact))
 
 

@@ -103,6 +103,8 @@ def test_consent_through_the_link_completes_the_step(
     assert _actions(session)[-1] == "session.consent_given"
     event = AuditEvent.objects.filter(action="session.consent_given").get()
     assert event.details["contact_id"] == fam.mother.pk and "Mona Pupil" in event.details["by"]
+    # the log names the parent who acted through their link, not "System"
+    assert event.actor_label == "Mona Pupil (parent or carer)"
     assert event.details["code_version"] == consent.PARENT_CODE_VERSION
 
 

@@ -18,7 +18,7 @@ from chaperone.site.models import DailyRun
 pytestmark = pytest.mark.django_db
 
 DAY = dt.date(2026, 12, 1)
-JOBS = ["audit.anchor", "protocols.reminders", "scheduling.reminders"]
+JOBS = ["audit.anchor", "protocols.reminders", "scheduling.reminders", "scheduling.meetings"]
 
 
 @pytest.fixture(autouse=True)
