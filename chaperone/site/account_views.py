@@ -19,15 +19,25 @@ from chaperone.audit.log import record
 from chaperone.core.http import AnyRequest, ChaperoneRequest
 from chaperone.people import logins
 from chaperone.people.selectors import staff_self
+from chaperone.scheduling.feeds import feeds_of
+from chaperone.tenancy.schools import active_school
 
 
 @require_GET
 def account(request: ChaperoneRequest) -> HttpResponse:
     user = request.user
+    school = active_school(request)
+    # the calendar feeds of sessions (scheduling), for staff who may plan them here
+    calendars = (
+        len(feeds_of(actor=request.actor, school=school))
+        if school is not None and request.actor.can("session.plan", school.pk)
+        else None
+    )
     return render(
         request,
         "accounts/account.html",
         {
+            "calendars": calendars,
             "staff": staff_self(actor=request.actor) if request.actor.staff_id else None,
             "sessions": len(logins.login_sessions(user=user)),
             "factors": logins.two_factor_status(user=user),

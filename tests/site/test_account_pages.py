@@ -164,3 +164,18 @@ def test_account_page_links_from_the_header(tenant_a) -> None:  # type: ignore[n
     assert f'href="{reverse("account")}"' in client.get(reverse("dashboard")).content.decode()
     page = client.get(reverse("account")).content.decode()
     assert reverse("password_change") in page and reverse("sessions") in page
+
+
+def test_account_page_shows_the_calendar_feeds(tenant_a) -> None:  # type: ignore[no-untyped-def]
+    """Issue #9, part 4: each user's feed is shown on their profile."""
+    from chaperone.people.actors import actor_for_user
+    from chaperone.scheduling.feeds import feed_create
+
+    staff = make_staff(tenant_a.school, Role.TEACHER)
+    client = _sign_in(staff.user.username)
+    page = client.get(reverse("account")).content.decode()
+    assert reverse("scheduling:calendar") in page
+    assert '<dd id="calendar-feeds">None yet</dd>' in page
+    feed_create(actor=actor_for_user(staff.user), school=tenant_a.school, kind="personal")
+    page = client.get(reverse("account")).content.decode()
+    assert '<dd id="calendar-feeds">1 in use</dd>' in page
