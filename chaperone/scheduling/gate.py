@@ -6,9 +6,10 @@ Each step completes one part of the request (:data:`COMPLETES`): an approval set
 DSL, a second member of staff, stating the plan outcome or recording that parents were told change
 the plan itself. Which step answers a finding is asked of the engine, not written down per code:
 for each pending finding of the *bare* plan (the plan with no step done), the first step whose
-completion alone makes that finding go away is its step; a finding that no step answers is a
-"change the plan" step with the protocol's remedy. So a school's own rules (a pending finding with
-a code of its own) still become steps.
+completion alone makes that finding go away is its step; where no single step does, the fewest
+steps that do so together are its steps (a rule asking for approval *and* consent needs both); a
+finding that no steps answer is a "change the plan" step with the protocol's remedy. So a
+school's own rules (a pending finding with a code of its own) still become steps.
 
 This module decides nothing itself and writes nothing.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import combinations
 from typing import Any
 
 from chaperone import rules
@@ -140,35 +142,50 @@ def steps_needed(
     for finding in decision.findings:
         if finding.effect != "pending":
             continue
-        kind = _answering_step(effective, bare, finding.code)
-        if kind in PERSON_STEPS and finding.code not in left:
-            continue
-        if kind == StepKind.CHANGE_PLAN and kind in needed:
-            kept = needed[kind]
-            remedy = f"{kept.remedy} {finding.remedy or ''}".strip()
-            needed[kind] = StepNeeded(kind, kept.code, remedy, kept.title)
-            continue
-        needed.setdefault(
-            kind,
-            StepNeeded(
-                kind=kind,
-                code=finding.code,
-                remedy=finding.remedy or "",
-                title=finding.label or finding.rule,
-            ),
-        )
+        for kind in _answering_steps(effective, bare, finding.code):
+            if kind in PERSON_STEPS and finding.code not in left:
+                continue
+            if kind == StepKind.CHANGE_PLAN and kind in needed:
+                kept = needed[kind]
+                remedy = f"{kept.remedy} {finding.remedy or ''}".strip()
+                needed[kind] = StepNeeded(kind, kept.code, remedy, kept.title)
+                continue
+            needed.setdefault(
+                kind,
+                StepNeeded(
+                    kind=kind,
+                    code=finding.code,
+                    remedy=finding.remedy or "",
+                    title=finding.label or finding.rule,
+                ),
+            )
     return decision, list(needed.values())
 
 
-def _answering_step(effective: EffectiveProtocol, bare: dict[str, Any], code: str) -> str:
+#: the most steps tried together for one finding (7 kinds: 63 requests judged at most)
+MOST_STEPS_TOGETHER = 3
+
+
+def _answering_steps(
+    effective: EffectiveProtocol, bare: dict[str, Any], code: str
+) -> tuple[str, ...]:
+    """The steps that answer the finding ``code``: one where one does, else the fewest that do
+    together (in :data:`COMPLETES` order), else "change the plan"."""
     for kind, change in COMPLETES.items():
         if _clears(effective, {**bare, **change}, code):
-            return kind
+            return (kind,)
     for role in ENGINE_ROLES:  # a second member of staff of any role the engine knows
         changed = {**bare, "second_staff_invited": True, "second_staff_role": role}
         if _clears(effective, changed, code):
-            return StepKind.SECOND_STAFF
-    return StepKind.CHANGE_PLAN
+            return (StepKind.SECOND_STAFF,)
+    for size in range(2, MOST_STEPS_TOGETHER + 1):
+        for kinds in combinations(COMPLETES, size):
+            changed = dict(bare)
+            for kind in kinds:
+                changed.update(COMPLETES[kind])
+            if _clears(effective, changed, code):
+                return tuple(kinds)
+    return (StepKind.CHANGE_PLAN,)
 
 
 def _clears(effective: EffectiveProtocol, data: dict[str, Any], code: str) -> bool:

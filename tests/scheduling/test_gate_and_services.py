@@ -219,3 +219,38 @@ def test_only_the_host_or_a_leader_changes_or_cancels(cast) -> None:  # type: ig
     services.session_cancel(actor=cast.actor(cast.slt), session=session, reason="Pupil ill.")
     session.refresh_from_db()
     assert session.is_cancelled and not services.may_start(session)
+
+
+BOTH_RULE = """
+
+[[rules]]
+id = "one-to-one-approval-and-consent"
+code = "PARENTAL_CONSENT_REQUIRED"
+effect = "pending"
+when = { kind = ["one_to_one"] }
+require = { slt_approved = true, consent_at_least = "written" }
+text = "A one-to-one needs a senior leader's approval and a parent's written consent."
+remedy = "Ask a senior leader to approve it and the parents to consent."
+"""
+
+
+def test_a_rule_asking_for_two_steps_together_becomes_both_steps(cast) -> None:  # type: ignore[no-untyped-def]
+    """A finding that no single step answers, but two do together, is those two steps (it used
+    to be shown as "change the plan", which no change of plan could answer)."""
+    from chaperone.protocols.demo import primary_overlay_source
+    from chaperone.protocols.effective import protocol_cache
+    from tests.protocols.factories import school_overlay_version
+
+    school_overlay_version(cast.school, text=primary_overlay_source(cast.school) + BOTH_RULE)
+    protocol_cache.clear()
+    session = services.session_plan(
+        actor=cast.actor(cast.tutor),
+        school=cast.school,
+        data=one_to_one(cast, plan_outcome="Attendance target in the pastoral plan."),
+    )
+    steps = _steps(session)
+    assert StepKind.CHANGE_PLAN not in steps
+    assert steps[StepKind.APPROVAL] == StepState.OPEN
+    assert steps[StepKind.CONSENT] == StepState.OPEN
+    consent_step = session.steps.get(kind=StepKind.CONSENT)
+    assert consent_step.code == "PARENTAL_CONSENT_REQUIRED"
