@@ -79,9 +79,13 @@ def calendar_feed(request: ChaperoneRequest, token: str) -> HttpResponse:
     if found is None:
         raise Http404("No such record.")
     feed, owner = found
-    response = HttpResponse(
-        feeds.feed_ical(feed, owner), content_type="text/calendar; charset=utf-8"
-    )
+    body, etag = feeds.feed_ical(feed, owner)
+    quoted = f'"{etag}"'
+    if quoted in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = quoted
     response["Content-Disposition"] = 'inline; filename="chaperone.ics"'
     response["Cache-Control"] = "private, max-age=900"
     response["X-Robots-Tag"] = "noindex, nofollow"

@@ -198,3 +198,33 @@ def test_the_timetable_feed_takes_the_same_queries_for_more_sessions(cast) -> No
     few = count()
     plan(5)
     assert count() == few
+
+
+def test_a_feed_is_built_again_only_when_its_sessions_change(cast) -> None:  # type: ignore[no-untyped-def]
+    """Calendars poll: an unchanged feed answers with the same ETag (304 to If-None-Match) and
+    fewer queries; any change to a session it shows gives a new ETag and the new calendar."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tutor = cast.actor(cast.tutor)
+    session = services.session_plan(actor=tutor, school=cast.school, data=one_to_one(cast))
+    path = _new_address(_client(cast.dsl), "timetable")
+    reader = Client()
+    with CaptureQueriesContext(connection) as built:
+        first = reader.get(path)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"')
+    with CaptureQueriesContext(connection) as cached:
+        again = reader.get(path)
+    assert again["ETag"] == etag and again.content == first.content
+    assert len(cached) < len(built)  # the calendar came from the cache
+    unchanged = reader.get(path, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    # every poll is still a read in the audit log
+    assert AuditEvent.objects.filter(action="session.feed_read").count() == 3
+
+    services.session_cancel(actor=tutor, session=session, reason="Ill.")
+    changed = reader.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    (event,) = Calendar.from_ical(changed.content).walk("VEVENT")
+    assert event["STATUS"] == "CANCELLED"
