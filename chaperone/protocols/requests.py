@@ -40,6 +40,7 @@ ENGINE_ROLE: Mapping[str, str] = {
     Role.SEN_STAFF: "sen_staff",
     Role.SUPPORT_STAFF: "support_staff",
     Role.SCHOOL_ADMIN: "support_staff",
+    Role.CHAIR_OF_GOVERNORS: "support_staff",
     Role.TRUST_ADMIN: "support_staff",
 }
 

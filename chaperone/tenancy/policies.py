@@ -23,7 +23,9 @@ from django.db.models import Model, Q
 
 from chaperone.tenancy.roles import TRUST_ROLES, Role
 
-EVERY_SCHOOL_ROLE = frozenset(Role) - {Role.TRUST_ADMIN}
+# The chair of governors is no member of staff: they hold only the concerns-about-the-head
+# actions below, not the staff roles' everyday ones.
+EVERY_SCHOOL_ROLE = frozenset(Role) - {Role.TRUST_ADMIN, Role.CHAIR_OF_GOVERNORS}
 LEADERS = frozenset({Role.HEADTEACHER, Role.SLT})
 SAFEGUARDING = frozenset({Role.DSL, Role.DEPUTY_DSL})
 PASTORAL = frozenset(
@@ -98,6 +100,27 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     # ends (e.g. an unaccompanied one-to-one that was recorded)
     "concern.alert": SAFEGUARDING,
     "session.end_notice": SAFEGUARDING,
+    # --- concerns (issue #10) ------------------------------------------------------------------
+    # Handling a concern about a child: acknowledge, assign, actions, decisions, close.
+    "concern.manage": SAFEGUARDING,
+    # The DSL's optional sign-off of a closed concern.
+    "concern.sign_off": frozenset({Role.DSL}),
+    # Seeing that a pupil has concerns (how many, how recent), never what they say.
+    "concern.see_exists": LEADERS | PASTORAL,
+    # A concern naming a member of staff: the headteacher alone reads and handles it; one naming
+    # the headteacher, the chair of governors alone. Held in the school itself, not through a
+    # trust role (selectors.concerns_visible asks policies.held_in_school).
+    "concern.about_staff": frozenset({Role.HEADTEACHER}),
+    "concern.about_head": frozenset({Role.CHAIR_OF_GOVERNORS}),
+    # The school's list of concern categories.
+    "concern.configure": frozenset({Role.DSL}),
+    # who is told: a concern about staff (the head), about the head (the chair); an urgent
+    # concern nobody acknowledged in time, after the team was told again (the head); an action
+    # past its due date (its owner and the DSL)
+    "concern.alert_about_staff": frozenset({Role.HEADTEACHER}),
+    "concern.alert_about_head": frozenset({Role.CHAIR_OF_GOVERNORS}),
+    "concern.escalation": frozenset({Role.HEADTEACHER}),
+    "concern.overdue_actions": frozenset({Role.DSL}),
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school
@@ -127,6 +150,7 @@ SYSTEM_GRANTS = frozenset(
 #: Staff holding any of these roles must sign in with a second factor (TOTP).
 TWO_FACTOR_ROLES = frozenset(
     {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.SLT, Role.TRUST_ADMIN}
+    | {Role.CHAIR_OF_GOVERNORS}
 )
 
 
@@ -281,3 +305,13 @@ def may_manage_role(actor: Actor, role: str, school_id: int | None) -> bool:
     if role == Role.TRUST_ADMIN or school_id is None:
         return actor.is_trust_admin
     return actor.can("staff.manage_roles", school_id)
+
+
+def held_in_school(actor: Actor, action: str) -> frozenset[int]:
+    """The schools where the actor's own school roles allow ``action``: as
+    :meth:`Actor.school_ids_for` without the trust administrators' blanket grant (for what a
+    school names one person to see, e.g. a concern about its headteacher)."""
+    allowed = _school_roles(action)
+    if actor.is_system:
+        return frozenset()
+    return frozenset(sid for sid, roles in actor.school_roles.items() if roles & allowed)

@@ -23,6 +23,8 @@ class Role(models.TextChoices):
     SEN_STAFF = "sen_staff", "SEN staff"
     SUPPORT_STAFF = "support_staff", "Support staff"
     SCHOOL_ADMIN = "school_admin", "School administrator"
+    #: not staff: the governor to whom a concern about the headteacher goes (concerns app)
+    CHAIR_OF_GOVERNORS = "chair_of_governors", "Chair of governors"
     TRUST_ADMIN = "trust_admin", "Trust administrator"
 
 

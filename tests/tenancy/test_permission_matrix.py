@@ -64,10 +64,21 @@ concern.raise                   y   y   y    y   y   y   y   y   y   y   y   y  
 concern.view                    -   y   y    -   -   -   -   -   -   -   -   -   -
 concern.alert                   -   y   y    -   -   -   -   -   -   -   -   -   -
 session.end_notice              -   y   y    -   -   -   -   -   -   -   -   -   -
+concern.manage                  -   y   y    -   -   -   -   -   -   -   -   -   -
+concern.sign_off                -   y   -    -   -   -   -   -   -   -   -   -   -
+concern.see_exists              y   -   -    y   -   y   y   y   y   y   y   -   -
+concern.about_staff             y   -   -    -   -   -   -   -   -   -   -   -   -
+concern.about_head              -   -   -    -   -   -   -   -   -   -   -   -   -
+concern.configure               -   y   -    -   -   -   -   -   -   -   -   -   -
+concern.alert_about_staff       y   -   -    -   -   -   -   -   -   -   -   -   -
+concern.alert_about_head        -   -   -    -   -   -   -   -   -   -   -   -   -
+concern.escalation              y   -   -    -   -   -   -   -   -   -   -   -   -
+concern.overdue_actions         -   y   -    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.
 TWO_FACTOR = {Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.SLT, Role.TRUST_ADMIN}
+TWO_FACTOR |= {Role.CHAIR_OF_GOVERNORS}
 
 SCHOOL, OTHER_SCHOOL, OUTSIDE_SCHOOL = 1, 2, 3
 TRUST = 10
@@ -86,6 +97,10 @@ def _table() -> dict[tuple[str, str], bool]:
 
 
 TABLE = _table()
+
+#: The chair of governors is no member of staff: of every action they hold these alone.
+CHAIR_ACTIONS = {"concern.about_head", "concern.alert_about_head"}
+TABLE |= {(Role.CHAIR_OF_GOVERNORS, a): a in CHAIR_ACTIONS for a in {a for _, a in TABLE}}
 
 
 def _member_of(role: str) -> Actor:
