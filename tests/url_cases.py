@@ -234,6 +234,65 @@ def _session_step(t):  # type: ignore[no-untyped-def]
 # --- objects ------------------------------------------------------------------------------------
 
 
+def _concern(t):  # type: ignore[no-untyped-def]
+    from chaperone.concerns.models import Concern, ConcernPupil
+
+    raiser = make_staff(t.school, "teacher")
+    concern = Concern.objects.create(
+        school=t.school, raised_by=raiser, summary="Zedwell bruise", source="staff"
+    )
+    ConcernPupil.objects.create(concern=concern, pupil=PupilFactory(school=t.school))
+    return {"pk": concern.pk}
+
+
+def _concern_act(t):  # type: ignore[no-untyped-def]
+    return {**_concern(t), "what": "acknowledge"}
+
+
+def _concern_file(t):  # type: ignore[no-untyped-def]
+    from django.core.files.base import ContentFile
+
+    from chaperone.concerns.models import Concern, ConcernAttachment
+
+    kwargs = _concern(t)
+    concern = Concern.objects.get(pk=kwargs["pk"])
+    kept = ConcernAttachment(
+        school=t.school,
+        concern=concern,
+        original_name="note.txt",
+        content_type="text/plain",
+        size=5,
+        sha256="0" * 64,
+        uploaded_by=concern.raised_by,
+    )
+    kept.file.save("note.txt", ContentFile(b"hello"), save=False)
+    kept.save()
+    return {**kwargs, "file_pk": kept.pk}
+
+
+def _concern_draft(t):  # type: ignore[no-untyped-def]
+    from chaperone.concerns.models import ConcernDraft
+
+    author = make_staff(t.school, "teacher")
+    return {"pk": ConcernDraft.objects.create(school=t.school, author=author).pk}
+
+
+def _handles_concerns(actor: Actor, school: School) -> bool:
+    from chaperone.tenancy.policies import held_in_school
+
+    return actor.can("concern.view", school.pk) or school.pk in (
+        held_in_school(actor, "concern.about_staff") | held_in_school(actor, "concern.about_head")
+    )
+
+
+def _keeps_low_level_log(actor: Actor, school: School) -> bool:
+    from chaperone.tenancy.policies import held_in_school
+
+    return school.pk in (
+        held_in_school(actor, "concern.about_staff") | held_in_school(actor, "concern.about_head")
+    )
+
+
 def _pupil(t):  # type: ignore[no-untyped-def]
     return {"pk": PupilFactory(school=t.school).pk}
 
@@ -525,5 +584,34 @@ URL_CASES: dict[str, Case] = {
     "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
     "protocols:template_pdf": Case(
         "object", missing={"template_id": "no-such-template", "audience": "staff"}
+    ),
+    # concerns (issue #10)
+    "concerns:inbox": Case(
+        "collection", allowed=_handles_concerns, queries=lambda s: [{"closed": "1"}]
+    ),
+    "concerns:raise": Case(
+        "collection",
+        allowed=_can("concern.raise"),
+        queries=lambda s: [{"pupil": str(s.pupil.pk)}],
+    ),
+    "concerns:draft_save": Case(
+        "action",
+        method="post",
+        post_data=lambda s: {"summary": "typed so far", "pupil_0": str(s.pupil.pk)},
+    ),
+    "concerns:low_level": Case("collection", allowed=_keeps_low_level_log),
+    "concerns:detail": Case("object", make=_concern, missing=MISSING_PK),
+    "concerns:step_up": Case("object", make=_concern, missing=MISSING_PK),
+    "concerns:act": Case(
+        "object",
+        make=_concern_act,
+        missing={**MISSING_PK, "what": "acknowledge"},
+        method="post",
+    ),
+    "concerns:attachment": Case(
+        "object", make=_concern_file, missing={**MISSING_PK, "file_pk": 987654321}
+    ),
+    "concerns:draft_discard": Case(
+        "object", make=_concern_draft, missing=MISSING_PK, method="post"
     ),
 }

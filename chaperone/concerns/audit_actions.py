@@ -4,6 +4,7 @@ ACTIONS = {
     "concern.raised": "A safeguarding concern was raised",
     "concern.alert_sent": "The safeguarding team was emailed about a new concern",
     "concern.viewed": "A concern was opened",
+    "concern.low_level_log_viewed": "The low-level concerns log was opened",
     "concern.attachment_viewed": "A file kept with a concern was opened",
     "concern.draft_saved": "A draft concern was saved",
     "concern.attachment_refused": "A file was refused for a concern",

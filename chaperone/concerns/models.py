@@ -11,6 +11,8 @@ names the headteacher.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -210,7 +212,7 @@ class Concern(models.Model):
         return self.status == ConcernStatus.CLOSED
 
     @property
-    def happened_at(self) -> timezone.datetime:
+    def happened_at(self) -> dt.datetime:
         return self.occurred_at or self.raised_at
 
 

@@ -8,7 +8,12 @@ Each installed app may have any of these modules, found the way the audit regist
 * ``<app>/demo.py`` with ``DEMO``: a :class:`DemoData`, how the app fills and empties the demo
   tenants (``chaperone demo``);
 * ``<app>/jobs.py`` with ``DAILY``: :class:`DailyJob` entries the scheduler runs once a day
-  (``chaperone scheduler``).
+  (``chaperone scheduler``), and with ``EVERY_TICK``: :class:`TickJob` entries it runs at every
+  check (every minute);
+* ``<app>/header.py`` with ``ACTIONS``: :class:`NavItem` entries shown as buttons in the header
+  of every page (e.g. "Raise a concern");
+* ``<app>/pupil_panels.py`` with ``PANELS``: :class:`PupilPanel` entries included on a
+  pupil's page (an app above ``people`` shows its part of the pupil there).
 
 ``site`` reads them with :func:`declared` and shows them in ``order`` (ties in
 ``INSTALLED_APPS`` order). See ``docs/development/adding-an-app.md``.
@@ -64,6 +69,16 @@ class DashboardCard:
 
 
 @dataclass(frozen=True)
+class PupilPanel:
+    """A part of a pupil's page: ``template`` is included with ``panel`` set to what
+    ``context`` returns for the request and the pupil (None leaves the panel out)."""
+
+    template: str
+    context: Callable[[ChaperoneRequest, Any], Mapping[str, Any] | None]
+    order: int
+
+
+@dataclass(frozen=True)
 class DemoData:
     """How an app fills the demo tenants after the people are in (``load``), and removes its
     rows before the people and schools go (``delete``; apps are emptied in reverse order)."""
@@ -80,6 +95,16 @@ class DailyJob:
 
     name: str
     run: Callable[[dt.date], object]
+
+
+@dataclass(frozen=True)
+class TickJob:
+    """A job ``chaperone scheduler`` runs at every check (about once a minute): ``run(now)``
+    finds what has fallen due and enqueues idempotent tasks for it (ids only), so running it
+    twice, or on two schedulers at once, does nothing twice."""
+
+    name: str
+    run: Callable[[dt.datetime], object]
 
 
 def declared(module: str, attribute: str, kind: type[T]) -> list[T]:

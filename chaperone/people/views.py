@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from chaperone.core.extensions import PupilPanel, declared
 from chaperone.core.http import ChaperoneRequest
 from chaperone.core.params import int_param, text_param
 from chaperone.people import flags, selectors, services
@@ -64,11 +65,17 @@ def pupil_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
         if pupil.household and can_see_household
         else []
     )
+    panels = []
+    for panel in sorted(declared("pupil_panels", "PANELS", PupilPanel), key=lambda p: p.order):
+        context = panel.context(request, pupil)
+        if context is not None:
+            panels.append({"template": panel.template, "panel": context})
     return render(
         request,
         "people/pupil_detail.html",
         {
             "pupil": pupil,
+            "panels": panels,
             "siblings": selectors.pupil_siblings(actor=actor, pupil=pupil),
             "contacts": contacts,
             "can_see_household": can_see_household,

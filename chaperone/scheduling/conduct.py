@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from chaperone.audit.log import record as audit_record
-from chaperone.concerns.models import Concern, ConcernSource
+from chaperone.concerns.models import Concern, ConcernSource, PupilRole
 from chaperone.concerns.services import ConcernProblem, concern_raise
 from chaperone.core.mail import MAIL_ERRORS, send_email
 from chaperone.core.models import RefusesUpdate, WrittenOnce
@@ -449,10 +449,20 @@ def session_end_and_report(
         concern = concern_raise(
             actor=actor,
             school=session.school,
-            pupils=list(Pupil.objects.filter(pk__in=chosen).order_by("pk")),
+            pupils_with_roles=[
+                (p, PupilRole.SUBJECT) for p in Pupil.objects.filter(pk__in=chosen).order_by("pk")
+            ],
             summary=f"{seen.strip()}\n\nWhy the call was ended: {reason}",
             source=ConcernSource.SESSION,
             source_label=str(session),
+            source_ref=str(session.pk),
+            source_details={
+                "platform": session.get_platform_display(),
+                "recorded": session.recording,
+                "started_at": session.started_at.isoformat() if session.started_at else None,
+                "ended_at": session.ended_at.isoformat() if session.ended_at else None,
+            },
+            occurred_at=session.started_at or session.ended_at,
             link=link,
         )
     except ConcernProblem as problem:

@@ -32,6 +32,23 @@ def nav_items(request: AnyRequest) -> list[dict[str, Any]]:
     ]
 
 
+@cache
+def _header(script_prefix: str) -> tuple[tuple[NavItem, str], ...]:
+    items = sorted(declared("header", "ACTIONS", NavItem), key=lambda item: item.order)
+    return tuple((item, reverse(item.url_name)) for item in items)
+
+
+def header_actions(request: AnyRequest) -> list[dict[str, Any]]:
+    """The buttons every page shows in its header (e.g. "Raise a concern"), for those who may."""
+    actor = request.actor
+    school = active_school(request)
+    return [
+        {"url": url, "label": item.label}
+        for item, url in _header(get_script_prefix())
+        if item.action is None or (school is not None and actor.can(item.action, school.id))
+    ]
+
+
 def chaperone(request: AnyRequest) -> dict[str, Any]:
     if not request.user.is_authenticated:
         return {}
@@ -40,4 +57,5 @@ def chaperone(request: AnyRequest) -> dict[str, Any]:
         "active_school": active_school(request),
         "visible_schools": request_schools(request),
         "nav_items": nav_items(request),
+        "header_actions": header_actions(request),
     }

@@ -13,7 +13,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 
-from chaperone.core.extensions import DailyJob, declared
+from chaperone.core.extensions import DailyJob, TickJob, declared
 from chaperone.site.models import DailyRun
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,23 @@ def daily_jobs_run_due(*, day: dt.date) -> list[str]:
                 job.run(day)
         except Exception:
             logger.exception("daily job failed", extra={"job": job.name, "day": day.isoformat()})
+            continue
+        ran.append(job.name)
+    return ran
+
+
+def tick_jobs() -> list[TickJob]:
+    return declared("jobs", "EVERY_TICK", TickJob)
+
+
+def tick_jobs_run(*, now: dt.datetime) -> list[str]:
+    """Run every job of each check (their tasks are idempotent); the names of those that ran."""
+    ran = []
+    for job in tick_jobs():
+        try:
+            job.run(now)
+        except Exception:
+            logger.exception("tick job failed", extra={"job": job.name})
             continue
         ran.append(job.name)
     return ran

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from chaperone.site.scheduler import daily_jobs, daily_jobs_run_due
+from chaperone.site.scheduler import daily_jobs, daily_jobs_run_due, tick_jobs_run
 
 
 class Command(BaseCommand):
@@ -36,6 +36,7 @@ class Command(BaseCommand):
                 day = timezone.localdate()
                 for name in daily_jobs_run_due(day=day):
                     self.stdout.write(f"{day.isoformat()}: enqueued {name}.")
+                tick_jobs_run(now=timezone.now())
                 if options["once"]:
                     return
                 time.sleep(interval)
