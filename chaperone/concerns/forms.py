@@ -49,6 +49,10 @@ class RaiseForm(forms.Form):
         choices=Urgency.choices,
         initial=Urgency.ROUTINE,
         widget=forms.RadioSelect,
+        error_messages={
+            "required": "How urgent is it: choose routine or urgent.",
+            "invalid_choice": "How urgent is it: choose routine or urgent.",
+        },
     )
     occurred_at = forms.DateTimeField(
         label="When it happened (leave empty for now)",
@@ -85,9 +89,11 @@ class RaiseForm(forms.Form):
         super().__init__(*args, **kwargs)
         category = self.fields["category"]
         assert isinstance(category, forms.ChoiceField)
+        category.error_messages["invalid_choice"] = "Category: choose one of the school's."
         category.choices = [("", "Choose a category")] + [(str(c.pk), c.name) for c in categories]
         about = self.fields["about_staff"]
         assert isinstance(about, forms.ChoiceField)
+        about.error_messages["invalid_choice"] = "Member of staff: choose someone at this school."
         about.choices = [("", "No: it is about a child")] + [
             (str(s.pk), s.full_name) for s in staff
         ]
@@ -96,13 +102,17 @@ class RaiseForm(forms.Form):
         ]
         for i in range(PUPIL_ROWS):
             self.fields[f"pupil_{i}"] = forms.ChoiceField(
-                label=f"Pupil {i + 1}", choices=pupil_choices, required=False
+                label=f"Pupil {i + 1}",
+                choices=pupil_choices,
+                required=False,
+                error_messages={"invalid_choice": f"Pupil {i + 1}: choose a pupil of this school."},
             )
             self.fields[f"role_{i}"] = forms.ChoiceField(
                 label=f"Pupil {i + 1}'s part in it",
                 choices=ROLE_CHOICES,
                 required=False,
                 initial=PupilRole.SUBJECT,
+                error_messages={"invalid_choice": f"Pupil {i + 1}'s part: choose one of the list."},
             )
         self.categories = {str(c.pk): c for c in categories}
         self.pupils = {str(p.pk): p for p in pupils}

@@ -264,10 +264,12 @@ def _forms(concern: Concern, data: Any = None, *, what: str = "") -> dict[str, f
         "assign": AssignForm(bound("assign"), handlers=handlers),
         "action_add": ActionForm(bound("action_add"), handlers=handlers),
         "action_done": ActionDoneForm(bound("action_done")),
-        "addendum": TextForm(bound("addendum"), label="Add to this concern"),
-        "no_referral": TextForm(bound("no_referral"), label="Why it is not referred"),
-        "outcome": TextForm(bound("outcome"), label="Outcome"),
-        "close": TextForm(bound("close"), label="Why the concern can be closed"),
+        "addendum": TextForm(bound("addendum"), label="Add to this concern", prefix="addendum"),
+        "no_referral": TextForm(
+            bound("no_referral"), label="Why it is not referred", prefix="no_referral"
+        ),
+        "outcome": TextForm(bound("outcome"), label="Outcome", prefix="outcome"),
+        "close": TextForm(bound("close"), label="Why the concern can be closed", prefix="close"),
         "correct": CorrectionForm(bound("correct"), categories=categories),
         "allegation": AllegationForm(bound("allegation"), initial=_allegation_initial(concern)),
     }
@@ -495,11 +497,14 @@ def step_up(request: ChaperoneRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["token"]
         allowed = all(d.verify_is_allowed()[0] for d in devices)
-        if allowed and any(d.verify_token(token) for d in devices):
+        if not allowed:
+            form.add_error("token", "Code: too many wrong codes in a row. Wait a few seconds.")
+        elif any(d.verify_token(token) for d in devices):
             request.session[STEP_UP_KEY] = time.time()
             audit_record("concern.step_up", actor=request.actor, target=concern)
             return redirect("concerns:detail", pk=pk)
-        form.add_error("token", "Code: that code did not match. Codes change every 30 seconds.")
+        else:
+            form.add_error("token", "Code: that code did not match. Codes change every 30 seconds.")
     return render(
         request,
         "concerns/step_up.html",
