@@ -600,6 +600,7 @@ URL_CASES: dict[str, Case] = {
         post_data=lambda s: {"summary": "typed so far", "pupil_0": str(s.pupil.pk)},
     ),
     "concerns:low_level": Case("collection", allowed=_keeps_low_level_log),
+    "concerns:categories": Case("collection", allowed=_can("concern.configure")),
     "concerns:detail": Case("object", make=_concern, missing=MISSING_PK),
     "concerns:step_up": Case("object", make=_concern, missing=MISSING_PK),
     "concerns:act": Case(

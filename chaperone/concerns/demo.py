@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chaperone.concerns.models import Concern, ConcernPupil
+from chaperone.concerns.models import (
+    Concern,
+    ConcernAttachment,
+    ConcernCategory,
+    ConcernDraft,
+    ConcernPupil,
+)
 from chaperone.core.extensions import DemoData
 from chaperone.tenancy.models import School, Trust
 
@@ -16,9 +22,14 @@ def _load(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
 
 def _delete(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
     school_ids = [s.pk for _, schools in trust_and_schools for s in schools]
+    for attachment in ConcernAttachment.objects.filter(school_id__in=school_ids):
+        attachment.file.delete(save=False)
+    ConcernAttachment.objects.filter(school_id__in=school_ids).delete()
+    ConcernDraft.objects.filter(school_id__in=school_ids).delete()
     concerns = Concern.objects.filter(school_id__in=school_ids)
     ConcernPupil.objects.filter(concern__in=concerns).delete()
-    concerns.delete()
+    concerns.delete()  # entries, actions and allegation records go with them
+    ConcernCategory.objects.filter(school_id__in=school_ids).delete()
 
 
 DEMO = DemoData(load=_load, delete=_delete)

@@ -12,4 +12,5 @@ NAV = [
     ),
     NavItem("Concerns about staff", "concerns:inbox", "concern.about_staff", order=16),
     NavItem("Concerns about staff", "concerns:inbox", "concern.about_head", order=16),
+    NavItem("Concern categories", "concerns:categories", "concern.configure", order=85),
 ]

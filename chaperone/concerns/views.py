@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chaperone.audit.log import record as audit_record
 from chaperone.concerns import selectors, services
 from chaperone.concerns.attachments import attachment_add, max_bytes
-from chaperone.concerns.categories import categories_for
+from chaperone.concerns.categories import categories_for, category_save
 from chaperone.concerns.forms import (
     ActionDoneForm,
     ActionForm,
@@ -169,6 +169,12 @@ def concern_raise(request: ChaperoneRequest) -> HttpResponse:
         )
         return redirect("concerns:detail", pk=concern.pk)
     who = "the chair of governors" if concern.route == ConcernRoute.CHAIR else "the headteacher"
+    if not services.recipients_for(concern, services.ALERT_ACTIONS[concern.route]):
+        messages.warning(
+            request,
+            f"Chaperone has no email address for {who}: tell them yourself today, in person "
+            "or by telephone, that you raised a concern.",
+        )
     messages.success(
         request,
         f"Your concern was passed to {who} alone. It is not shown to anyone else, "
@@ -536,4 +542,50 @@ def low_level_log(request: ChaperoneRequest) -> HttpResponse:
         request,
         "concerns/low_level.html",
         {"school": school, "rows": rows, "now": timezone.now()},
+    )
+
+
+class CategoryForm(forms.Form):
+    category = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label="Name", required=False, max_length=200)
+    about_an_adult = forms.BooleanField(
+        label="About an adult's conduct (goes to the headteacher)", required=False
+    )
+    is_active = forms.BooleanField(label="In use", required=False, initial=True)
+
+
+@require_http_methods(["GET", "POST"])
+def categories(request: ChaperoneRequest) -> HttpResponse:
+    """The school's concern categories: add one, rename or retire one."""
+    school = school_for(request, "concern.configure")
+    form = CategoryForm(request.POST or None, prefix="new")
+    status = 200
+    if request.method == "POST":
+        form = CategoryForm(request.POST)
+        if form.is_valid():
+            try:
+                category_save(
+                    actor=request.actor,
+                    school=school,
+                    name=form.cleaned_data["name"],
+                    category_id=form.cleaned_data["category"],
+                    about_an_adult=form.cleaned_data["about_an_adult"],
+                    is_active=form.cleaned_data["is_active"]
+                    or form.cleaned_data["category"] is None,
+                )
+            except ConcernProblem as problem:
+                _problem(form, problem)
+            else:
+                messages.success(request, "The categories are saved.")
+                return redirect("concerns:categories")
+        status = 400
+    return render(
+        request,
+        "concerns/categories.html",
+        {
+            "school": school,
+            "form": form,
+            "rows": categories_for(school, include_retired=True),
+        },
+        status=status,
     )

@@ -202,3 +202,24 @@ def test_the_inbox_of_who_handles_concerns_about_staff(cast, who) -> None:  # ty
     dsl_inbox = verified_client(cast.dsl).get(reverse("concerns:inbox")).content.decode()
     assert reverse("concerns:detail", args=[concern.pk]) not in dsl_inbox
     assert _client(cast.teacher).get(reverse("concerns:inbox")).status_code == 403
+
+
+def test_the_dsl_keeps_the_schools_categories(cast) -> None:  # type: ignore[no-untyped-def]
+    from chaperone.concerns.categories import categories_for
+
+    dsl = verified_client(cast.dsl)
+    url = reverse("concerns:categories")
+    assert dsl.get(url).status_code == 200
+    assert dsl.post(url, {"name": "Radicalisation"}).status_code == 302
+    added = next(c for c in categories_for(cast.school) if c.name == "Radicalisation")
+    neglect = next(c for c in categories_for(cast.school) if c.code == "neglect")
+    dsl.post(url, {"category": neglect.pk, "name": "Neglect and poor care"})  # not ticked: retired
+    names = [c.name for c in categories_for(cast.school)]
+    assert "Radicalisation" in names and "Neglect and poor care" not in names
+    theirs = categories_for(cast.other_school)[0]
+    forged = dsl.post(url, {"category": theirs.pk, "name": "Hijacked", "is_active": "on"})
+    assert forged.status_code == 400
+    assert "Category: choose one of the school" in forged.content.decode()
+    theirs.refresh_from_db()
+    assert theirs.name != "Hijacked" and added.school == cast.school
+    assert _client(cast.teacher).get(url).status_code == 403

@@ -40,6 +40,7 @@ def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as
     head = login_as(tenant_a.school, Role.HEADTEACHER).get(reverse("dashboard")).content
     assert _nav(head) == [
         "Dashboard",
+        "Concerns about staff",
         "Pupils",
         "Staff",
         "Sessions",

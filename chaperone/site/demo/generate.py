@@ -75,6 +75,7 @@ _SCHOOL_ROLES_AFTER = (
     Role.SEN_STAFF,
     Role.SUPPORT_STAFF,
     Role.SCHOOL_ADMIN,
+    Role.CHAIR_OF_GOVERNORS,
 )
 #: Roles that have a demo login in each kind of school.
 LOGIN_ROLES: dict[str, tuple[str, ...]] = {
@@ -96,6 +97,7 @@ USERNAME_STEMS: dict[str, str] = {
     Role.SEN_STAFF: "sen",
     Role.SUPPORT_STAFF: "support",
     Role.SCHOOL_ADMIN: "admin",
+    Role.CHAIR_OF_GOVERNORS: "chair",
 }
 TRUST_ADMIN_USERNAME = "trustadmin"
 
