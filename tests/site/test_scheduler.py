@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from chaperone.audit.anchors import last_anchor
 from chaperone.audit.log import record
@@ -18,7 +19,13 @@ from chaperone.site.models import DailyRun
 pytestmark = pytest.mark.django_db
 
 DAY = dt.date(2026, 12, 1)
-JOBS = ["audit.anchor", "protocols.reminders", "scheduling.reminders", "scheduling.meetings"]
+JOBS = [
+    "audit.anchor",
+    "protocols.reminders",
+    "concerns.overdue_actions",
+    "scheduling.reminders",
+    "scheduling.meetings",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -70,3 +77,11 @@ def test_the_command_checks_once_and_names_the_jobs() -> None:
     out = io.StringIO()
     call_command("scheduler", "--once", stdout=out)
     assert "enqueued" not in out.getvalue()
+
+
+def test_the_jobs_of_every_check_run_each_time() -> None:
+    from chaperone.site.scheduler import tick_jobs, tick_jobs_run
+
+    assert [job.name for job in tick_jobs()] == ["concerns.escalations"]
+    assert tick_jobs_run(now=timezone.now()) == ["concerns.escalations"]
+    assert tick_jobs_run(now=timezone.now()) == ["concerns.escalations"]
