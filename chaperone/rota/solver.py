@@ -1,0 +1,469 @@
+"""The solver: greedy construction in order of rigidity, then a repair step.
+
+1. **Keep.** Households whose key adult (or, on a re-plan, previous caller) is eligible on enough
+   open days of every period are given to that person first, daily families before twice-weekly,
+   weekly and fortnightly ones, on the days they had before where still valid, otherwise on the
+   person's least busy days.
+2. **Place.** Every other household goes to one eligible caller who can make all its calls, the
+   one with the lowest load relative to capacity (a lazy heap per school and qualification), or,
+   when no single caller can, to as few callers as possible (greedy set cover).
+3. **Repair.** A call that still does not fit is placed by moving another family's call with the
+   same caller to another day of that family's period (the other family keeps its caller), while
+   time remains.
+
+Schools that share no staff are independent components; the heaps are per school, so each
+component is planned on its own figures without being split up explicitly.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, field
+
+from .problem import Problem
+
+#: callers popped from the heaps before falling back to a scan of every eligible caller
+HEAP_ATTEMPTS = 8
+
+
+@dataclass
+class Shortfall:
+    household: int
+    period: int  # period number within the household's tier
+    missing: int
+
+
+@dataclass
+class Solution:
+    #: per household, {day: staff}
+    calls: list[dict[int, int]]
+    shortfalls: list[Shortfall] = field(default_factory=list)
+
+
+class Solver:
+    def __init__(self, problem: Problem, deadline: float) -> None:
+        self.p = problem
+        self.deadline = deadline
+        self.D = problem.n_days
+        n_staff = len(problem.staff_ids)
+        self.load = [0] * (n_staff * self.D)
+        self.total = [0] * n_staff
+        self.captotal = [problem.cap[s] * problem.avail[s].bit_count() for s in range(n_staff)]
+        self.calls: list[dict[int, int]] = [{} for _ in problem.hh_ids]
+        #: per staff member, the households they call (possibly listed twice)
+        self.families: list[list[int]] = [[] for _ in range(n_staff)]
+        #: households placed by more than one caller or not in full (where shortfalls may be)
+        self.split: list[int] = []
+        #: household patterns no single caller can take any more (see place_single)
+        self.no_single: set[tuple[tuple[int, ...], bool, int, int]] = set()
+        #: household patterns for which no caller has room for any call any more
+        self.no_room: set[tuple[tuple[int, ...], bool, int, int]] = set()
+        #: (caller, day) slots from which no augmenting path leads to a slot with room: a later
+        #: augmentation cannot pass through them either, so searches skip them
+        self.dead: set[tuple[int, int]] = set()
+        # pools: per (school, needs qualified) the callers with some capacity
+        n_schools = len(problem.schools)
+        self.pool_all: list[list[int]] = [[] for _ in range(n_schools)]
+        self.pool_q: list[list[int]] = [[] for _ in range(n_schools)]
+        for s in range(n_staff):
+            if not self.captotal[s]:
+                continue
+            for sc in problem.staff_schools[s]:
+                self.pool_all[sc].append(s)
+                if problem.qualified[s]:
+                    self.pool_q[sc].append(s)
+        self.staff_pools: list[list[int]] = [[] for _ in range(n_staff)]
+        for sc in range(n_schools):
+            for s in self.pool_all[sc]:
+                self.staff_pools[s].append(2 * sc)
+            for s in self.pool_q[sc]:
+                self.staff_pools[s].append(2 * sc + 1)
+        self.heaps: list[list[tuple[float, int]]] = []
+
+    # --- small helpers ---------------------------------------------------------------------------
+
+    def eligible_static(self, h: int, s: int) -> bool:
+        """Shares a school with the household and is qualified where it needs it."""
+        p = self.p
+        if p.hh_needq[h] and not p.qualified[s]:
+            return False
+        schools = p.staff_schools[s]
+        return any(sc in schools for sc in p.hh_schools[h])
+
+    def able(self, h: int, s: int) -> bool:
+        """Eligible on enough open days of every period (capacity aside)."""
+        if not self.eligible_static(h, s):
+            return False
+        m = self.p.avail[s]
+        return all((mask & m).bit_count() >= due for _, _, mask, due in self.p.hh_due[h])
+
+    def candidates(self, h: int) -> list[int]:
+        p = self.p
+        pools = self.pool_q if p.hh_needq[h] else self.pool_all
+        schools = p.hh_schools[h]
+        if len(schools) == 1:
+            return pools[schools[0]]
+        return list(dict.fromkeys(s for sc in schools for s in pools[sc]))
+
+    def ratio(self, s: int) -> float:
+        return self.total[s] / self.captotal[s]
+
+    def cover(self, h: int, s: int) -> list[int] | None:
+        """Days on which ``s`` can make every call due to ``h``, or None."""
+        p = self.p
+        m = p.avail[s] & ~p.hh_avoid[h]
+        c = p.cap[s]
+        load = self.load
+        base = s * self.D
+        prev = p.previous[h]
+        chosen: list[int] = []
+        for _, open_days, _, due in p.hh_due[h]:
+            if due == 1 and not prev:
+                # the common case: the least busy open day
+                best, low = -1, c
+                for d in open_days:
+                    if (m >> d) & 1 and load[base + d] < low:
+                        best, low = d, load[base + d]
+                if best < 0:
+                    return None
+                chosen.append(best)
+                continue
+            free = [d for d in open_days if (m >> d) & 1 and load[base + d] < c]
+            if len(free) < due:
+                return None
+            if len(free) > due:
+                free.sort(key=lambda d: (d not in prev, load[base + d], d))
+                if due == 2:
+                    # twice a week: days apart where possible (Monday and Thursday, not Monday
+                    # and Tuesday)
+                    first = free[0]
+                    dates = self.p.dates
+                    free = [
+                        first,
+                        min(
+                            free[1:],
+                            key=lambda d: (
+                                d not in prev,
+                                abs((dates[d] - dates[first]).days) < 2,
+                                load[base + d],
+                                d,
+                            ),
+                        ),
+                    ]
+                else:
+                    del free[due:]
+            chosen.extend(free)
+        return chosen
+
+    def commit(self, h: int, s: int, days: list[int]) -> None:
+        base = s * self.D
+        mine = self.calls[h]
+        load = self.load
+        for d in days:
+            load[base + d] += 1
+            mine[d] = s
+        self.total[s] += len(days)
+        self.families[s].append(h)
+
+    def push(self, s: int) -> None:
+        r = self.ratio(s)
+        for pid in self.staff_pools[s]:
+            heapq.heappush(self.heaps[pid], (r, s))
+
+    # --- the passes ------------------------------------------------------------------------------
+
+    def solve(self) -> Solution:
+        p = self.p
+        n = len(p.hh_ids)
+        keep: list[tuple[int, int, int]] = []  # (tier, household, preferred caller)
+        rest: list[tuple[int, int]] = []
+        for h in range(n):
+            if not p.hh_due[h]:
+                continue
+            prefs = self.preferred(h)
+            if prefs:
+                keep.append((p.hh_tier[h], h, prefs[0]))
+            else:
+                rest.append((p.hh_tier[h], h))
+        keep.sort()
+        for _, h, s in keep:
+            days = self.cover(h, s)
+            if days is None:
+                # the preferred caller is full: a second preference, else placed like the rest
+                others = self.preferred(h)[1:]
+                for s2 in others:
+                    days = self.cover(h, s2)
+                    if days is not None:
+                        self.commit(h, s2, days)
+                        break
+                else:
+                    rest.append((p.hh_tier[h], h))
+                continue
+            self.commit(h, s, days)
+        rest.sort()
+        self.heaps = [[] for _ in range(2 * len(p.schools))]
+        for sc in range(len(p.schools)):
+            self.heaps[2 * sc] = [(self.ratio(s), s) for s in self.pool_all[sc]]
+            self.heaps[2 * sc + 1] = [(self.ratio(s), s) for s in self.pool_q[sc]]
+            heapq.heapify(self.heaps[2 * sc])
+            heapq.heapify(self.heaps[2 * sc + 1])
+        for _, h in rest:
+            if not self.place_single(h):
+                self.place_split(h)
+                self.split.append(h)
+        solution = Solution(self.calls, self.shortfalls())
+        if solution.shortfalls:
+            self.repair(solution)
+        return solution
+
+    def preferred(self, h: int) -> list[int]:
+        """The key adult, then the previous plan's main caller, where able to cover the family."""
+        p = self.p
+        out: list[int] = []
+        key = p.hh_key[h]
+        if key >= 0 and self.captotal[key] and self.able(h, key):
+            out.append(key)
+        prev = p.previous[h]
+        if prev:
+            counts: dict[int, int] = {}
+            for s in prev.values():
+                counts[s] = counts.get(s, 0) + 1
+            main = max(counts, key=lambda s: (counts[s], -s))
+            if main not in out and self.captotal[main] and self.able(h, main):
+                out.append(main)
+        return out
+
+    def place_single(self, h: int) -> bool:
+        p = self.p
+        pids = [2 * sc + (1 if p.hh_needq[h] else 0) for sc in p.hh_schools[h]]
+        heaps = self.heaps
+        tried: list[tuple[float, int, int]] = []
+        seen: set[int] = set()
+        placed = False
+        for _ in range(HEAP_ATTEMPTS):
+            best: tuple[float, int, int] | None = None
+            for pid in pids:
+                heap = heaps[pid]
+                while heap:
+                    r, s = heap[0]
+                    if r != self.total[s] / self.captotal[s]:
+                        heapq.heappop(heap)  # stale
+                        continue
+                    if s in seen:
+                        tried.append((r, s, pid))
+                        heapq.heappop(heap)
+                        continue
+                    if best is None or (r, s) < best[:2]:
+                        best = (r, s, pid)
+                    break
+            if best is None:
+                break
+            r, s, pid = best
+            heapq.heappop(heaps[pid])
+            seen.add(s)
+            days = self.cover(h, s)
+            if days is not None:
+                self.commit(h, s, days)
+                self.push(s)
+                placed = True
+                break
+            tried.append(best)
+        for r, s, pid in tried:
+            # a caller with no room left is dropped from the heaps for good
+            if r == self.total[s] / self.captotal[s] and self.total[s] < self.captotal[s]:
+                heapq.heappush(heaps[pid], (r, s))
+        if placed:
+            return True
+        if len(seen) >= len(self.candidates(h)):
+            return False
+        # Loads only grow while households are placed, so when no caller can take every call
+        # of this pattern (schools, qualification, tier, avoided days) now, none can later.
+        pattern = (p.hh_schools[h], p.hh_needq[h], p.hh_tier[h], p.hh_avoid[h])
+        if pattern in self.no_single:
+            return False
+        # a scan of every eligible caller with room, least loaded first
+        total, captotal = self.total, self.captotal
+        order = sorted(
+            (s for s in self.candidates(h) if total[s] < captotal[s] and s not in seen),
+            key=lambda s: (self.ratio(s), s),
+        )
+        for s in order:
+            days = self.cover(h, s)
+            if days is not None:
+                self.commit(h, s, days)
+                self.push(s)
+                return True
+        self.no_single.add(pattern)
+        return False
+
+    def place_split(self, h: int) -> None:
+        """No single caller can make every call: as few callers as possible (greedy set cover)."""
+        p = self.p
+        avoid = p.hh_avoid[h]
+        need = {k: due for k, _, _, due in p.hh_due[h]}
+        open_of = {k: days for k, days, _, _ in p.hh_due[h]}
+        pattern = (p.hh_schools[h], p.hh_needq[h], p.hh_tier[h], avoid)
+        if pattern in self.no_room:
+            return
+        total, captotal = self.total, self.captotal
+        cands = [s for s in self.candidates(h) if total[s] < captotal[s]]
+        mine = self.calls[h]
+        load = self.load
+        first = True
+        while need:
+            best: tuple[int, float, int] | None = None
+            best_days: list[int] = []
+            for s in cands:
+                m = p.avail[s] & ~avoid
+                c = p.cap[s]
+                base = s * self.D
+                days: list[int] = []
+                for k, left in need.items():
+                    free = [
+                        d
+                        for d in open_of[k]
+                        if (m >> d) & 1 and d not in mine and load[base + d] < c
+                    ]
+                    if len(free) > left:
+                        free.sort(key=lambda d: (load[base + d], d))
+                        del free[left:]
+                    days.extend(free)
+                if days:
+                    key = (-len(days), self.ratio(s), s)
+                    if best is None or key < best:
+                        best, best_days = key, days
+            if best is None:
+                if first:
+                    self.no_room.add(pattern)
+                break
+            first = False
+            s = best[2]
+            self.commit(h, s, best_days)
+            self.push(s)
+            for d in best_days:
+                k = self.period_of(h, d)
+                need[k] -= 1
+                if not need[k]:
+                    del need[k]
+
+    def period_of(self, h: int, d: int) -> int:
+        for k, _, mask, _ in self.p.hh_due[h]:
+            if (mask >> d) & 1:
+                return k
+        raise KeyError(d)
+
+    def shortfalls(self) -> list[Shortfall]:
+        out = []
+        for h in sorted(self.split):
+            dues = self.p.hh_due[h]
+            mine = self.calls[h]
+            for k, open_days, _, due in dues:
+                made = sum(1 for d in open_days if d in mine)
+                if made < due:
+                    out.append(Shortfall(h, k, due - made))
+        return out
+
+    # --- repair ----------------------------------------------------------------------------------
+
+    def repair(self, solution: Solution) -> None:
+        """Place missing calls along augmenting paths while time remains."""
+        remaining: list[Shortfall] = []
+        for short in solution.shortfalls:
+            h = short.household
+            while short.missing and time.monotonic() < self.deadline and self.augment(h, short):
+                short.missing -= 1
+            if short.missing:
+                remaining.append(short)
+        solution.shortfalls = remaining
+
+    def move(self, h: int, frm: tuple[int, int], to: tuple[int, int]) -> None:
+        (s, d), (s2, d2) = frm, to
+        mine = self.calls[h]
+        del mine[d]
+        mine[d2] = s2
+        self.load[s * self.D + d] -= 1
+        self.load[s2 * self.D + d2] += 1
+        if s2 != s:
+            self.total[s] -= 1
+            self.total[s2] += 1
+            self.families[s2].append(h)
+
+    def augment(self, h: int, short: Shortfall, limit: int = 4000) -> bool:
+        """One more call for ``h`` in the short period along an augmenting path: a breadth-first
+        search over full (caller, day) slots, each step moving one family's call to another
+        slot valid for it (same caller first), until a slot with room is reached."""
+        p = self.p
+        D = self.D
+        open_days = next(days for k, days, _, _ in p.hh_due[h] if k == short.period)
+        mine = self.calls[h]
+        Slot = tuple[int, int]
+        #: slot -> (slot the family comes from or None for h's new call, family)
+        parent: dict[Slot, tuple[Slot | None, int]] = {}
+        queue: list[Slot] = []
+        for d in open_days:
+            if d in mine:
+                continue
+            for s in self.candidates(h):
+                if (p.avail[s] >> d) & 1 and (s, d) not in parent and (s, d) not in self.dead:
+                    if self.load[s * D + d] < p.cap[s]:
+                        self.commit(h, s, [d])
+                        return True
+                    parent[(s, d)] = (None, h)
+                    queue.append((s, d))
+        end: Slot | None = None
+        dead = self.dead
+        avail, cap, load = p.avail, p.cap, self.load
+        i = 0
+        while i < len(queue) and end is None and len(parent) < limit:
+            s, d = queue[i]
+            i += 1
+            if (s, d) in dead:
+                continue
+            on_path = set()
+            slot: Slot | None = (s, d)
+            while slot is not None:
+                prev_slot, fam = parent[slot]
+                on_path.add(fam)
+                slot = prev_slot
+            for h2 in dict.fromkeys(self.families[s]):
+                mine2 = self.calls[h2]
+                if mine2.get(d) != s or h2 in on_path:
+                    continue
+                # the days h2's call could move to: open days of the same period without
+                # another call of h2 (avoided days are not open)
+                days2, mask2 = next((x[1], x[2]) for x in p.hh_due[h2] if (x[2] >> d) & 1)
+                for d2 in days2:
+                    if d2 != d and d2 in mine2:
+                        mask2 &= ~(1 << d2)
+                options = [(s, d2) for d2 in days2 if d2 != d and (mask2 & avail[s] >> d2) & 1]
+                for s2 in self.candidates(h2):
+                    m2 = avail[s2] & mask2
+                    if s2 != s and m2:
+                        options += [(s2, d2) for d2 in days2 if (m2 >> d2) & 1]
+                for slot2 in options:
+                    if slot2 in parent or slot2 in dead:
+                        continue
+                    parent[slot2] = ((s, d), h2)
+                    if load[slot2[0] * D + slot2[1]] < cap[slot2[0]]:
+                        end = slot2
+                        break
+                    queue.append(slot2)
+                if end is not None:
+                    break
+        if end is None:
+            if i >= len(queue):  # searched to exhaustion, not cut short
+                dead.update(parent)
+            return False
+        slot = end
+        while True:
+            frm, fam = parent[slot]
+            if frm is None:
+                self.commit(fam, slot[0], [slot[1]])
+                return True
+            self.move(fam, frm, slot)
+            slot = frm
+
+
+def solve(problem: Problem, deadline: float) -> Solution:
+    return Solver(problem, deadline).solve()
