@@ -59,7 +59,8 @@ def dashboard(request: ChaperoneRequest) -> HttpResponse:
 
 
 @require_GET
-def report_list(request: ChaperoneRequest, what: str) -> HttpResponse:
+def report_list(request: ChaperoneRequest) -> HttpResponse:
+    what = (request.GET.get("list") or "open")[:40]
     school, ids, whole_trust = _scope(request, "concern.reports")
     week = None
     if raw := request.GET.get("week"):
