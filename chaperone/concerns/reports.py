@@ -156,6 +156,52 @@ def _band(today: dt.date, key: str) -> Q:
     raise KeyError(key)
 
 
+def _through_concern(qs: Any, actor: Actor, school_ids: Sequence[int]) -> Any:
+    """Rows of a model with a ``concern`` key, limited to the concerns :func:`_visible` gives,
+    as a join (``concern__...``) where the team reads every school, else an IN subquery."""
+    ids = list(school_ids)
+    if actor.is_system or set(ids) <= actor.school_ids_for("concern.view"):
+        qs = qs.filter(concern__school_id__in=ids, concern__route=ConcernRoute.SAFEGUARDING)
+        if actor.staff_id is not None:
+            qs = qs.exclude(concern__about_staff_id=actor.staff_id)
+        return qs
+    return qs.filter(concern__in=_visible(actor, ids))
+
+
+def _repeated(
+    actor: Actor, school_ids: Sequence[int], now: dt.datetime, limit: int
+) -> list[dict[str, Any]]:
+    """Pupils with REPEATED_AT or more concerns in the last year, most first: one grouped query
+    on pupil ids, then the names of those shown."""
+    counted = list(
+        _through_concern(ConcernPupil.objects.all(), actor, school_ids)
+        .filter(concern__raised_at__gte=now - dt.timedelta(days=REPEATED_WITHIN_DAYS))
+        .order_by()
+        .values("pupil_id")
+        .annotate(n=Count("concern_id"))
+        .filter(n__gte=REPEATED_AT)
+        .order_by("-n", "pupil_id")[:limit]
+    )
+    from chaperone.people.models import Pupil
+
+    names: dict[int, Any] = {
+        p["pk"]: p
+        for p in Pupil.objects.filter(pk__in=[r["pupil_id"] for r in counted]).values(
+            "pk", "first_name", "last_name", "preferred_name"
+        )
+    }
+    return [
+        {
+            "pupil_id": r["pupil_id"],
+            "n": r["n"],
+            "pupil__first_name": names.get(r["pupil_id"], {}).get("first_name", ""),
+            "pupil__last_name": names.get(r["pupil_id"], {}).get("last_name", ""),
+            "pupil__preferred_name": names.get(r["pupil_id"], {}).get("preferred_name", ""),
+        }
+        for r in counted
+    ]
+
+
 def term_start(today: dt.date) -> dt.date:
     """The first day of the school term ``today`` is in (1 September, 1 January, Easter term
     from 15 April: near enough for the figures; a school's own dates are not stored)."""
@@ -227,51 +273,46 @@ def dashboard(
     today = today or timezone.localdate()
     now = _start(today)
     visible = _visible(actor, school_ids)
-    open_ = visible.exclude(status=ConcernStatus.CLOSED)
-    band_counts = {key: Count("id", filter=_band(today, key)) for key, *_rest in AGE_BANDS}
-    rows = (
-        open_.order_by()
-        .values("category_id")
-        .annotate(
-            total=Count("id"),
-            urgent=Count("id", filter=Q(urgency=Urgency.URGENT)),
-            **band_counts,
-        )
+    # status IN (new, acknowledged) rather than "not closed": the (school, status, urgency) index
+    open_ = visible.filter(status__in=[ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED])
+    categories = list(
+        ConcernCategory.objects.filter(school_id__in=list(school_ids)).order_by("order", "name")
     )
-    categories = {
-        c.pk: c
-        for c in ConcernCategory.objects.filter(school_id__in=list(school_ids)).order_by(
-            "order", "name"
-        )
-    }
+    # one row of conditional counts (no GROUP BY, which sends the database to the category
+    # index over every concern): per category code (a trust's schools share codes) and band
+    by_code: dict[str, tuple[str, list[int]]] = {}
+    for c in categories:
+        by_code.setdefault(c.code, (c.name, []))[1].append(c.pk)
+    groups = [(code, name, Q(category_id__in=pks)) for code, (name, pks) in by_code.items()]
+    groups.append(("", "No category", Q(category_id__isnull=True)))
+    counts: dict[str, Count] = {}
+    for n, (_code, _name, q) in enumerate(groups):
+        counts[f"c{n}_total"] = Count("id", filter=q)
+        counts[f"c{n}_urgent"] = Count("id", filter=q & Q(urgency=Urgency.URGENT))
+        for key, *_rest in AGE_BANDS:
+            counts[f"c{n}_{key}"] = Count("id", filter=q & _band(today, key))
+    got_open = open_.aggregate(**counts)
     merged: dict[str, CategoryRow] = {}
-    for found in rows:
-        row: dict[str, Any] = dict(found)
-        category = categories.get(row["category_id"])
-        code, name = (category.code, category.name) if category else ("", "No category")
-        target = merged.setdefault(
-            code, CategoryRow(code, name, [0] * len(AGE_BANDS), 0, 0)
-        )  # schools of a trust share codes
-        target.total += row["total"]
-        target.urgent += row["urgent"]
-        for n, (key, *_rest) in enumerate(AGE_BANDS):
-            target.bands[n] += row[key]
+    for n, (code, name, _q) in enumerate(groups):
+        total = got_open[f"c{n}_total"] or 0
+        if total:
+            merged[code] = CategoryRow(
+                code,
+                name,
+                [got_open[f"c{n}_{key}"] or 0 for key, *_rest in AGE_BANDS],
+                total,
+                got_open[f"c{n}_urgent"] or 0,
+            )
     by_category = sorted(merged.values(), key=lambda r: (-r.total, r.name))
     band_totals = [sum(r.bands[n] for r in by_category) for n in range(len(AGE_BANDS))]
     urgent_new = open_.filter(urgency=Urgency.URGENT, status=ConcernStatus.NEW).count()
     points, got = _trend(actor, school_ids, today)
-    overdue = ConcernAction.objects.filter(
-        concern__in=visible, status=ActionStatus.OPEN, due_on__lt=today
-    ).count()
-    repeated = list(
-        ConcernPupil.objects.filter(
-            concern__in=visible.filter(raised_at__gte=now - dt.timedelta(days=REPEATED_WITHIN_DAYS))
-        )
-        .values("pupil_id", "pupil__first_name", "pupil__last_name", "pupil__preferred_name")
-        .annotate(n=Count("concern_id"))
-        .filter(n__gte=REPEATED_AT)
-        .order_by("-n", "pupil__last_name", "pupil_id")[:20]
+    overdue = (
+        _through_concern(ConcernAction.objects.all(), actor, school_ids)
+        .filter(status=ActionStatus.OPEN, due_on__lt=today)
+        .count()
     )
+    repeated = _repeated(actor, school_ids, now, 20)
     since = now - dt.timedelta(days=FIGURE_DAYS)
     extra = [(f, f.count(actor, school_ids, since)) for f in figures()]
     return Dashboard(
@@ -335,7 +376,7 @@ def drill_down(
         ]
 
     if what == "open":
-        qs = visible.exclude(status=ConcernStatus.CLOSED)
+        qs = visible.filter(status__in=[ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED])
         title = LISTS["open"]
         if category == "-":
             qs = qs.filter(category__isnull=True)
@@ -356,9 +397,8 @@ def drill_down(
         return f"Concerns raised in the week of {monday.day} {monday:%B %Y}", concern_rows(qs)
     if what == "overdue":
         actions = (
-            ConcernAction.objects.filter(
-                concern__in=visible, status=ActionStatus.OPEN, due_on__lt=today
-            )
+            _through_concern(ConcernAction.objects.all(), actor, school_ids)
+            .filter(status=ActionStatus.OPEN, due_on__lt=today)
             .select_related("owner")
             .order_by("due_on", "id")[:limit]
         )
@@ -372,17 +412,7 @@ def drill_down(
             for a in actions
         ]
     if what == "repeated":
-        rows = (
-            ConcernPupil.objects.filter(
-                concern__in=visible.filter(
-                    raised_at__gte=now - dt.timedelta(days=REPEATED_WITHIN_DAYS)
-                )
-            )
-            .values("pupil_id", "pupil__first_name", "pupil__last_name", "pupil__preferred_name")
-            .annotate(n=Count("concern_id"))
-            .filter(n__gte=REPEATED_AT)
-            .order_by("-n", "pupil__last_name", "pupil_id")[:limit]
-        )
+        rows = _repeated(actor, school_ids, now, limit)
         return LISTS["repeated"], [
             ReportRow(
                 None,

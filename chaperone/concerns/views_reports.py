@@ -30,12 +30,8 @@ def _scope(request: ChaperoneRequest, action: str) -> tuple[School, list[int], b
     if request.GET.get("scope") == "trust" and actor.can_in_trust(
         "trust.view_figures", school.trust_id
     ):
-        ids = sorted(
-            s
-            for s in actor.school_ids_for(action)
-            if s
-            in set(School.objects.filter(trust_id=school.trust_id).values_list("pk", flat=True))
-        )
+        in_trust = set(School.objects.filter(trust_id=school.trust_id).values_list("pk", flat=True))
+        ids = sorted(actor.school_ids_for(action) & in_trust)
         return school, ids, True
     return school, [school.pk], False
 
