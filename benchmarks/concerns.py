@@ -23,7 +23,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from benchmarks._support import BACKENDS, emit, run_per_backend
