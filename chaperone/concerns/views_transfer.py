@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -188,6 +188,8 @@ def transfer_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
 @require_GET
 def transfer_bundle(request: ChaperoneRequest, pk: int) -> HttpResponse:
     t = _transfer(request, pk)
+    if not t.bundle:  # not sealed (yet): nothing to download
+        raise Http404("No such record.")
     content = svc.transfer_bundle_for_download(actor=request.actor, transfer=t)
     response = HttpResponse(content, content_type="application/zip")
     name = safe_filename(f"cp-file-{t.pupil.last_name}-{t.reference}.zip")
