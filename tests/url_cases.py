@@ -278,19 +278,15 @@ def _concern_draft(t):  # type: ignore[no-untyped-def]
 
 
 def _handles_concerns(actor: Actor, school: School) -> bool:
-    from chaperone.tenancy.policies import held_in_school
+    from chaperone.concerns.selectors import handles_concerns_at
 
-    return actor.can("concern.view", school.pk) or school.pk in (
-        held_in_school(actor, "concern.about_staff") | held_in_school(actor, "concern.about_head")
-    )
+    return handles_concerns_at(actor, school.pk)
 
 
 def _keeps_low_level_log(actor: Actor, school: School) -> bool:
-    from chaperone.tenancy.policies import held_in_school
+    from chaperone.concerns.selectors import keeps_low_level_log
 
-    return school.pk in (
-        held_in_school(actor, "concern.about_staff") | held_in_school(actor, "concern.about_head")
-    )
+    return keeps_low_level_log(actor, school.pk)
 
 
 def _pupil(t):  # type: ignore[no-untyped-def]

@@ -80,7 +80,7 @@ def sniff(name: str, head: bytes) -> str:
     return content_type
 
 
-def _checked(actor: Actor, upload: UploadedFile) -> tuple[str, str, bytes]:
+def _checked(upload: UploadedFile) -> tuple[str, str, str]:
     name = (upload.name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     size = upload.size or 0
     if size > max_bytes():
@@ -98,7 +98,7 @@ def _checked(actor: Actor, upload: UploadedFile) -> tuple[str, str, bytes]:
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    return name, content_type, digest.hexdigest().encode()
+    return name, content_type, digest.hexdigest()
 
 
 def attachment_add(
@@ -129,7 +129,7 @@ def attachment_add(
     try:
         if held.count() >= MAX_FILES:
             raise ConcernProblem("attachments", f"Files: at most {MAX_FILES} files.")
-        name, content_type, digest = _checked(actor, upload)
+        name, content_type, digest = _checked(upload)
     except ConcernProblem as problem:
         audit_record(
             "concern.attachment_refused",
@@ -146,7 +146,7 @@ def attachment_add(
             original_name=name,
             content_type=content_type,
             size=upload.size or 0,
-            sha256=digest.decode(),
+            sha256=digest,
             uploaded_by_id=staff_id,
         )
         attachment.file.save(name, upload, save=False)

@@ -25,6 +25,7 @@ from chaperone.concerns.models import (
     EntryKind,
     Urgency,
 )
+from chaperone.concerns.selectors import actions_overdue
 from chaperone.tenancy.policies import SYSTEM
 
 #: minutes an urgent concern may wait unacknowledged before the team is told again, and as long
@@ -125,11 +126,7 @@ def overdue_enqueue_due(day: dt.date) -> int:
     """Enqueue a reminder for every open action past its due date not yet reminded about."""
     from chaperone.concerns.tasks import remind_overdue_action
 
-    ids = list(
-        ConcernAction.objects.filter(
-            status=ActionStatus.OPEN, due_on__lt=day, overdue_reminded_at__isnull=True
-        ).values_list("pk", flat=True)
-    )
+    ids = list(actions_overdue(today=day).values_list("pk", flat=True))
     for action_id in ids:
         remind_overdue_action.enqueue(action_id)
     return len(ids)

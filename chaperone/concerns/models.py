@@ -12,6 +12,7 @@ names the headteacher.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db import models
 from django.db.models import Q
@@ -407,8 +408,6 @@ class ConcernDraft(models.Model):
 def _attachment_path(instance: ConcernAttachment, filename: str) -> str:
     # Never the uploaded name: a random one under the school (files are served by a view that
     # checks who asks, never from MEDIA_URL).
-    import uuid
-
     return f"concerns/{instance.school_id}/{uuid.uuid4().hex}"
 
 

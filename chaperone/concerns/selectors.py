@@ -99,6 +99,18 @@ def may_manage(actor: Actor, concern: Concern) -> bool:
     return concern.school_id in held_in_school(actor, action)
 
 
+def handles_concerns_at(actor: Actor, school_id: int) -> bool:
+    """Does the actor handle concerns at the school (the team, the head, the chair)?"""
+    return actor.can("concern.view", school_id) or keeps_low_level_log(actor, school_id)
+
+
+def keeps_low_level_log(actor: Actor, school_id: int) -> bool:
+    """Does the actor alone read the school's concerns about adults (the head, the chair)?"""
+    return school_id in (
+        held_in_school(actor, "concern.about_staff") | held_in_school(actor, "concern.about_head")
+    )
+
+
 def concern_for_actor_or_404(*, actor: Actor, concern_id: int) -> Concern:
     """One concern the actor may read, without recording a read (for writes that follow)."""
     try:

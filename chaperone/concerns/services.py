@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -40,10 +41,13 @@ from chaperone.concerns.models import (
     Urgency,
 )
 from chaperone.concerns.selectors import may_manage
+from chaperone.core.mail import send_email_quietly
 from chaperone.people.models import Pupil, StaffAssignment, StaffMember
-from chaperone.people.selectors import holders_at_school
+from chaperone.people.selectors import holders_at_school, staff_to_tell
 from chaperone.tenancy.models import School
-from chaperone.tenancy.policies import Actor
+from chaperone.tenancy.policies import SYSTEM, Actor
+
+log = structlog.get_logger(__name__)
 
 #: whom a new concern is emailed to at once, by route (the policy's "who is told" entries)
 ALERT_ACTIONS: Mapping[str, str] = {
@@ -243,8 +247,6 @@ def _enqueue_alert(concern_id: int, link: str) -> None:
 def recipients_for(concern: Concern, action: str) -> list[StaffMember]:
     """Who a notice about ``concern`` goes to: the holders of ``action`` at its school with an
     address, never the member of staff it names."""
-    from chaperone.people.selectors import staff_to_tell
-
     return [
         s
         for s in staff_to_tell(action=action, school_id=concern.school_id)
@@ -256,8 +258,6 @@ def concern_alert_send(*, concern_id: int, link: str = "") -> int:
     """Email whoever must hear of the new concern (by its route: the team, the head or the
     chair), HTML and text; returns how many were emailed. Sent once: a concern already alerted
     is left alone."""
-    from chaperone.core.mail import send_email_quietly
-
     with transaction.atomic():
         concern = (
             Concern.objects.select_for_update()
@@ -271,11 +271,7 @@ def concern_alert_send(*, concern_id: int, link: str = "") -> int:
         )
         recipients = recipients_for(concern, ALERT_ACTIONS[concern.route])
         if not recipients:
-            import structlog
-
-            structlog.get_logger(__name__).warning(
-                "concern_nobody_to_alert", concern=concern.pk, school=concern.school_id
-            )
+            log.warning("concern_nobody_to_alert", concern=concern.pk, school=concern.school_id)
             return 0
         pupils = list(concern.pupils.order_by("last_name", "first_name", "id"))
         context = {"concern": concern, "pupils": pupils, "link": link}
@@ -284,8 +280,6 @@ def concern_alert_send(*, concern_id: int, link: str = "") -> int:
             return 0
         concern.alert_sent_at = timezone.now()
         concern.save(update_fields=["alert_sent_at"])
-        from chaperone.tenancy.policies import SYSTEM
-
         audit_record(
             "concern.alert_sent",
             actor=SYSTEM,

@@ -45,7 +45,6 @@ from chaperone.core.http import ChaperoneRequest
 from chaperone.core.params import int_param
 from chaperone.people.models import Pupil, StaffMember
 from chaperone.tenancy.models import School
-from chaperone.tenancy.policies import held_in_school
 from chaperone.tenancy.schools import active_school, school_for
 
 #: how long a second-factor step-up lets historic records be opened, in seconds
@@ -236,13 +235,7 @@ def inbox(request: ChaperoneRequest) -> HttpResponse:
     if school is None:
         raise PermissionDenied("No school.")
     actor = request.actor
-    handles = actor.can("concern.view", school.pk) or bool(
-        {school.pk}
-        & (
-            held_in_school(actor, "concern.about_staff")
-            | held_in_school(actor, "concern.about_head")
-        )
-    )
+    handles = selectors.handles_concerns_at(actor, school.pk)
     if not handles:
         raise PermissionDenied("Only those who handle concerns see the inbox.")
     show_closed = request.GET.get("closed") == "1"
@@ -523,13 +516,7 @@ def step_up(request: ChaperoneRequest, pk: int) -> HttpResponse:
 def low_level_log(request: ChaperoneRequest) -> HttpResponse:
     """The school's low-level concerns about adults, for the headteacher (or the chair)."""
     school = active_school(request)
-    if school is None or not (
-        {school.pk}
-        & (
-            held_in_school(request.actor, "concern.about_staff")
-            | held_in_school(request.actor, "concern.about_head")
-        )
-    ):
+    if school is None or not selectors.keeps_low_level_log(request.actor, school.pk):
         raise PermissionDenied("Only the headteacher keeps the low-level concerns log.")
     rows = list(selectors.low_level_log(actor=request.actor, school=school))
     audit_record(

@@ -223,3 +223,22 @@ def test_the_dsl_keeps_the_schools_categories(cast) -> None:  # type: ignore[no-
     theirs.refresh_from_db()
     assert theirs.name != "Hijacked" and added.school == cast.school
     assert _client(cast.teacher).get(url).status_code == 403
+
+
+def test_urgent_concerns_are_at_the_top_of_the_teams_dashboard(cast) -> None:  # type: ignore[no-untyped-def]
+    routine = _concern(cast)
+    urgent = services.concern_raise(
+        actor=cast.actor(cast.teacher),
+        school=cast.school,
+        pupils_with_roles=[(cast.pupil2, PupilRole.SUBJECT)],
+        summary="Rory said he was going to hurt himself tonight.",
+        urgency="urgent",
+    )
+    body = verified_client(cast.dsl).get(reverse("dashboard")).content.decode()
+    card = body.index('data-testid="concerns-card"')
+    assert card < body.index("<h2", body.index("</section>", card))  # the first card
+    assert "1 urgent, not yet acknowledged" in body
+    first = body.index(reverse("concerns:detail", args=[urgent.pk]))
+    assert first < body.index(reverse("concerns:detail", args=[routine.pk]))
+    teacher = _client(cast.teacher).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="concerns-card"' not in teacher
