@@ -611,4 +611,88 @@ URL_CASES: dict[str, Case] = {
     "concerns:draft_discard": Case(
         "object", make=_concern_draft, missing=MISSING_PK, method="post"
     ),
+    # concerns: chronology, transfer, dashboards (issue #10, items 4, 7, 8)
+    "concerns:chronology": Case("object", make=_pupil, missing=MISSING_PK),
+    "concerns:chronology_pdf": Case("object", make=_pupil, missing=MISSING_PK),
+    "concerns:event_add": Case(
+        "object",
+        make=_pupil,
+        missing=MISSING_PK,
+        method="post",
+        data={"kind": "meeting", "title": "Zedwell meeting", "occurred_on": "2026-01-05"},
+    ),
+    "concerns:dashboard": Case(
+        "collection", allowed=_can("concern.reports"), queries=lambda s: [{"scope": "trust"}]
+    ),
+    "concerns:report_list": Case(
+        "collection",
+        allowed=_can("concern.reports"),
+        queries=lambda s: (
+            [
+                {"list": what, "scope": scope}
+                for what in ("open", "overdue", "repeated", "sessions_ended_early")
+                for scope in ("", "trust")
+            ]
+            + [{"list": "week", "week": "2026-01-05"}, {"list": "open", "category": "neglect"}]
+        ),
+    ),
+    "concerns:governors_report": Case(
+        "collection",
+        allowed=_can("concern.governors_report"),
+        queries=lambda s: [{"scope": "trust"}, {"from": "2026-01-01"}],
+    ),
+    "concerns:transfers": Case("collection", allowed=_can("concern.transfer")),
+    "concerns:transfer_start": Case(
+        "collection",
+        allowed=_can("concern.transfer"),
+        queries=lambda s: [{"pupil": str(s.pupil.pk)}],
+    ),
+    "concerns:transfer_import": Case("collection", allowed=_can("concern.transfer")),
+    "concerns:transfer_detail": Case("object", make=lambda t: _transfer(t), missing=MISSING_PK),
+    "concerns:transfer_bundle": Case("object", make=lambda t: _transfer(t), missing=MISSING_PK),
+    "concerns:transfer_act": Case(
+        "object",
+        make=lambda t: {**_transfer(t), "what": "sent"},
+        missing={**MISSING_PK, "what": "sent"},
+        method="post",
+    ),
+    "concerns:received_file": Case("object", make=lambda t: _received_file(t), missing=MISSING_PK),
 }
+
+
+def _transfer(t):  # type: ignore[no-untyped-def]
+    import uuid
+
+    from chaperone.concerns.models import FileTransfer
+
+    pupil = PupilFactory(school=t.school)
+    return {
+        "pk": FileTransfer.objects.create(
+            school=t.school,
+            pupil=pupil,
+            reference=uuid.uuid4(),
+            leaving_on=dt.date(2026, 3, 2),
+            due_on=dt.date(2026, 3, 9),
+            to_school_name="Zedwell High",
+            to_school_urn="654321",
+            created_by=make_staff(t.school, "dsl"),
+        ).pk
+    }
+
+
+def _received_file(t):  # type: ignore[no-untyped-def]
+    from django.core.files.base import ContentFile
+
+    from chaperone.concerns.models import ReceivedFile
+
+    kept = ReceivedFile(
+        school=t.school,
+        pupil=PupilFactory(school=t.school),
+        from_school_name="Zedwell Primary",
+        kind="pdf",
+        sha256="0" * 64,
+        imported_by=make_staff(t.school, "dsl"),
+    )
+    kept.file.save("x.pdf", ContentFile(b"%PDF-1.4 zedwell"), save=False)
+    kept.save()
+    return {"pk": kept.pk}

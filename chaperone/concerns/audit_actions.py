@@ -23,4 +23,17 @@ ACTIONS = {
     "concern.allegation_updated": "The allegations record of a concern about an adult changed",
     "concern.step_up": "The second factor was asked again before a historic concern was opened",
     "concern.categories_changed": "The school's concern categories were changed",
+    # chronology, transfer of the child protection file, dashboards (issue #10, items 4, 7, 8)
+    "concern.chronology_viewed": "A child's safeguarding chronology was opened",
+    "concern.chronology_exported": "A child's safeguarding chronology was exported as a PDF",
+    "concern.event_added": "A significant event was added to a child's chronology",
+    "concern.transfer_prepared": "A leaving pupil's child protection file was sealed as a bundle",
+    "concern.transfer_downloaded": "A child protection file bundle was downloaded",
+    "concern.transfer_sent": "A child protection file was recorded as sent to the new school",
+    "concern.transfer_received": "The new school's receipt of a child protection file was recorded",
+    "concern.transfer_reminded": "The DSL was reminded of a child protection file still to send",
+    "concern.file_imported": "A child protection file from a previous school was imported",
+    "concern.received_file_viewed": "A child protection file from a previous school was opened",
+    "concern.report_viewed": "A safeguarding dashboard list naming pupils was opened",
+    "concern.governors_report": "The termly governors' safeguarding report was produced",
 }

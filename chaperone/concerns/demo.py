@@ -33,3 +33,21 @@ def _delete(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None
 
 
 DEMO = DemoData(load=_load, delete=_delete)
+
+
+# a term of concerns in every state, a chronology event and a file to send (issue #10, item 9)
+def _load_with_term(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
+    from chaperone.concerns import demo_term
+
+    _load(trust_and_schools)
+    demo_term.load(trust_and_schools)
+
+
+def _delete_with_term(trust_and_schools: Sequence[tuple[Trust, Sequence[School]]]) -> None:
+    from chaperone.concerns import demo_term
+
+    demo_term.delete(trust_and_schools)
+    _delete(trust_and_schools)
+
+
+DEMO = DemoData(load=_load_with_term, delete=_delete_with_term)

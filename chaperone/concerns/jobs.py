@@ -22,3 +22,13 @@ def enqueue_overdue_reminders(day: dt.date) -> None:
 
 DAILY = [DailyJob("concerns.overdue_actions", enqueue_overdue_reminders)]
 EVERY_TICK = [TickJob("concerns.escalations", enqueue_escalations)]
+
+
+def enqueue_transfer_reminders(day: dt.date) -> None:
+    from chaperone.concerns.transfer import transfer_reminders_enqueue
+
+    transfer_reminders_enqueue(day)
+
+
+# the child protection file of a pupil who left, until the new school confirms receipt
+DAILY.append(DailyJob("concerns.transfer_reminders", enqueue_transfer_reminders))

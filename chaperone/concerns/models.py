@@ -444,3 +444,143 @@ class ConcernAttachment(models.Model):
 
     def audit_scope(self) -> TenantScope:
         return TenantScope(school_id=self.school_id, trust_id=None)
+
+
+# --- chronology, transfer of the child protection file (issue #10, items 4 and 7) -------------
+
+
+class EventKind(models.TextChoices):
+    """A significant event the DSL adds to a child's chronology (not a concern itself)."""
+
+    MEETING = "meeting", "Meeting (strategy meeting, case conference, core group, TAC)"
+    PLAN = "plan", "Plan started, changed or ended (CP plan, CIN, EHCP, early help)"
+    HOME = "home", "Change at home (moved, new adult in the home, bereavement)"
+    SCHOOL = "school", "Change at school (exclusion, part-time timetable, move of class)"
+    CONTACT = "contact", "Contact from an agency (social care, police, health)"
+    OTHER = "other", "Other significant event"
+
+
+class ChronologyEventQuerySet(ScopedQuerySet["ChronologyEvent"]):
+    school_path = "school_id"
+
+
+class ChronologyEvent(models.Model):
+    """Something that happened in a child's life the DSL records on their chronology (a
+    strategy meeting, a plan starting, a move of home). Added, never edited."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="chronology_events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    title = models.CharField(max_length=200)
+    details = models.TextField(blank=True)
+    occurred_on = models.DateField()
+    recorded_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = ChronologyEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["occurred_on", "id"]
+        indexes = [models.Index(fields=["pupil", "occurred_on"], name="concerns_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.occurred_on:%d %B %Y})"
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.school_id, trust_id=None)
+
+
+class TransferStatus(models.TextChoices):
+    PREPARED = "prepared", "Bundle prepared, not yet sent"
+    SENT = "sent", "Sent, receipt not yet confirmed"
+    RECEIVED = "received", "Receipt confirmed by the new school"
+
+
+class TransferQuerySet(ScopedQuerySet["FileTransfer"]):
+    school_path = "school_id"
+
+
+class FileTransfer(models.Model):
+    """A leaving pupil's child protection file going to their new school, apart from the main
+    pupil file: a sealed bundle (``transfer.bundle_build``), due within five school days of
+    the leaving date, with reminders until the new school's receipt is recorded."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="cp_transfers")
+    #: the id the bundle carries, so a receiving Chaperone school can confirm receipt
+    reference = models.UUIDField(unique=True)
+    leaving_on = models.DateField()
+    #: the fifth school day after the leaving date (KCSIE)
+    due_on = models.DateField()
+    to_school_name = models.CharField("new school", max_length=200)
+    to_school_urn = models.CharField("new school's URN", max_length=6)
+    to_dsl_email = models.EmailField("new school's DSL email", blank=True)
+    status = models.CharField(
+        max_length=20, choices=TransferStatus.choices, default=TransferStatus.PREPARED
+    )
+    bundle = models.FileField(upload_to="concerns/transfers/", max_length=200, blank=True)
+    #: SHA-256 of the whole bundle file, to give the new school separately
+    bundle_sha256 = models.CharField(max_length=64, blank=True)
+    concern_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    received_at = models.DateTimeField(null=True, blank=True)
+    #: who at the new school confirmed receipt (their name and role, as they gave it)
+    received_confirmed_by = models.CharField(max_length=200, blank=True)
+    #: the last school day a reminder went (one a day at most)
+    reminded_on = models.DateField(null=True, blank=True)
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["status", "due_on"], name="concerns_transfer_due_idx")]
+
+    def __str__(self) -> str:
+        return f"CP file transfer to {self.to_school_name} (due {self.due_on:%d %B %Y})"
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.school_id, trust_id=None)
+
+    @property
+    def is_received(self) -> bool:
+        return self.status == TransferStatus.RECEIVED
+
+
+class ReceivedFileQuerySet(ScopedQuerySet["ReceivedFile"]):
+    school_path = "school_id"
+
+
+class ReceivedFile(models.Model):
+    """A child protection file that came with a pupil from their previous school: a Chaperone
+    bundle (checked against its checksums; its concerns kept as ``data``) or a PDF from another
+    system, kept as a file-only record."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="received_cp_files")
+    from_school_name = models.CharField("previous school", max_length=200)
+    from_school_urn = models.CharField(max_length=6, blank=True)
+    #: "bundle" (a Chaperone bundle) or "pdf" (a file-only record)
+    kind = models.CharField(max_length=10)
+    file = models.FileField(upload_to="concerns/received/", max_length=200)
+    sha256 = models.CharField(max_length=64)
+    reference = models.CharField(max_length=40, blank=True)
+    #: a bundle's file as JSON (its concerns, entries and actions), empty for a PDF
+    data = models.JSONField(default=dict, blank=True)
+    imported_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReceivedFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"CP file from {self.from_school_name}"
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.school_id, trust_id=None)

@@ -14,3 +14,14 @@ NAV = [
     NavItem("Concerns about staff", "concerns:inbox", "concern.about_head", order=16),
     NavItem("Concern categories", "concerns:categories", "concern.configure", order=85),
 ]
+
+# the DSL's dashboard and the child protection files in and out (issue #10, items 7 and 8)
+NAV += [
+    NavItem(
+        "Safeguarding dashboard",
+        "concerns:dashboard",
+        "concern.reports",
+        order=17,
+        current=("concerns:dashboard", "concerns:report_list", "concerns:governors_report"),
+    ),
+]

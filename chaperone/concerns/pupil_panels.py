@@ -22,3 +22,14 @@ def _context(request: ChaperoneRequest, pupil: Any) -> dict[str, Any] | None:
 
 
 PANELS = [PupilPanel("concerns/_pupil_panel.html", _context, order=10)]
+
+
+def _chronology_context(request: ChaperoneRequest, pupil: Any) -> dict[str, Any] | None:
+    actor = request.actor
+    if not actor.can("concern.chronology", pupil.school_id):
+        return None
+    return {"pupil": pupil, "may_transfer": actor.can("concern.transfer", pupil.school_id)}
+
+
+# a link to the child's chronology, for the safeguarding team (issue #10, item 4)
+PANELS.append(PupilPanel("concerns/_chronology_panel.html", _chronology_context, order=11))

@@ -15,3 +15,22 @@ urlpatterns = [
     path("<int:pk>/do/<slug:what>/", views.act, name="act"),
     path("<int:pk>/files/<int:file_pk>/", views.attachment, name="attachment"),
 ]
+
+# chronology, transfer of the child protection file, dashboards (issue #10, items 4, 7, 8)
+from chaperone.concerns import views_chronology, views_reports, views_transfer  # noqa: E402
+
+urlpatterns += [
+    path("pupils/<int:pk>/chronology/", views_chronology.chronology_page, name="chronology"),
+    path("pupils/<int:pk>/chronology.pdf", views_chronology.chronology_pdf, name="chronology_pdf"),
+    path("pupils/<int:pk>/events/add/", views_chronology.event_add, name="event_add"),
+    path("dashboard/", views_reports.dashboard, name="dashboard"),
+    path("dashboard/list/", views_reports.report_list, name="report_list"),
+    path("governors-report/", views_reports.governors_report, name="governors_report"),
+    path("transfers/", views_transfer.transfers, name="transfers"),
+    path("transfers/new/", views_transfer.transfer_start, name="transfer_start"),
+    path("transfers/import/", views_transfer.transfer_import, name="transfer_import"),
+    path("transfers/<int:pk>/", views_transfer.transfer_detail, name="transfer_detail"),
+    path("transfers/<int:pk>/bundle.zip", views_transfer.transfer_bundle, name="transfer_bundle"),
+    path("transfers/<int:pk>/do/<slug:what>/", views_transfer.transfer_act, name="transfer_act"),
+    path("received/<int:pk>/", views_transfer.received_file, name="received_file"),
+]

@@ -121,6 +121,17 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "concern.alert_about_head": frozenset({Role.CHAIR_OF_GOVERNORS}),
     "concern.escalation": frozenset({Role.HEADTEACHER}),
     "concern.overdue_actions": frozenset({Role.DSL}),
+    # --- concerns: chronology, transfer, dashboards (issue #10, items 4, 7, 8) ----------------
+    # A child's chronology (and adding significant events to it); its PDF export.
+    "concern.chronology": SAFEGUARDING,
+    # Sending a leaving pupil's child protection file, importing one that came with a pupil.
+    "concern.transfer": SAFEGUARDING,
+    # The DSL's dashboard and its drill-down lists (they name pupils).
+    "concern.reports": SAFEGUARDING,
+    # The termly governors' report: counts only, no names.
+    "concern.governors_report": LEADERS | SAFEGUARDING | {Role.CHAIR_OF_GOVERNORS},
+    # who is told: a child protection file still to send, each school day until received
+    "concern.transfer_reminders": frozenset({Role.DSL}),
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school

@@ -23,6 +23,7 @@ JOBS = [
     "audit.anchor",
     "protocols.reminders",
     "concerns.overdue_actions",
+    "concerns.transfer_reminders",
     "scheduling.reminders",
     "scheduling.meetings",
 ]

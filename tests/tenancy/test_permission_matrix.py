@@ -74,6 +74,11 @@ concern.alert_about_staff       y   -   -    -   -   -   -   -   -   -   -   -  
 concern.alert_about_head        -   -   -    -   -   -   -   -   -   -   -   -   -
 concern.escalation              y   -   -    -   -   -   -   -   -   -   -   -   -
 concern.overdue_actions         -   y   -    -   -   -   -   -   -   -   -   -   -
+concern.chronology              -   y   y    -   -   -   -   -   -   -   -   -   -
+concern.transfer                -   y   y    -   -   -   -   -   -   -   -   -   -
+concern.reports                 -   y   y    -   -   -   -   -   -   -   -   -   -
+concern.governors_report        y   y   y    y   -   -   -   -   -   -   -   -   -
+concern.transfer_reminders      -   y   -    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.
@@ -100,6 +105,7 @@ TABLE = _table()
 
 #: The chair of governors is no member of staff: of every action they hold these alone.
 CHAIR_ACTIONS = {"concern.about_head", "concern.alert_about_head"}
+CHAIR_ACTIONS |= {"concern.governors_report"}  # counts only, no names (issue #10 item 8)
 TABLE |= {(Role.CHAIR_OF_GOVERNORS, a): a in CHAIR_ACTIONS for a in {a for _, a in TABLE}}
 
 
