@@ -6,4 +6,5 @@ urlpatterns = [
     path("audit/", include("chaperone.audit.urls")),
     path("protocols/", include("chaperone.protocols.urls")),
     path("sessions/", include("chaperone.scheduling.urls")),
+    path("welfare/", include("chaperone.welfare.urls")),
 ]

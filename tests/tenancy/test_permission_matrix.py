@@ -64,6 +64,11 @@ concern.raise                   y   y   y    y   y   y   y   y   y   y   y   y  
 concern.view                    -   y   y    -   -   -   -   -   -   -   -   -   -
 concern.alert                   -   y   y    -   -   -   -   -   -   -   -   -   -
 session.end_notice              -   y   y    -   -   -   -   -   -   -   -   -   -
+welfare.call                    y   y   y    y   y   y   y   y   y   y   y   y   -
+welfare.call_vulnerable         y   y   y    y   -   -   -   -   y   -   y   -   -
+welfare.view                    y   y   y    y   -   -   -   -   -   -   -   -   -
+welfare.manage                  -   y   y    -   -   -   -   -   -   -   -   -   -
+welfare.escalation_notice       -   y   y    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.
