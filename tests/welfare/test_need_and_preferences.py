@@ -116,8 +116,7 @@ def test_a_csv_with_bad_rows_names_row_and_field_and_saves_nothing(closure: Clos
         "Row 3, channel: Preferred channel: 'fax' is not one of phone, text, email, video.",
         "Row 4, avoid_days: Days to avoid: 'someday' is not a school day; use mon, tue, wed, "
         "thu or fri.",
-        f"Row 5, household_reference: no family of {closure.school.name} has the reference "
-        "'NOPE'.",
+        f"Row 5, household_reference: no family of {closure.school.name} has the reference 'NOPE'.",
     ]
     assert not HouseholdPreference.objects.exists()
 

@@ -106,7 +106,9 @@ def test_a_plan_that_cannot_be_completed_saves_what_was_placed(
     run = _plan(closure, django_capture_on_commit_callbacks)
     assert run.status == RunStatus.GAPS
     gaps = list(UnplacedContact.objects.filter(run=run))
-    assert gaps and all(g.message and g.reason in {"NO_CAPACITY", "NO_ELIGIBLE_STAFF"} for g in gaps)
+    assert gaps and all(
+        g.message and g.reason in {"NO_CAPACITY", "NO_ELIGIBLE_STAFF"} for g in gaps
+    )
     assert PlannedCall.objects.filter(run=run).exists()
     assert run.stats["unplaced"] == sum(g.missing for g in gaps)
 
@@ -139,9 +141,7 @@ def test_a_replan_moves_only_the_families_of_the_caller_away(
     deputy = make_staff(closure.school, Role.DEPUTY_DSL, first_name="Dee", last_name="Deputy")
     make_more(deputy, calls=6)
     run = _plan(closure, django_capture_on_commit_callbacks)
-    before = {
-        (c.household_id, c.day): c.staff_id for c in PlannedCall.objects.filter(run=run)
-    }
+    before = {(c.household_id, c.day): c.staff_id for c in PlannedCall.objects.filter(run=run)}
     away = closure.sen
     affected = {h for (h, _), s in before.items() if s == away.pk}
     assert affected, "the SEN caller has families to lose"
@@ -163,7 +163,9 @@ def test_a_replan_moves_only_the_families_of_the_caller_away(
 def test_bad_rota_dates_name_the_field(closure: Closure) -> None:
     actor = closure.actor(closure.dsl)
     with pytest.raises(WelfareProblem) as err:
-        rota_request(actor=actor, schools=[closure.school], first_day=FRIDAY_WEEK_2, last_day=MONDAY)
+        rota_request(
+            actor=actor, schools=[closure.school], first_day=FRIDAY_WEEK_2, last_day=MONDAY
+        )
     assert err.value.field == "last_day"
     saturday = MONDAY.replace(day=9)
     with pytest.raises(WelfareProblem) as err:
