@@ -499,6 +499,12 @@ class Escalation(models.Model):
     def __str__(self) -> str:
         return f"escalation of household {self.household_id}"
 
+    @property
+    def last_step(self) -> EscalationStep | None:
+        """The ladder's latest step (prefetch ``steps`` when listing many)."""
+        steps = list(self.steps.all())
+        return max(steps, key=lambda s: (s.opened_at, s.pk)) if steps else None
+
     def audit_scope(self) -> TenantScope:
         return TenantScope(school_id=self.school_id, trust_id=None)
 

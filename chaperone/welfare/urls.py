@@ -22,5 +22,5 @@ urlpatterns = [
     path("escalations/steps/<int:pk>/", views.escalation_step, name="escalation_step"),
     path("coverage/", views.coverage, name="coverage"),
     path("coverage/calls.csv", views.export_csv, name="export_csv"),
-    path("coverage/sheets.pdf", views.day_pdf, name="day_pdf"),
+    path("coverage/<int:school_id>/sheets.pdf", views.day_pdf, name="day_pdf"),
 ]

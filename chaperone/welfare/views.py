@@ -9,8 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chaperone.core.http import ChaperoneRequest
 from chaperone.people.models import StaffMember
-from chaperone.tenancy.schools import school_for
+from chaperone.tenancy.schools import active_school, school_for
 from chaperone.welfare import calls, escalation, need, planning, preferences, selectors
 from chaperone.welfare.forms import (
     AvailabilityForm,
@@ -424,8 +423,12 @@ def _csv_safe(value: str) -> str:
 
 
 @require_GET
-def day_pdf(request: ChaperoneRequest) -> HttpResponse:
-    school = school_for(request, VIEW)
+def day_pdf(request: ChaperoneRequest, school_id: int) -> HttpResponse:
+    """The day's sheets of every caller of the school being worked in (another school's, or a
+    school one may not see, is a 404 like a missing one)."""
+    school = active_school(request)
+    if school is None or school.pk != school_id or not request.actor.can(VIEW, school.pk):
+        raise Http404("No such school.")
     day = _day(request)
     sheets = selectors.day_sheets(actor=request.actor, school=school, day=day)
     from chaperone.audit.log import record
@@ -446,6 +449,3 @@ def day_pdf(request: ChaperoneRequest) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="call-sheets-{day.isoformat()}.pdf"'
     return response
 
-
-def _forbid() -> None:
-    raise PermissionDenied
