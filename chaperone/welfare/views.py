@@ -448,4 +448,3 @@ def day_pdf(request: ChaperoneRequest, school_id: int) -> HttpResponse:
     response = HttpResponse(bytes(pdf or b""), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="call-sheets-{day.isoformat()}.pdf"'
     return response
-
