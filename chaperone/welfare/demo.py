@@ -58,11 +58,10 @@ def _closure_days(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _callers(school: School) -> list[StaffMember]:
-    """The school's staff with a login who may make welfare calls, but not the DSL or the head
+    """The school's staff with a login who may make welfare calls, but not the DSL and deputies
     (they take the escalations)."""
     makers = set(holders_at_school(action="welfare.call", school_id=school.pk))
     leads = set(holders_at_school(action="welfare.escalation_notice", school_id=school.pk))
-    leads |= set(holders_at_school(action="staff.manage_roles", school_id=school.pk))
     return sorted(
         (s for s in makers - leads if s.user_id is not None), key=lambda s: (s.last_name, s.pk)
     )

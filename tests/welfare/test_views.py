@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chaperone.audit.models import AuditEvent
+from chaperone.tenancy.policies import TWO_FACTOR_ROLES
 from chaperone.welfare.models import CallLog, PlannedCall, RotaRun, RunStatus, Tier
 from tests.conftest import verified_client
 from tests.welfare.conftest import Closure
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _client(staff) -> Client:  # type: ignore[no-untyped-def]
-    if staff.assignments.filter(role__in=["dsl", "deputy_dsl", "slt", "headteacher"]).exists():
+    if staff.assignments.filter(role__in=sorted(TWO_FACTOR_ROLES)).exists():
         return verified_client(staff)
     client = Client()
     client.force_login(staff.user)
