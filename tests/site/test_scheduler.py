@@ -18,7 +18,13 @@ from chaperone.site.models import DailyRun
 pytestmark = pytest.mark.django_db
 
 DAY = dt.date(2026, 12, 1)
-JOBS = ["audit.anchor", "protocols.reminders", "scheduling.reminders", "scheduling.meetings"]
+JOBS = [
+    "audit.anchor",
+    "protocols.reminders",
+    "scheduling.reminders",
+    "scheduling.meetings",
+    "welfare.escalations",
+]
 
 
 @pytest.fixture(autouse=True)
