@@ -44,6 +44,7 @@ from chaperone.welfare.need import MANAGE, WelfareProblem, pupil_tier
 log = logging.getLogger(__name__)
 
 QUALIFIED = "welfare.call_vulnerable"
+CALL = "welfare.call"
 MAX_DAYS = 60
 
 
@@ -209,13 +210,14 @@ def planner_input(run: RotaRun) -> tuple[dict[str, Any], list[str]]:
         qualified |= set(
             holders_at_school(action=QUALIFIED, school_id=school_id).values_list("pk", flat=True)
         )
+    # the schools where each member of staff may make welfare calls (a school administrator,
+    # say, may not, whatever availability was entered for them)
     staff_schools: dict[int, set[str]] = defaultdict(set)
-    for staff_id, school_id in (
-        StaffAssignment.objects.in_effect()
-        .filter(school_id__in=school_ids, staff__is_active=True)
-        .values_list("staff_id", "school_id")
-    ):
-        staff_schools[staff_id].add(urn[school_id])
+    for school_id in school_ids:
+        for staff_id in holders_at_school(action=CALL, school_id=school_id).values_list(
+            "pk", flat=True
+        ):
+            staff_schools[staff_id].add(urn[school_id])
     staff_rows: list[dict[str, Any]] = []
     callers = (
         CallerAvailability.objects.filter(staff__trust_id=run.trust_id, staff__is_active=True)

@@ -203,3 +203,19 @@ def test_planning_twice_does_nothing_twice(
     count = PlannedCall.objects.filter(run=run).count()
     rota_plan(run_id=run.pk)
     assert PlannedCall.objects.filter(run=run).count() == count
+
+
+def test_only_staff_who_may_call_are_in_the_rota(closure: Closure) -> None:
+    from chaperone.tenancy.roles import Role
+    from chaperone.welfare.models import RotaRun
+    from tests.factories import make_staff
+
+    office = make_staff(closure.school, Role.SCHOOL_ADMIN, first_name="Olive", last_name="Office")
+    available(office)
+    run = RotaRun.objects.create(
+        trust=closure.trust, title="t", first_day=MONDAY, last_day=MONDAY, days=["2027-01-04"]
+    )
+    run.schools.set([closure.school])
+    data, _ = planner_input(run)
+    assert f"st-{office.pk}" not in {s["id"] for s in data["staff"]}
+    assert f"st-{closure.teacher.pk}" in {s["id"] for s in data["staff"]}
