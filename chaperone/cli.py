@@ -4,7 +4,8 @@ Two families of subcommands live behind one entry point:
 
 * ``chaperone check`` and ``chaperone protocols ...`` are pure: they run the rule engine
   (:mod:`chaperone.rules`) without importing Django, touching a database or the network
-  (see ``shared/contracts/protocol-check.md``).
+  (see ``shared/contracts/protocol-check.md``); so is ``chaperone rota plan``, the welfare-call
+  planner (:mod:`chaperone.rota`, ``shared/contracts/rota-plan.md``).
 * everything else (``import``, ``audit``, ``demo``, ``migrate``, ``runserver`` ...) is a Django
   management command, so ``chaperone`` doubles as ``manage.py``.
 
@@ -16,6 +17,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+
+#: when the command began, for budgets that count start-up (``chaperone rota plan --seconds``)
+STARTED = time.monotonic()
 
 PURE_COMMANDS = frozenset({"check", "protocols"})
 #: Options only Django's ``check`` has: with one of them and no ``--protocol``, ``chaperone check``
@@ -45,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         from chaperone.rules.cli import main as rules_main
 
         return rules_main(args)
+    if args[:1] == ["rota"]:
+        from chaperone.rota.cli import main as rota_main
+
+        return rota_main(args, started=STARTED)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chaperone.config.settings.local")
     from django.core.management import execute_from_command_line
 

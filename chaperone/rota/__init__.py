@@ -1,3 +1,14 @@
 """The welfare-call planner: pure Python, no Django and nothing else from chaperone. It takes a
-closure's households and staff in the shape fixed by the rota-plan contract and returns a call
-plan; ``chaperone rota plan`` and the welfare app call the same function."""
+closure's households and staff in the shape fixed by the rota-plan contract
+(``shared/contracts/rota-plan.md``) and returns a call plan; ``chaperone rota plan`` and the
+welfare app call the same functions:
+
+* :func:`plan_from_dict` (a decoded request) and :func:`plan_from_bytes` (its JSON bytes) return
+  the plan as the contract's output object;
+* :class:`RotaInputError` is raised for malformed input, with ``code``, ``message`` and ``field``.
+"""
+
+from .errors import RotaInputError
+from .plan import plan_from_bytes, plan_from_dict
+
+__all__ = ["RotaInputError", "plan_from_bytes", "plan_from_dict"]

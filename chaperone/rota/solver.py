@@ -1,0 +1,373 @@
+"""The solver: greedy construction in order of rigidity, then a repair step.
+
+1. **Keep.** Households whose key adult (or, on a re-plan, previous caller) is eligible on enough
+   open days of every period are given to that person first, daily families before twice-weekly,
+   weekly and fortnightly ones, on the days they had before where still valid, otherwise on the
+   person's least busy days.
+2. **Place.** Every other household goes to one eligible caller who can make all its calls, the
+   one with the lowest load relative to capacity (a lazy heap per school and qualification), or,
+   when no single caller can, to as few callers as possible (greedy set cover).
+3. **Repair.** A call that still does not fit is placed by moving another family's call with the
+   same caller to another day of that family's period (the other family keeps its caller), while
+   time remains.
+
+Schools that share no staff are independent components; the heaps are per school, so each
+component is planned on its own figures without being split up explicitly.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, field
+
+from .problem import DAILY, Problem
+
+#: callers popped from the heaps before falling back to a scan of every eligible caller
+HEAP_ATTEMPTS = 8
+
+
+@dataclass
+class Shortfall:
+    household: int
+    period: int  # period number within the household's tier
+    missing: int
+
+
+@dataclass
+class Solution:
+    #: per household, {day: staff}
+    calls: list[dict[int, int]]
+    shortfalls: list[Shortfall] = field(default_factory=list)
+
+
+class Solver:
+    def __init__(self, problem: Problem, deadline: float) -> None:
+        self.p = problem
+        self.deadline = deadline
+        self.D = problem.n_days
+        n_staff = len(problem.staff_ids)
+        self.load = [0] * (n_staff * self.D)
+        self.total = [0] * n_staff
+        self.captotal = [problem.cap[s] * problem.avail[s].bit_count() for s in range(n_staff)]
+        self.calls: list[dict[int, int]] = [{} for _ in problem.hh_ids]
+        # pools: per (school, needs qualified) the callers with some capacity
+        n_schools = len(problem.schools)
+        self.pool_all: list[list[int]] = [[] for _ in range(n_schools)]
+        self.pool_q: list[list[int]] = [[] for _ in range(n_schools)]
+        for s in range(n_staff):
+            if not self.captotal[s]:
+                continue
+            for sc in problem.staff_schools[s]:
+                self.pool_all[sc].append(s)
+                if problem.qualified[s]:
+                    self.pool_q[sc].append(s)
+        self.staff_pools: list[list[int]] = [[] for _ in range(n_staff)]
+        for sc in range(n_schools):
+            for s in self.pool_all[sc]:
+                self.staff_pools[s].append(2 * sc)
+            for s in self.pool_q[sc]:
+                self.staff_pools[s].append(2 * sc + 1)
+        self.heaps: list[list[tuple[float, int]]] = []
+
+    # --- small helpers ---------------------------------------------------------------------------
+
+    def eligible_static(self, h: int, s: int) -> bool:
+        """Shares a school with the household and is qualified where it needs it."""
+        p = self.p
+        if p.hh_needq[h] and not p.qualified[s]:
+            return False
+        schools = p.staff_schools[s]
+        return any(sc in schools for sc in p.hh_schools[h])
+
+    def able(self, h: int, s: int) -> bool:
+        """Eligible on enough open days of every period (capacity aside)."""
+        if not self.eligible_static(h, s):
+            return False
+        m = self.p.avail[s]
+        return all((mask & m).bit_count() >= due for _, _, mask, due in self.p.hh_due[h])
+
+    def candidates(self, h: int) -> list[int]:
+        p = self.p
+        pools = self.pool_q if p.hh_needq[h] else self.pool_all
+        schools = p.hh_schools[h]
+        if len(schools) == 1:
+            return pools[schools[0]]
+        return list(dict.fromkeys(s for sc in schools for s in pools[sc]))
+
+    def ratio(self, s: int) -> float:
+        return self.total[s] / self.captotal[s]
+
+    def cover(self, h: int, s: int) -> list[int] | None:
+        """Days on which ``s`` can make every call due to ``h``, or None."""
+        p = self.p
+        m = p.avail[s] & ~p.hh_avoid[h]
+        c = p.cap[s]
+        load = self.load
+        base = s * self.D
+        prev = p.previous[h]
+        chosen: list[int] = []
+        for _, open_days, _, due in p.hh_due[h]:
+            free = [d for d in open_days if (m >> d) & 1 and load[base + d] < c]
+            if len(free) < due:
+                return None
+            if len(free) > due:
+                free.sort(key=lambda d: (d not in prev, load[base + d], d))
+                del free[due:]
+            chosen.extend(free)
+        return chosen
+
+    def commit(self, h: int, s: int, days: list[int]) -> None:
+        base = s * self.D
+        mine = self.calls[h]
+        for d in days:
+            self.load[base + d] += 1
+            mine[d] = s
+        self.total[s] += len(days)
+
+    def push(self, s: int) -> None:
+        r = self.ratio(s)
+        for pid in self.staff_pools[s]:
+            heapq.heappush(self.heaps[pid], (r, s))
+
+    # --- the passes ------------------------------------------------------------------------------
+
+    def solve(self) -> Solution:
+        p = self.p
+        n = len(p.hh_ids)
+        keep: list[tuple[int, int, int]] = []  # (tier, household, preferred caller)
+        rest: list[tuple[int, int]] = []
+        for h in range(n):
+            if not p.hh_due[h]:
+                continue
+            prefs = self.preferred(h)
+            if prefs:
+                keep.append((p.hh_tier[h], h, prefs[0]))
+            else:
+                rest.append((p.hh_tier[h], h))
+        keep.sort()
+        for _, h, s in keep:
+            days = self.cover(h, s)
+            if days is None:
+                # the preferred caller is full: a second preference, else placed like the rest
+                others = self.preferred(h)[1:]
+                for s2 in others:
+                    days = self.cover(h, s2)
+                    if days is not None:
+                        self.commit(h, s2, days)
+                        break
+                else:
+                    rest.append((p.hh_tier[h], h))
+                continue
+            self.commit(h, s, days)
+        rest.sort()
+        self.heaps = [[] for _ in range(2 * len(p.schools))]
+        for sc in range(len(p.schools)):
+            self.heaps[2 * sc] = [(self.ratio(s), s) for s in self.pool_all[sc]]
+            self.heaps[2 * sc + 1] = [(self.ratio(s), s) for s in self.pool_q[sc]]
+            heapq.heapify(self.heaps[2 * sc])
+            heapq.heapify(self.heaps[2 * sc + 1])
+        for _, h in rest:
+            if not self.place_single(h):
+                self.place_split(h)
+        solution = Solution(self.calls, self.shortfalls())
+        if solution.shortfalls:
+            self.repair(solution)
+        return solution
+
+    def preferred(self, h: int) -> list[int]:
+        """The key adult, then the previous plan's main caller, where able to cover the family."""
+        p = self.p
+        out: list[int] = []
+        key = p.hh_key[h]
+        if key >= 0 and self.captotal[key] and self.able(h, key):
+            out.append(key)
+        prev = p.previous[h]
+        if prev:
+            counts: dict[int, int] = {}
+            for s in prev.values():
+                counts[s] = counts.get(s, 0) + 1
+            main = max(counts, key=lambda s: (counts[s], -s))
+            if main not in out and self.captotal[main] and self.able(h, main):
+                out.append(main)
+        return out
+
+    def place_single(self, h: int) -> bool:
+        p = self.p
+        pids = [2 * sc + (1 if p.hh_needq[h] else 0) for sc in p.hh_schools[h]]
+        heaps = self.heaps
+        tried: list[tuple[float, int, int]] = []
+        seen: set[int] = set()
+        placed = False
+        for _ in range(HEAP_ATTEMPTS):
+            best: tuple[float, int, int] | None = None
+            for pid in pids:
+                heap = heaps[pid]
+                while heap:
+                    r, s = heap[0]
+                    if r != self.total[s] / self.captotal[s]:
+                        heapq.heappop(heap)  # stale
+                        continue
+                    if s in seen:
+                        tried.append((r, s, pid))
+                        heapq.heappop(heap)
+                        continue
+                    if best is None or (r, s) < best[:2]:
+                        best = (r, s, pid)
+                    break
+            if best is None:
+                break
+            r, s, pid = best
+            heapq.heappop(heaps[pid])
+            seen.add(s)
+            days = self.cover(h, s)
+            if days is not None:
+                self.commit(h, s, days)
+                self.push(s)
+                placed = True
+                break
+            tried.append(best)
+        for r, s, pid in tried:
+            if r == self.total[s] / self.captotal[s]:
+                heapq.heappush(heaps[pid], (r, s))
+        if placed:
+            return True
+        if len(seen) >= len(self.candidates(h)):
+            return False
+        # a scan of every eligible caller, least loaded first
+        order = sorted(self.candidates(h), key=lambda s: (self.ratio(s), s))
+        for s in order:
+            if s in seen:
+                continue
+            days = self.cover(h, s)
+            if days is not None:
+                self.commit(h, s, days)
+                self.push(s)
+                return True
+        return False
+
+    def place_split(self, h: int) -> None:
+        """No single caller can make every call: as few callers as possible (greedy set cover)."""
+        p = self.p
+        avoid = p.hh_avoid[h]
+        need = {k: due for k, _, _, due in p.hh_due[h]}
+        open_of = {k: days for k, days, _, _ in p.hh_due[h]}
+        cands = self.candidates(h)
+        mine = self.calls[h]
+        load = self.load
+        while need:
+            best: tuple[int, float, int] | None = None
+            best_days: list[int] = []
+            for s in cands:
+                m = p.avail[s] & ~avoid
+                c = p.cap[s]
+                base = s * self.D
+                days: list[int] = []
+                for k, left in need.items():
+                    free = [
+                        d
+                        for d in open_of[k]
+                        if (m >> d) & 1 and d not in mine and load[base + d] < c
+                    ]
+                    if len(free) > left:
+                        free.sort(key=lambda d: (load[base + d], d))
+                        del free[left:]
+                    days.extend(free)
+                if days:
+                    key = (-len(days), self.ratio(s), s)
+                    if best is None or key < best:
+                        best, best_days = key, days
+            if best is None:
+                break
+            s = best[2]
+            self.commit(h, s, best_days)
+            self.push(s)
+            for d in best_days:
+                k = self.period_of(h, d)
+                need[k] -= 1
+                if not need[k]:
+                    del need[k]
+
+    def period_of(self, h: int, d: int) -> int:
+        for k, _, mask, _ in self.p.hh_due[h]:
+            if (mask >> d) & 1:
+                return k
+        raise KeyError(d)
+
+    def shortfalls(self) -> list[Shortfall]:
+        out = []
+        for h, dues in enumerate(self.p.hh_due):
+            mine = self.calls[h]
+            for k, open_days, _, due in dues:
+                made = sum(1 for d in open_days if d in mine)
+                if made < due:
+                    out.append(Shortfall(h, k, due - made))
+        return out
+
+    # --- repair ----------------------------------------------------------------------------------
+
+    def repair(self, solution: Solution) -> None:
+        """Place missing calls by moving another family's call with the same caller to another
+        day of that family's period."""
+        p = self.p
+        D = self.D
+        on: dict[int, list[int]] = {}
+        for h, mine in enumerate(self.calls):
+            for d, s in mine.items():
+                on.setdefault(s * D + d, []).append(h)
+        remaining: list[Shortfall] = []
+        for short in solution.shortfalls:
+            if time.monotonic() > self.deadline:
+                remaining.append(short)
+                continue
+            h = short.household
+            open_days = next(days for k, days, _, _ in p.hh_due[h] if k == short.period)
+            mine = self.calls[h]
+            used = dict.fromkeys(mine.values())
+            cands = sorted(self.candidates(h), key=lambda s: (s not in used, self.ratio(s)))
+            for d in open_days:
+                if not short.missing:
+                    break
+                if d in mine or (p.hh_avoid[h] >> d) & 1:
+                    continue
+                for s in cands:
+                    if not (p.avail[s] >> d) & 1:
+                        continue
+                    if self.load[s * D + d] >= p.cap[s] and not self.free_up(s, d, on):
+                        continue
+                    self.commit(h, s, [d])
+                    on.setdefault(s * D + d, []).append(h)
+                    short.missing -= 1
+                    break
+            if short.missing:
+                remaining.append(short)
+        solution.shortfalls = remaining
+
+    def free_up(self, s: int, d: int, on: dict[int, list[int]]) -> bool:
+        """Move one of ``s``'s calls on day ``d`` to another day of that family's period."""
+        p = self.p
+        D = self.D
+        c = p.cap[s]
+        base = s * D
+        m = p.avail[s]
+        here = on.get(base + d, [])
+        for i, h2 in enumerate(here):
+            if p.hh_tier[h2] == DAILY:
+                continue
+            mine = self.calls[h2]
+            k = self.period_of(h2, d)
+            open_days = next(days for kk, days, _, _ in p.hh_due[h2] if kk == k)
+            for d2 in open_days:
+                if d2 != d and d2 not in mine and (m >> d2) & 1 and self.load[base + d2] < c:
+                    del mine[d]
+                    mine[d2] = s
+                    self.load[base + d] -= 1
+                    self.load[base + d2] += 1
+                    here.pop(i)
+                    on.setdefault(base + d2, []).append(h2)
+                    return True
+        return False
+
+
+def solve(problem: Problem, deadline: float) -> Solution:
+    return Solver(problem, deadline).solve()
