@@ -142,7 +142,7 @@ def explain(problem: Problem, short: Shortfall, by_school: dict[int, list[int]])
     staff = {s for sc in problem.hh_schools[h] for s in by_school.get(sc, ())}
     reach = 0  # the days on which some eligible member of staff is available
     for s in staff:
-        if problem.cap[s] > 0 and (problem.qualified[s] or not problem.hh_needq[h]):
+        if problem.qualified[s] or not problem.hh_needq[h]:
             reach |= problem.avail[s]
     staffed = sum(1 for d in open_days if (reach >> d) & 1)
     calls = "call" if short.missing == 1 else "calls"
