@@ -28,20 +28,20 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # --- the wire shape (unknown fields are malformed input) ------------------------------------------
 
 
-class PupilIn(msgspec.Struct, forbid_unknown_fields=True):
+class PupilIn(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     id: str
     school: str
     tier: str
 
 
-class HouseholdIn(msgspec.Struct, forbid_unknown_fields=True):
+class HouseholdIn(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     id: str
     pupils: list[PupilIn]
     key_adult: str | None = None
     avoid_days: list[str] = []
 
 
-class StaffIn(msgspec.Struct, forbid_unknown_fields=True):
+class StaffIn(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     id: str
     schools: list[str]
     qualified: bool
@@ -49,7 +49,7 @@ class StaffIn(msgspec.Struct, forbid_unknown_fields=True):
     days: list[str] | None = None
 
 
-class InputIn(msgspec.Struct, forbid_unknown_fields=True):
+class InputIn(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     days: list[str]
     staff: list[StaffIn]
     households: list[HouseholdIn]
@@ -333,7 +333,8 @@ def build(spec: InputIn, previous: PreviousIn | None = None) -> Problem:
         hh_schools.append(tuple(schools))
         hh_tier.append(tier)
         hh_needq.append(tier != FORTNIGHTLY)
-        hh_avoid.append(days_mask(household.avoid_days, f"{where}.avoid_days"))
+        avoid = household.avoid_days
+        hh_avoid.append(days_mask(avoid, f"{where}.avoid_days") if avoid else 0)
         hh_key.append(key)
 
     tier_periods = _periods(dates)

@@ -51,6 +51,10 @@ class Solver:
         self.total = [0] * n_staff
         self.captotal = [problem.cap[s] * problem.avail[s].bit_count() for s in range(n_staff)]
         self.calls: list[dict[int, int]] = [{} for _ in problem.hh_ids]
+        #: per staff member, the households they call (possibly listed twice)
+        self.families: list[list[int]] = [[] for _ in range(n_staff)]
+        #: households placed by more than one caller or not in full (where shortfalls may be)
+        self.split: list[int] = []
         # pools: per (school, needs qualified) the callers with some capacity
         n_schools = len(problem.schools)
         self.pool_all: list[list[int]] = [[] for _ in range(n_schools)]
@@ -108,6 +112,16 @@ class Solver:
         prev = p.previous[h]
         chosen: list[int] = []
         for _, open_days, _, due in p.hh_due[h]:
+            if due == 1 and not prev:
+                # the common case: the least busy open day
+                best, low = -1, c
+                for d in open_days:
+                    if (m >> d) & 1 and load[base + d] < low:
+                        best, low = d, load[base + d]
+                if best < 0:
+                    return None
+                chosen.append(best)
+                continue
             free = [d for d in open_days if (m >> d) & 1 and load[base + d] < c]
             if len(free) < due:
                 return None
@@ -120,10 +134,12 @@ class Solver:
     def commit(self, h: int, s: int, days: list[int]) -> None:
         base = s * self.D
         mine = self.calls[h]
+        load = self.load
         for d in days:
-            self.load[base + d] += 1
+            load[base + d] += 1
             mine[d] = s
         self.total[s] += len(days)
+        self.families[s].append(h)
 
     def push(self, s: int) -> None:
         r = self.ratio(s)
@@ -170,6 +186,7 @@ class Solver:
         for _, h in rest:
             if not self.place_single(h):
                 self.place_split(h)
+                self.split.append(h)
         solution = Solution(self.calls, self.shortfalls())
         if solution.shortfalls:
             self.repair(solution)
@@ -296,7 +313,8 @@ class Solver:
 
     def shortfalls(self) -> list[Shortfall]:
         out = []
-        for h, dues in enumerate(self.p.hh_due):
+        for h in sorted(self.split):
+            dues = self.p.hh_due[h]
             mine = self.calls[h]
             for k, open_days, _, due in dues:
                 made = sum(1 for d in open_days if d in mine)
@@ -311,10 +329,6 @@ class Solver:
         day of that family's period."""
         p = self.p
         D = self.D
-        on: dict[int, list[int]] = {}
-        for h, mine in enumerate(self.calls):
-            for d, s in mine.items():
-                on.setdefault(s * D + d, []).append(h)
         remaining: list[Shortfall] = []
         for short in solution.shortfalls:
             if time.monotonic() > self.deadline:
@@ -333,28 +347,112 @@ class Solver:
                 for s in cands:
                     if not (p.avail[s] >> d) & 1:
                         continue
-                    if self.load[s * D + d] >= p.cap[s] and not self.free_up(s, d, on):
+                    if self.load[s * D + d] >= p.cap[s] and not self.free_up(s, d):
                         continue
                     self.commit(h, s, [d])
-                    on.setdefault(s * D + d, []).append(h)
                     short.missing -= 1
                     break
+            while short.missing and time.monotonic() < self.deadline and self.augment(h, short):
+                short.missing -= 1
             if short.missing:
                 remaining.append(short)
         solution.shortfalls = remaining
 
-    def free_up(self, s: int, d: int, on: dict[int, list[int]]) -> bool:
+    def move(self, h: int, frm: tuple[int, int], to: tuple[int, int]) -> None:
+        (s, d), (s2, d2) = frm, to
+        mine = self.calls[h]
+        del mine[d]
+        mine[d2] = s2
+        self.load[s * self.D + d] -= 1
+        self.load[s2 * self.D + d2] += 1
+        if s2 != s:
+            self.total[s] -= 1
+            self.total[s2] += 1
+            self.families[s2].append(h)
+
+    def augment(self, h: int, short: Shortfall, limit: int = 4000) -> bool:
+        """One more call for ``h`` in the short period along an augmenting path: a breadth-first
+        search over full (caller, day) slots, each step moving one family's call to another
+        slot valid for it (same caller first), until a slot with room is reached."""
+        p = self.p
+        D = self.D
+        open_days = next(days for k, days, _, _ in p.hh_due[h] if k == short.period)
+        mine = self.calls[h]
+        Slot = tuple[int, int]
+        #: slot -> (slot the family comes from or None for h's new call, family)
+        parent: dict[Slot, tuple[Slot | None, int]] = {}
+        queue: list[Slot] = []
+        for d in open_days:
+            if d in mine:
+                continue
+            for s in self.candidates(h):
+                if (p.avail[s] >> d) & 1 and (s, d) not in parent:
+                    if self.load[s * D + d] < p.cap[s]:
+                        self.commit(h, s, [d])
+                        return True
+                    parent[(s, d)] = (None, h)
+                    queue.append((s, d))
+        end: Slot | None = None
+        i = 0
+        while i < len(queue) and end is None and len(parent) < limit:
+            s, d = queue[i]
+            i += 1
+            on_path = set()
+            slot: Slot | None = (s, d)
+            while slot is not None:
+                prev_slot, fam = parent[slot]
+                on_path.add(fam)
+                slot = prev_slot
+            for h2 in dict.fromkeys(self.families[s]):
+                mine2 = self.calls[h2]
+                if mine2.get(d) != s or h2 in on_path:
+                    continue
+                k2 = self.period_of(h2, d)
+                days2 = next(days for kk, days, _, _ in p.hh_due[h2] if kk == k2)
+                avoid2 = p.hh_avoid[h2]
+                here = p.avail[s]
+                options = [
+                    (s, d2) for d2 in days2 if d2 != d and d2 not in mine2 and (here >> d2) & 1
+                ]
+                options += [
+                    (s2, d2)
+                    for s2 in self.candidates(h2)
+                    if s2 != s
+                    for d2 in days2
+                    if (d2 == d or d2 not in mine2) and (p.avail[s2] >> d2) & 1
+                ]
+                for slot2 in options:
+                    if slot2 in parent or (avoid2 >> slot2[1]) & 1:
+                        continue
+                    parent[slot2] = ((s, d), h2)
+                    if self.load[slot2[0] * D + slot2[1]] < p.cap[slot2[0]]:
+                        end = slot2
+                        break
+                    queue.append(slot2)
+                if end is not None:
+                    break
+        if end is None:
+            return False
+        slot = end
+        while True:
+            frm, fam = parent[slot]
+            if frm is None:
+                self.commit(fam, slot[0], [slot[1]])
+                return True
+            self.move(fam, frm, slot)
+            slot = frm
+
+    def free_up(self, s: int, d: int) -> bool:
         """Move one of ``s``'s calls on day ``d`` to another day of that family's period."""
         p = self.p
         D = self.D
         c = p.cap[s]
         base = s * D
         m = p.avail[s]
-        here = on.get(base + d, [])
-        for i, h2 in enumerate(here):
-            if p.hh_tier[h2] == DAILY:
-                continue
+        for h2 in dict.fromkeys(self.families[s]):
             mine = self.calls[h2]
+            if p.hh_tier[h2] == DAILY or mine.get(d) != s:
+                continue
             k = self.period_of(h2, d)
             open_days = next(days for kk, days, _, _ in p.hh_due[h2] if kk == k)
             for d2 in open_days:
@@ -363,8 +461,6 @@ class Solver:
                     mine[d2] = s
                     self.load[base + d] -= 1
                     self.load[base + d2] += 1
-                    here.pop(i)
-                    on.setdefault(base + d2, []).append(h2)
                     return True
         return False
 

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 from benchmarks.rota import generate, with_absences
 from chaperone.rota import lower_bounds, plan_from_dict
+from tests.rota.flow import min_unplaced
 from tests.rota.strategies import requests
 from tests.rota.validator import check_plan, continuity_breaks, needs_qualified
 
@@ -60,6 +61,7 @@ def test_a_generated_trust_with_tight_capacity():
     _vulnerable_and_capacity(request, plan)
     assert plan["unplaced"], "the capacity is tight on purpose"
     assert {u["reason"] for u in plan["unplaced"]} <= {"NO_CAPACITY", "NO_ELIGIBLE_STAFF"}
+    assert plan["stats"]["unplaced"] == min_unplaced(request)
 
 
 def test_a_generated_trust_re_planned_with_staff_away_stays_valid_and_near_the_bound():
@@ -71,3 +73,9 @@ def test_a_generated_trust_re_planned_with_staff_away_stays_valid_and_near_the_b
     check_plan(absent, replan)
     gap = continuity_breaks(absent, replan) - lower_bounds(absent).continuity_breaks
     assert 0 <= gap <= 0.01 * len(absent["households"])
+
+
+@SETTINGS
+@given(requests())
+def test_no_plan_leaves_fewer_contacts_unplaced(request):
+    assert plan_from_dict(request)["stats"]["unplaced"] == min_unplaced(request)
