@@ -127,7 +127,25 @@ class Solver:
                 return None
             if len(free) > due:
                 free.sort(key=lambda d: (d not in prev, load[base + d], d))
-                del free[due:]
+                if due == 2:
+                    # twice a week: days apart where possible (Monday and Thursday, not Monday
+                    # and Tuesday)
+                    first = free[0]
+                    dates = self.p.dates
+                    free = [
+                        first,
+                        min(
+                            free[1:],
+                            key=lambda d: (
+                                d not in prev,
+                                abs((dates[d] - dates[first]).days) < 2,
+                                load[base + d],
+                                d,
+                            ),
+                        ),
+                    ]
+                else:
+                    del free[due:]
             chosen.extend(free)
         return chosen
 
