@@ -560,6 +560,9 @@ URL_CASES: dict[str, Case] = {
     "scheduling:end": Case("object", make=_session, missing=MISSING_PK, method="post"),
     "scheduling:end_report": Case("object", make=_session, missing=MISSING_PK, method="post"),
     "scheduling:log": Case("object", make=_session, missing=MISSING_PK),
+    "scheduling:log_amend": Case(
+        "object", make=_session, missing=MISSING_PK, method="post", data={"text": "Later."}
+    ),
     "scheduling:my_log": Case("collection", allowed=_can("session.plan")),
     "scheduling:register": Case(
         "collection",

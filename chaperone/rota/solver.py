@@ -21,7 +21,7 @@ import heapq
 import time
 from dataclasses import dataclass, field
 
-from .problem import DAILY, Problem
+from .problem import Problem
 
 #: callers popped from the heaps before falling back to a scan of every eligible caller
 HEAP_ATTEMPTS = 8
@@ -55,6 +55,13 @@ class Solver:
         self.families: list[list[int]] = [[] for _ in range(n_staff)]
         #: households placed by more than one caller or not in full (where shortfalls may be)
         self.split: list[int] = []
+        #: household patterns no single caller can take any more (see place_single)
+        self.no_single: set[tuple[tuple[int, ...], bool, int, int]] = set()
+        #: household patterns for which no caller has room for any call any more
+        self.no_room: set[tuple[tuple[int, ...], bool, int, int]] = set()
+        #: (caller, day) slots from which no augmenting path leads to a slot with room: a later
+        #: augmentation cannot pass through them either, so searches skip them
+        self.dead: set[tuple[int, int]] = set()
         # pools: per (school, needs qualified) the callers with some capacity
         n_schools = len(problem.schools)
         self.pool_all: list[list[int]] = [[] for _ in range(n_schools)]
@@ -263,22 +270,31 @@ class Solver:
                 break
             tried.append(best)
         for r, s, pid in tried:
-            if r == self.total[s] / self.captotal[s]:
+            # a caller with no room left is dropped from the heaps for good
+            if r == self.total[s] / self.captotal[s] and self.total[s] < self.captotal[s]:
                 heapq.heappush(heaps[pid], (r, s))
         if placed:
             return True
         if len(seen) >= len(self.candidates(h)):
             return False
-        # a scan of every eligible caller, least loaded first
-        order = sorted(self.candidates(h), key=lambda s: (self.ratio(s), s))
+        # Loads only grow while households are placed, so when no caller can take every call
+        # of this pattern (schools, qualification, tier, avoided days) now, none can later.
+        pattern = (p.hh_schools[h], p.hh_needq[h], p.hh_tier[h], p.hh_avoid[h])
+        if pattern in self.no_single:
+            return False
+        # a scan of every eligible caller with room, least loaded first
+        total, captotal = self.total, self.captotal
+        order = sorted(
+            (s for s in self.candidates(h) if total[s] < captotal[s] and s not in seen),
+            key=lambda s: (self.ratio(s), s),
+        )
         for s in order:
-            if s in seen:
-                continue
             days = self.cover(h, s)
             if days is not None:
                 self.commit(h, s, days)
                 self.push(s)
                 return True
+        self.no_single.add(pattern)
         return False
 
     def place_split(self, h: int) -> None:
@@ -287,9 +303,14 @@ class Solver:
         avoid = p.hh_avoid[h]
         need = {k: due for k, _, _, due in p.hh_due[h]}
         open_of = {k: days for k, days, _, _ in p.hh_due[h]}
-        cands = self.candidates(h)
+        pattern = (p.hh_schools[h], p.hh_needq[h], p.hh_tier[h], avoid)
+        if pattern in self.no_room:
+            return
+        total, captotal = self.total, self.captotal
+        cands = [s for s in self.candidates(h) if total[s] < captotal[s]]
         mine = self.calls[h]
         load = self.load
+        first = True
         while need:
             best: tuple[int, float, int] | None = None
             best_days: list[int] = []
@@ -313,7 +334,10 @@ class Solver:
                     if best is None or key < best:
                         best, best_days = key, days
             if best is None:
+                if first:
+                    self.no_room.add(pattern)
                 break
+            first = False
             s = best[2]
             self.commit(h, s, best_days)
             self.push(s)
@@ -343,33 +367,10 @@ class Solver:
     # --- repair ----------------------------------------------------------------------------------
 
     def repair(self, solution: Solution) -> None:
-        """Place missing calls by moving another family's call with the same caller to another
-        day of that family's period."""
-        p = self.p
-        D = self.D
+        """Place missing calls along augmenting paths while time remains."""
         remaining: list[Shortfall] = []
         for short in solution.shortfalls:
-            if time.monotonic() > self.deadline:
-                remaining.append(short)
-                continue
             h = short.household
-            open_days = next(days for k, days, _, _ in p.hh_due[h] if k == short.period)
-            mine = self.calls[h]
-            used = dict.fromkeys(mine.values())
-            cands = sorted(self.candidates(h), key=lambda s: (s not in used, self.ratio(s)))
-            for d in open_days:
-                if not short.missing:
-                    break
-                if d in mine or (p.hh_avoid[h] >> d) & 1:
-                    continue
-                for s in cands:
-                    if not (p.avail[s] >> d) & 1:
-                        continue
-                    if self.load[s * D + d] >= p.cap[s] and not self.free_up(s, d):
-                        continue
-                    self.commit(h, s, [d])
-                    short.missing -= 1
-                    break
             while short.missing and time.monotonic() < self.deadline and self.augment(h, short):
                 short.missing -= 1
             if short.missing:
@@ -404,17 +405,21 @@ class Solver:
             if d in mine:
                 continue
             for s in self.candidates(h):
-                if (p.avail[s] >> d) & 1 and (s, d) not in parent:
+                if (p.avail[s] >> d) & 1 and (s, d) not in parent and (s, d) not in self.dead:
                     if self.load[s * D + d] < p.cap[s]:
                         self.commit(h, s, [d])
                         return True
                     parent[(s, d)] = (None, h)
                     queue.append((s, d))
         end: Slot | None = None
+        dead = self.dead
+        avail, cap, load = p.avail, p.cap, self.load
         i = 0
         while i < len(queue) and end is None and len(parent) < limit:
             s, d = queue[i]
             i += 1
+            if (s, d) in dead:
+                continue
             on_path = set()
             slot: Slot | None = (s, d)
             while slot is not None:
@@ -425,31 +430,30 @@ class Solver:
                 mine2 = self.calls[h2]
                 if mine2.get(d) != s or h2 in on_path:
                     continue
-                k2 = self.period_of(h2, d)
-                days2 = next(days for kk, days, _, _ in p.hh_due[h2] if kk == k2)
-                avoid2 = p.hh_avoid[h2]
-                here = p.avail[s]
-                options = [
-                    (s, d2) for d2 in days2 if d2 != d and d2 not in mine2 and (here >> d2) & 1
-                ]
-                options += [
-                    (s2, d2)
-                    for s2 in self.candidates(h2)
-                    if s2 != s
-                    for d2 in days2
-                    if (d2 == d or d2 not in mine2) and (p.avail[s2] >> d2) & 1
-                ]
+                # the days h2's call could move to: open days of the same period without
+                # another call of h2 (avoided days are not open)
+                days2, mask2 = next((x[1], x[2]) for x in p.hh_due[h2] if (x[2] >> d) & 1)
+                for d2 in days2:
+                    if d2 != d and d2 in mine2:
+                        mask2 &= ~(1 << d2)
+                options = [(s, d2) for d2 in days2 if d2 != d and (mask2 & avail[s] >> d2) & 1]
+                for s2 in self.candidates(h2):
+                    m2 = avail[s2] & mask2
+                    if s2 != s and m2:
+                        options += [(s2, d2) for d2 in days2 if (m2 >> d2) & 1]
                 for slot2 in options:
-                    if slot2 in parent or (avoid2 >> slot2[1]) & 1:
+                    if slot2 in parent or slot2 in dead:
                         continue
                     parent[slot2] = ((s, d), h2)
-                    if self.load[slot2[0] * D + slot2[1]] < p.cap[slot2[0]]:
+                    if load[slot2[0] * D + slot2[1]] < cap[slot2[0]]:
                         end = slot2
                         break
                     queue.append(slot2)
                 if end is not None:
                     break
         if end is None:
+            if i >= len(queue):  # searched to exhaustion, not cut short
+                dead.update(parent)
             return False
         slot = end
         while True:
@@ -459,28 +463,6 @@ class Solver:
                 return True
             self.move(fam, frm, slot)
             slot = frm
-
-    def free_up(self, s: int, d: int) -> bool:
-        """Move one of ``s``'s calls on day ``d`` to another day of that family's period."""
-        p = self.p
-        D = self.D
-        c = p.cap[s]
-        base = s * D
-        m = p.avail[s]
-        for h2 in dict.fromkeys(self.families[s]):
-            mine = self.calls[h2]
-            if p.hh_tier[h2] == DAILY or mine.get(d) != s:
-                continue
-            k = self.period_of(h2, d)
-            open_days = next(days for kk, days, _, _ in p.hh_due[h2] if kk == k)
-            for d2 in open_days:
-                if d2 != d and d2 not in mine and (m >> d2) & 1 and self.load[base + d2] < c:
-                    del mine[d]
-                    mine[d2] = s
-                    self.load[base + d] -= 1
-                    self.load[base + d2] += 1
-                    return True
-        return False
 
 
 def solve(problem: Problem, deadline: float) -> Solution:

@@ -33,6 +33,7 @@ ACTIONS = {
     "session.ended_and_reported": "A call was ended and a safeguarding concern raised",
     "session.dsl_notified": "The DSL was told of a call that ended, as the protocol asks",
     "session.logged": "The host wrote the log of a call",
+    "session.log_amended": "Something was added to the log of a call",
     "session.register_viewed": "The school's register of sessions was looked at",
     "session.register_exported": "The school's register of sessions was downloaded",
     "session.team_viewed": "A line manager looked at their staff's sessions",

@@ -73,6 +73,8 @@ OPEN_EARLY = timedelta(minutes=15)
 
 #: the longest a logged call may have lasted
 LONGEST_CALL = timedelta(hours=8)
+#: the longest addendum to a log, in characters
+LONGEST_ADDENDUM = 5000
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -182,6 +184,34 @@ class SessionLog(WrittenOnce):
 
     def audit_scope(self) -> TenantScope:
         return TenantScope(school_id=self.session.school_id, trust_id=None)
+
+
+class LogAddendumQuerySet(RefusesUpdate, ScopedQuerySet["SessionLogAddendum"]):
+    school_path = "log__session__school_id"
+
+
+class SessionLogAddendum(WrittenOnce):
+    """Something added to a call's log after it was written (a log is never changed: a
+    correction or a later fact is added, with who added it and when)."""
+
+    rewrite_refusal = "What was added to a session's log is never changed."
+    rewrite_error = SchedulingRecordRefused
+
+    log = models.ForeignKey(SessionLog, on_delete=models.CASCADE, related_name="addenda")
+    text = models.TextField()
+    written_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(default=timezone.now)
+
+    objects = LogAddendumQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["written_at", "id"]
+
+    def __str__(self) -> str:
+        return f"addendum {self.pk} to the log of session {self.log.session_id}"
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.log.session.school_id, trust_id=None)
 
 
 @object_rule(Session, "session.run")
@@ -566,3 +596,31 @@ def session_log_write(*, actor: Actor, session: Session, data: LogData) -> Sessi
         },
     )
     return entry
+
+
+@transaction.atomic
+def session_log_amend(*, actor: Actor, session: Session, text: str) -> SessionLogAddendum:
+    """Add to a written log (a correction or something learned later). Those who ran the call
+    add to it; the log as first written stays as it was, and every addition is kept."""
+    if not may_run(actor, session):
+        raise PermissionDenied("Only the host or the second member of staff adds to the log.")
+    session = _locked(session)
+    entry = SessionLog.objects.filter(session=session).first()
+    if entry is None:
+        raise ConductProblem("", "Write the call's log first; then you can add to it.")
+    text = text.strip()
+    if not text:
+        raise ConductProblem("text", "What to add: write what you are adding to the log.")
+    if len(text) > LONGEST_ADDENDUM:
+        raise ConductProblem(
+            "text", f"What to add: keep it to {LONGEST_ADDENDUM} characters or fewer."
+        )
+    assert actor.staff_id is not None
+    addendum = SessionLogAddendum.objects.create(log=entry, text=text, written_by_id=actor.staff_id)
+    audit_record(
+        "session.log_amended",
+        actor=actor,
+        target=session,
+        details={"addendum_id": addendum.pk, "characters": len(text)},
+    )
+    return addendum

@@ -35,6 +35,7 @@ urlpatterns += [
     path("<int:pk>/end/", views_conduct.session_end, name="end"),
     path("<int:pk>/end-and-report/", views_conduct.session_end_report, name="end_report"),
     path("<int:pk>/log/", views_conduct.session_log, name="log"),
+    path("<int:pk>/log/add/", views_conduct.session_log_amend, name="log_amend"),
     path("log/", views_conduct.my_log, name="my_log"),
     path("register/", views_conduct.session_register, name="register"),
     path("register.csv", views_conduct.session_register_csv, name="register_csv"),

@@ -168,6 +168,21 @@ class LogForm(forms.Form):
         )
 
 
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Add to the log",
+        help_text="A correction or something learned later. The log as written stays as it is.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=conduct.LONGEST_ADDENDUM,
+        error_messages={
+            "required": "What to add: write what you are adding to the log.",
+            "max_length": (
+                f"What to add: keep it to {conduct.LONGEST_ADDENDUM} characters or fewer."
+            ),
+        },
+    )
+
+
 def _log_initial(session: Session) -> dict[str, Any]:
     tz = ZoneInfo(session.school.time_zone)
     start = timezone.localtime(session.started_at or session.starts_at, tz)
@@ -328,7 +343,7 @@ def session_log(request: ChaperoneRequest, pk: int) -> HttpResponse:
     if entry is not None or session.state != SessionState.ENDED or not runs:
         if request.method == "POST":
             raise PermissionDenied("This call's log cannot be written now.")
-        return render(request, "scheduling/log_detail.html", context)
+        return _log_detail(request, context)
     form = LogForm(request.POST or None, session=session, initial=_log_initial(session))
     status = 200
     if request.method == "POST":
@@ -345,6 +360,48 @@ def session_log(request: ChaperoneRequest, pk: int) -> HttpResponse:
                 return redirect("scheduling:detail", pk=session.pk)
     context["form"] = form
     return render(request, "scheduling/log_form.html", context, status=status)
+
+
+def _log_detail(
+    request: ChaperoneRequest,
+    context: dict[str, Any],
+    form: AddendumForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    entry = context["entry"]
+    context["addenda"] = (
+        list(entry.addenda.select_related("written_by")) if entry is not None else []
+    )
+    if entry is not None and context["runs"]:
+        context["addendum_form"] = form or AddendumForm()
+    return render(request, "scheduling/log_detail.html", context, status=status)
+
+
+@require_POST
+def session_log_amend(request: ChaperoneRequest, pk: int) -> HttpResponse:
+    """Add to a written log (those who ran the call); what was written stays."""
+    session = _session(request, pk)
+    _runs(request, session)
+    entry = conduct.SessionLog.objects.filter(session=session).select_related("written_by").first()
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            conduct.session_log_amend(
+                actor=request.actor, session=session, text=form.cleaned_data["text"]
+            )
+        except conduct.ConductProblem as problem:
+            _problem(form, problem)
+        else:
+            messages.success(request, "Added to the call's log.")
+            return redirect("scheduling:log", pk=session.pk)
+    context: dict[str, Any] = {
+        "session": session,
+        "school": session.school,
+        "entry": entry,
+        "attendance": list(session.attendance.select_related("pupil")),
+        "runs": True,
+    }
+    return _log_detail(request, context, form=form, status=400)
 
 
 # --- oversight --------------------------------------------------------------------------------

@@ -254,3 +254,43 @@ def test_the_register_reads_in_a_fixed_number_of_queries(wcast) -> None:  # type
             assert dsl.get(reverse("scheduling:register_csv")).status_code == 200
         counts.append((len(page), len(export)))
     assert counts[0] == counts[1], counts
+
+
+def test_a_written_log_is_added_to_never_changed(wcast) -> None:  # type: ignore[no-untyped-def]
+    """Issue #9, part 8: the log is amendable by addition; the first version stays."""
+    from chaperone.audit.models import AuditEvent
+
+    session = _ran_and_logged(wcast)
+    entry = SessionLog.objects.get(session=session)
+    host = _client(wcast.tutor)
+    page = host.get(reverse("scheduling:log", args=[session.pk])).content.decode()
+    assert "Add to the log" in page
+    # empty: the field is named, nothing is added
+    bad = host.post(reverse("scheduling:log_amend", args=[session.pk]), {"text": "  "})
+    assert bad.status_code == 400
+    assert "What to add: write what you are adding to the log." in bad.content.decode()
+    too_long = host.post(
+        reverse("scheduling:log_amend", args=[session.pk]),
+        {"text": "x" * (conduct.LONGEST_ADDENDUM + 1)},
+    )
+    assert too_long.status_code == 400 and "x" * 50 in too_long.content.decode()  # kept
+    done = host.post(
+        reverse("scheduling:log_amend", args=[session.pk]),
+        {"text": "Mum rang afterwards: the pupil's camera had failed."},
+    )
+    assert done.status_code == 302
+    page = host.get(reverse("scheduling:log", args=[session.pk])).content.decode()
+    assert "Added later" in page and "camera had failed" in page
+    entry.refresh_from_db()
+    assert "camera" not in entry.notes  # the log as written is unchanged
+    (addendum,) = entry.addenda.all()
+    with pytest.raises(conduct.SchedulingRecordRefused):
+        addendum.text = "rewritten"
+        addendum.save()
+    event = AuditEvent.objects.get(action="session.log_amended")
+    assert event.details["addendum_id"] == addendum.pk
+    # someone who did not run the call cannot add to it
+    other = _client(wcast.head_of_year)
+    refused = other.post(reverse("scheduling:log_amend", args=[session.pk]), {"text": "Mine."})
+    assert refused.status_code in (403, 404)
+    assert entry.addenda.count() == 1
