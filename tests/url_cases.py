@@ -110,6 +110,9 @@ class Seeded:
         from chaperone.scheduling.models import Session
 
         found |= set(Session.objects.filter(school=self.school).values_list("title", flat=True))
+        from chaperone.tenancy.models import SchoolTerm
+
+        found |= set(SchoolTerm.objects.filter(school=self.school).values_list("name", flat=True))
         for e in AuditEvent.objects.filter(school_id=self.school.pk):
             found |= {e.target_label, e.actor_label}
         return {s for s in found if len(s) >= 6}
@@ -171,6 +174,14 @@ def seed_rows(school: School) -> Seeded:
     )
     _seed_session(school, staff, pupil, tag)
     _seed_welfare(school, staff, pupil)
+    from chaperone.tenancy.models import SchoolTerm
+
+    SchoolTerm.objects.create(
+        school=school,
+        name=f"Wintertide{tag}",
+        starts_on=dt.date(2027, 1, 4),
+        ends_on=dt.date(2027, 3, 26),
+    )
     viewer = actor_for_user(staff.user)
     record("pupil.viewed", actor=viewer, target=pupil)
     record("household.viewed", actor=viewer, target=pupil.household, school_id=school.pk)
@@ -434,6 +445,7 @@ URL_CASES: dict[str, Case] = {
     "invite_accept": Case("public", missing={"uidb64": "MQ", "token": "no-such-token"}),
     "dashboard": Case("collection"),
     "school_details": Case("collection", allowed=_can("school.manage_details")),
+    "school_terms": Case("collection", allowed=_can("school.manage_details")),
     "school_switch": Case(
         "action", method="post", post_data=lambda s: {"school": str(s.school.pk)}
     ),

@@ -39,6 +39,7 @@ from chaperone.scheduling.parent_links import ParentLink, expires_at, make_link_
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import SYSTEM, Actor
 from chaperone.tenancy.querysets import ScopedQuerySet, can_for
+from chaperone.tenancy.schools import term_of
 from chaperone.tenancy.scope import TenantScope
 
 #: the version of the code of conduct for parents shipped with Chaperone, and its text
@@ -65,24 +66,6 @@ class ConsentAnswer(models.TextChoices):
 class ConsentKind(models.TextChoices):
     WRITTEN = "written", "Given by a parent or carer"
     IMPLIED = "implied", "Implied, until a parent confirms it"
-
-
-@dataclass(frozen=True)
-class Term:
-    label: str
-    starts_on: date
-    ends_on: date
-
-
-def term_of(day: date) -> Term:
-    """The school term ``day`` falls in: autumn (September to December), spring (January to
-    March) or summer (April to August). Schools' own term dates may replace these later."""
-    year = day.year
-    if day.month >= 9:
-        return Term(f"the autumn term {year}", date(year, 9, 1), date(year, 12, 31))
-    if day.month <= 3:
-        return Term(f"the spring term {year}", date(year, 1, 1), date(year, 3, 31))
-    return Term(f"the summer term {year}", date(year, 4, 1), date(year, 8, 31))
 
 
 def session_day(session: Session) -> date:
@@ -313,7 +296,11 @@ def consent_answer(
         if not pupils:
             raise ConsentProblem("", "None of your children is on this session any more.")
         now = timezone.now()
-        term = term_of(session_day(session)) if scope == ConsentScope.TERM else None
+        term = (
+            term_of(session_day(session), school_id=session.school_id)
+            if scope == ConsentScope.TERM
+            else None
+        )
         rows = [
             ParentalConsent(
                 school_id=session.school_id,

@@ -131,7 +131,7 @@ def _session_context(link: ParentLink, **extra: Any) -> dict[str, Any]:
         "withdrawable": withdrawable,
         "expectations": home_expectations(session),
         "scopes": consent.scopes_for(session),
-        "term": consent.term_of(consent.session_day(session)),
+        "term": consent.term_of(consent.session_day(session), school_id=session.school_id),
         "code_version": consent.PARENT_CODE_VERSION,
         "code_template": consent.PARENT_CODE_TEMPLATES[consent.PARENT_CODE_VERSION],
         "document_url": reverse(

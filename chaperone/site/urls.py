@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("school/switch/", views.school_switch, name="school_switch"),
     path("school/details/", views.school_details, name="school_details"),
+    path("school/terms/", views.school_terms, name="school_terms"),
     path("accounts/login/", accounts.login_view, name="login"),
     path("accounts/logout/", accounts.logout_view, name="logout"),
     path("accounts/two-factor/setup/", accounts.two_factor_setup, name="two_factor_setup"),

@@ -15,7 +15,13 @@ from chaperone.audit.log import record
 from chaperone.core.extensions import DashboardCard, declared
 from chaperone.core.http import ChaperoneRequest
 from chaperone.core.params import int_param
-from chaperone.site.school_details import SchoolDetailsForm, school_details_update
+from chaperone.site.school_details import (
+    SchoolDetailsForm,
+    SchoolTermForm,
+    school_details_update,
+    school_term_add,
+    school_term_remove,
+)
 from chaperone.tenancy.roles import Role
 from chaperone.tenancy.schools import active_school, school_for, set_active_school
 
@@ -84,3 +90,43 @@ def school_details(request: ChaperoneRequest) -> HttpResponse:
         )
         return HttpResponseRedirect(request.path)
     return render(request, "site/school_details.html", {"form": form, "school": school})
+
+
+@require_http_methods(["GET", "POST"])
+def school_terms(request: ChaperoneRequest) -> HttpResponse:
+    """The headteacher sets the school's term dates (a parent's consent "for this term" lasts to
+    the end of the term); without them the usual English terms stand in."""
+    from chaperone.tenancy.models import SchoolTerm
+
+    school = school_for(request, "school.manage_details")
+    form = SchoolTermForm(school=school)
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("remove"):
+            try:
+                term_id = int(request.POST["remove"])
+            except ValueError:
+                term_id = 0
+            if school_term_remove(actor=request.actor, school=school, term_id=term_id):
+                messages.success(request, "Term taken away.")
+            return HttpResponseRedirect(request.path)
+        form = SchoolTermForm(request.POST, school=school)
+        if form.is_valid():
+            data = form.cleaned_data
+            term = school_term_add(
+                actor=request.actor,
+                school=school,
+                name=data["name"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+            )
+            messages.success(request, f"{term.name} saved.")
+            return HttpResponseRedirect(request.path)
+        status = 400
+    terms = list(SchoolTerm.objects.filter(school=school).order_by("starts_on"))
+    return render(
+        request,
+        "site/school_terms.html",
+        {"form": form, "school": school, "terms": terms},
+        status=status,
+    )

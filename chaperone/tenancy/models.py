@@ -65,3 +65,34 @@ class School(models.Model):
 
     def audit_scope(self) -> TenantScope:
         return TenantScope(school_id=self.pk, trust_id=self.trust_id)
+
+
+class SchoolTerm(models.Model):
+    """One of the school's terms, as the school sets them (a parent's consent "for this term"
+    lasts to its end). Where a school has set none, the usual English terms stand in."""
+
+    unscoped_because = "read through its school (tenancy.schools.term_of), which is scoped"
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="terms")
+    name = models.CharField(max_length=60)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+
+    class Meta:
+        ordering = ["school", "starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message="A term ends on or after the day it starts.",
+            ),
+            models.UniqueConstraint(
+                fields=["school", "starts_on"], name="%(app_label)s_%(class)s_one_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.starts_on:%d/%m/%Y} to {self.ends_on:%d/%m/%Y})"
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.school_id, trust_id=None)

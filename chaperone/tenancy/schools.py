@@ -1,16 +1,18 @@
-"""The school a signed-in person is working in (trust staff switch between schools), and the one
-view guard: :func:`school_for`."""
+"""The school a signed-in person is working in (trust staff switch between schools), the one
+view guard (:func:`school_for`), and the school's terms (:func:`term_of`)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from chaperone.core.http import AnyRequest
 from chaperone.core.prepared import prepared
-from chaperone.tenancy.models import School
+from chaperone.tenancy.models import School, SchoolTerm
 from chaperone.tenancy.policies import Actor
 
 SESSION_KEY = "chaperone_school_id"
@@ -64,3 +66,37 @@ def school_for(request: AnyRequest, action: str) -> School:
     if school is None or not request.actor.can(action, school.pk):
         raise PermissionDenied("You do not have access to this in the school you are working in.")
     return school
+
+
+@dataclass(frozen=True)
+class Term:
+    """A school term: what it is called and its first and last days."""
+
+    label: str
+    starts_on: date
+    ends_on: date
+    #: the school set these dates (False: the usual English terms stood in)
+    set_by_school: bool = False
+
+
+def usual_term(day: date) -> Term:
+    """The usual English term ``day`` falls in, for a school that has set no dates: autumn
+    (September to December), spring (January to March) or summer (April to August)."""
+    year = day.year
+    if day.month >= 9:
+        return Term(f"the autumn term {year}", date(year, 9, 1), date(year, 12, 31))
+    if day.month <= 3:
+        return Term(f"the spring term {year}", date(year, 1, 1), date(year, 3, 31))
+    return Term(f"the summer term {year}", date(year, 4, 1), date(year, 8, 31))
+
+
+def term_of(day: date, *, school_id: int | None = None) -> Term:
+    """The term of ``school_id`` that ``day`` falls in: one the school set, else (no dates set,
+    or a day in a holiday) the usual term around it."""
+    if school_id is not None:
+        term = SchoolTerm.objects.filter(
+            school_id=school_id, starts_on__lte=day, ends_on__gte=day
+        ).first()
+        if term is not None:
+            return Term(term.name, term.starts_on, term.ends_on, set_by_school=True)
+    return usual_term(day)

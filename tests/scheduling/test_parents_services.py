@@ -310,3 +310,24 @@ def test_a_change_of_what_the_protocol_asks_sets_session_consent_aside_and_asks_
     assert len(_asked()) == 2  # the parents are asked about the changed plan
     reopened = AuditEvent.objects.filter(action="session.steps_reopened").get()
     assert StepKind.CONSENT in reopened.details["steps"]
+
+
+def test_term_consent_lasts_to_the_end_of_the_term_the_school_set(
+    fam, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """The school's own term dates replace the usual terms: consent "for this term" given in a
+    term that ends on the day of the call does not cover a call the next day."""
+    from chaperone.tenancy.models import SchoolTerm
+
+    first = _plan(fam, django_capture_on_commit_callbacks)
+    day = consent.session_day(first)
+    SchoolTerm.objects.create(
+        school=fam.school, name="Short term", starts_on=day - timedelta(days=30), ends_on=day
+    )
+    [row] = _give(first, fam.mother, scope="term")
+    assert (row.term_starts_on, row.term_ends_on) == (day - timedelta(days=30), day)
+    term = consent.term_of(day, school_id=fam.school.pk)
+    assert term.label == "Short term" and term.set_by_school
+    later = _plan(fam, django_capture_on_commit_callbacks, days=1)
+    assert consent.session_day(later) > day
+    assert _consent_step(later).state == StepState.OPEN  # the school's term had ended
