@@ -173,6 +173,7 @@ def seed_rows(school: School) -> Seeded:
         dbs_checked_on=dt.date(2021, 2, 3),
     )
     _seed_session(school, staff, pupil, tag)
+    _seed_welfare(school, staff, pupil)
     from chaperone.tenancy.models import SchoolTerm
 
     SchoolTerm.objects.create(
@@ -208,6 +209,78 @@ def _seed_session(school: School, host: StaffMember, pupil: Pupil, tag: str) -> 
     )
     SessionPupil.objects.create(session=session, pupil=pupil)
     return session
+
+
+def _seed_welfare(school: School, caller: StaffMember, pupil: Pupil) -> Any:
+    """A welfare rota at ``school`` with today's call to the pupil's family by ``caller``, its
+    log, and an escalation, so the welfare pages have the tenant's rows."""
+    from django.utils import timezone
+
+    from chaperone.welfare.models import (
+        CallerAvailability,
+        CallLog,
+        Escalation,
+        EscalationStep,
+        PlannedCall,
+        RotaRun,
+    )
+
+    today = timezone.localdate()
+    run = RotaRun.objects.create(
+        trust=school.trust,
+        title="Closure rota",
+        first_day=today,
+        last_day=today,
+        days=[today.isoformat()],
+        status="planned",
+    )
+    run.schools.set([school])
+    CallerAvailability.objects.create(staff=caller, school_phone="ext 1")
+    call = PlannedCall.objects.create(
+        run=run, household=pupil.household, staff=caller, day=today, tier="daily"
+    )
+    CallLog.objects.create(
+        household=pupil.household, planned_call=call, caller=caller, day=today, outcome="no_answer"
+    )
+    escalation = Escalation.objects.create(household=pupil.household, school=school)
+    EscalationStep.objects.create(
+        escalation=escalation, step="dsl_review", due_at=timezone.now() + dt.timedelta(days=1)
+    )
+    return escalation
+
+
+def _welfare_call(t):  # type: ignore[no-untyped-def]
+    escalation = _seed_welfare(
+        t.school, make_staff(t.school, "tutor"), PupilFactory(school=t.school)
+    )
+    from chaperone.welfare.models import PlannedCall
+
+    return {"pk": PlannedCall.objects.get(household=escalation.household).pk}
+
+
+def _welfare_run(t):  # type: ignore[no-untyped-def]
+    from chaperone.welfare.models import RotaRun
+
+    _seed_welfare(t.school, make_staff(t.school, "tutor"), PupilFactory(school=t.school))
+    return {"pk": RotaRun.objects.filter(schools=t.school).latest("pk").pk}
+
+
+def _welfare_escalation(t):  # type: ignore[no-untyped-def]
+    escalation = _seed_welfare(
+        t.school, make_staff(t.school, "tutor"), PupilFactory(school=t.school)
+    )
+    return {"pk": escalation.pk}
+
+
+def _welfare_step(t):  # type: ignore[no-untyped-def]
+    escalation = _seed_welfare(
+        t.school, make_staff(t.school, "tutor"), PupilFactory(school=t.school)
+    )
+    return {"pk": escalation.steps.get().pk}
+
+
+def _welfare_school(t):  # type: ignore[no-untyped-def]
+    return {"school_id": t.school.pk}
 
 
 def _revoked_feed(t):  # type: ignore[no-untyped-def]
@@ -576,6 +649,35 @@ URL_CASES: dict[str, Case] = {
         queries=lambda s: [{"staff": str(s.staff.pk)}, {"logged": "yes"}],
     ),
     "scheduling:team": Case("collection", allowed=_can("session.plan")),
+    # welfare calls (issue #11)
+    "welfare:sheet": Case("collection", allowed=_can("welfare.call")),
+    "welfare:record": Case("object", make=_welfare_call, missing=MISSING_PK),
+    "welfare:tiers": Case(
+        "collection", allowed=_can("welfare.manage"), queries=lambda s: [{"tier": "daily"}]
+    ),
+    "welfare:tier_change": Case("object", make=_pupil, missing=MISSING_PK),
+    "welfare:households": Case("collection", allowed=_can("welfare.manage")),
+    "welfare:preferences": Case("object", make=_household, missing=MISSING_PK),
+    "welfare:preferences_import": Case("collection", allowed=_can("welfare.manage")),
+    "welfare:callers": Case("collection", allowed=_can("welfare.manage")),
+    "welfare:availability": Case("object", make=_staff, missing=MISSING_PK),
+    "welfare:rotas": Case("collection", allowed=_can("welfare.manage")),
+    "welfare:rota": Case("object", make=_welfare_run, missing=MISSING_PK),
+    "welfare:replan": Case("object", make=_welfare_run, missing=MISSING_PK, method="post"),
+    "welfare:escalations": Case(
+        "collection", allowed=_can("welfare.manage"), queries=lambda s: [{"show": "all"}]
+    ),
+    "welfare:escalation": Case("object", make=_welfare_escalation, missing=MISSING_PK),
+    "welfare:escalation_step": Case(
+        "object", make=_welfare_step, missing=MISSING_PK, method="post"
+    ),
+    "welfare:coverage": Case("collection", allowed=_can("welfare.view")),
+    "welfare:export_csv": Case(
+        "collection",
+        allowed=_can("welfare.view"),
+        queries=lambda s: [{"first": "2020-01-01", "last": "2030-01-01"}],
+    ),
+    "welfare:day_pdf": Case("object", make=_welfare_school, missing={"school_id": 987654321}),
     "protocols:template_list": Case("collection"),
     "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
     "protocols:template_pdf": Case(

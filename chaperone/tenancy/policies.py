@@ -132,6 +132,20 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "concern.governors_report": LEADERS | SAFEGUARDING | {Role.CHAIR_OF_GOVERNORS},
     # who is told: a child protection file still to send, each school day until received
     "concern.transfer_reminders": frozenset({Role.DSL}),
+    # --- welfare calls during a closure (issue #11) ---------------------------------------------
+    # Making welfare calls: the call sheet and its log (each caller sees their own calls).
+    "welfare.call": EVERY_SCHOOL_ROLE - {Role.SCHOOL_ADMIN},
+    # Qualified to call vulnerable families (any tier above fortnightly): the rota gives those
+    # families only to these staff.
+    "welfare.call_vulnerable": LEADERS
+    | SAFEGUARDING
+    | frozenset({Role.SEN_STAFF, Role.PASTORAL_LEAD}),
+    # The coverage figures, the day's sheets of every caller and the export (no phone numbers).
+    "welfare.view": LEADERS | SAFEGUARDING,
+    # Tiers, preferences, callers' availability, the rota and the escalations.
+    "welfare.manage": SAFEGUARDING,
+    # who is told: a family not reached on two separate days
+    "welfare.escalation_notice": SAFEGUARDING,
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school
@@ -155,6 +169,8 @@ SYSTEM_GRANTS = frozenset(
         # sessions (parents): a parent's answer through their signed link has the system ask
         # the school's protocol about the session again
         "protocol.view",
+        # welfare calls: the planning job and the daily escalation job
+        "welfare.manage",
     }
 )
 

@@ -12,6 +12,7 @@ from chaperone.core.extensions import DashboardCard, DemoData, NavItem, declared
 from chaperone.protocols import demo as protocols_demo
 from chaperone.scheduling import demo as scheduling_demo
 from chaperone.tenancy.roles import Role
+from chaperone.welfare import demo as welfare_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +32,20 @@ def test_each_app_declares_its_own_entries() -> None:
         protocols_demo.DEMO,
         concerns_demo.DEMO,
         scheduling_demo.DEMO,
+        welfare_demo.DEMO,
     ]
 
 
 def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as) -> None:
     teacher = login_as(tenant_a.school, Role.TEACHER).get(reverse("dashboard")).content
-    assert _nav(teacher) == ["Dashboard", "Pupils", "Staff", "Sessions", "Protocol"]
+    assert _nav(teacher) == [
+        "Dashboard",
+        "Pupils",
+        "Staff",
+        "Sessions",
+        "Protocol",
+        "Welfare calls",
+    ]
     head = login_as(tenant_a.school, Role.HEADTEACHER).get(reverse("dashboard")).content
     assert _nav(head) == [
         "Dashboard",
@@ -47,6 +56,8 @@ def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as
         "Timetable",
         "Register",
         "Protocol",
+        "Welfare calls",
+        "Welfare rota",
         "Import",
         "Audit log",
         "Roles to confirm",

@@ -26,6 +26,7 @@ JOBS = [
     "concerns.transfer_reminders",
     "scheduling.reminders",
     "scheduling.meetings",
+    "welfare.escalations",
 ]
 
 

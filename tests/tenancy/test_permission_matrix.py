@@ -79,6 +79,11 @@ concern.transfer                -   y   y    -   -   -   -   -   -   -   -   -  
 concern.reports                 -   y   y    -   -   -   -   -   -   -   -   -   -
 concern.governors_report        y   y   y    y   -   -   -   -   -   -   -   -   -
 concern.transfer_reminders      -   y   -    -   -   -   -   -   -   -   -   -   -
+welfare.call                    y   y   y    y   y   y   y   y   y   y   y   y   -
+welfare.call_vulnerable         y   y   y    y   -   -   -   -   y   -   y   -   -
+welfare.view                    y   y   y    y   -   -   -   -   -   -   -   -   -
+welfare.manage                  -   y   y    -   -   -   -   -   -   -   -   -   -
+welfare.escalation_notice       -   y   y    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.
