@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from chaperone.audit.log import record, record_read
 from chaperone.concerns.models import Concern
@@ -173,6 +174,7 @@ def call_record(
 def raise_concern_from_call(*, actor: Actor, entry: CallLog, summary: str) -> Concern:
     """The one place the welfare app raises a concern: through the concerns app's service,
     about the family's children at a school where the caller may raise one."""
+    from chaperone.concerns.models import ConcernSource, PupilRole
     from chaperone.concerns.services import ConcernProblem, concern_raise
 
     pupils = list(Pupil.objects.filter(household_id=entry.household_id, is_active=True))
@@ -184,10 +186,11 @@ def raise_concern_from_call(*, actor: Actor, entry: CallLog, summary: str) -> Co
         concern = concern_raise(
             actor=actor,
             school=school,
-            pupils=[p for p in pupils if p.school_id == school.pk],
+            pupils_with_roles=[(p, PupilRole.SUBJECT) for p in pupils if p.school_id == school.pk],
             summary=summary,
-            source="staff",
-            source_label=f"Welfare call on {entry.day:%-d %B %Y}",
+            source=ConcernSource.WELFARE_CALL,
+            source_label=f"Welfare call on {date_format(entry.day, 'j F Y')}",
+            source_ref=str(entry.pk),
         )
     except ConcernProblem as problem:
         raise WelfareProblem("concern", problem.message) from problem

@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from chaperone.audit.log import record
 from chaperone.people.models import Household, Pupil, StaffAssignment, StaffMember
@@ -96,7 +97,7 @@ def rota_request(
     with transaction.atomic():
         run = RotaRun.objects.create(
             trust_id=trust_id,
-            title=title.strip()[:120] or f"Closure from {first_day:%-d %B %Y}",
+            title=title.strip()[:120] or f"Closure from {date_format(first_day, 'j F Y')}",
             first_day=days[0],
             last_day=days[-1],
             days=[d.isoformat() for d in days],
