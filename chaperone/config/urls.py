@@ -7,4 +7,5 @@ urlpatterns = [
     path("protocols/", include("chaperone.protocols.urls")),
     path("sessions/", include("chaperone.scheduling.urls")),
     path("concerns/", include("chaperone.concerns.urls")),
+    path("records/", include("chaperone.records.urls")),
 ]

@@ -132,6 +132,17 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "concern.governors_report": LEADERS | SAFEGUARDING | {Role.CHAIR_OF_GOVERNORS},
     # who is told: a child protection file still to send, each school day until received
     "concern.transfer_reminders": frozenset({Role.DSL}),
+    # --- records (issue #12): the recording register, retention, holds, access ----------------
+    # Adding a recording of a session to the register (its host and second member of staff
+    # too: an object rule in records/models.py); seeing the register and the retention schedule.
+    "recording.add": LEADERS | SAFEGUARDING,
+    "recording.list": LEADERS | SAFEGUARDING,
+    # Opening or downloading a recording: with a reason, the second factor given this session.
+    "recording.view": LEADERS | SAFEGUARDING,
+    # Who opened which recording and why; placing and releasing legal holds.
+    "recording.access_log": SAFEGUARDING,
+    "records.schedule": LEADERS | SAFEGUARDING,
+    "records.hold": SAFEGUARDING,
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school
@@ -155,6 +166,8 @@ SYSTEM_GRANTS = frozenset(
         # sessions (parents): a parent's answer through their signed link has the system ask
         # the school's protocol about the session again
         "protocol.view",
+        # records: the daily job holds what a reported session left (linked to its concern)
+        "records.hold",
     }
 )
 

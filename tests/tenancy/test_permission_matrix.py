@@ -79,6 +79,12 @@ concern.transfer                -   y   y    -   -   -   -   -   -   -   -   -  
 concern.reports                 -   y   y    -   -   -   -   -   -   -   -   -   -
 concern.governors_report        y   y   y    y   -   -   -   -   -   -   -   -   -
 concern.transfer_reminders      -   y   -    -   -   -   -   -   -   -   -   -   -
+recording.add                   y   y   y    y   -   -   -   -   -   -   -   -   -
+recording.list                  y   y   y    y   -   -   -   -   -   -   -   -   -
+recording.view                  y   y   y    y   -   -   -   -   -   -   -   -   -
+recording.access_log            -   y   y    -   -   -   -   -   -   -   -   -   -
+records.schedule                y   y   y    y   -   -   -   -   -   -   -   -   -
+records.hold                    -   y   y    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.

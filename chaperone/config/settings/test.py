@@ -15,3 +15,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_AUTOREFRESH = True
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="chaperone-test-media-"))
 CHAPERONE_AUDIT_ANCHOR_DIR = Path(tempfile.mkdtemp(prefix="chaperone-test-anchors-"))
+CHAPERONE_RECORDINGS_DIR = Path(tempfile.mkdtemp(prefix="chaperone-test-recordings-"))
+CHAPERONE_RECORDINGS_INCOMING_DIR = CHAPERONE_RECORDINGS_DIR / ".incoming"
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "recordings": recordings_storage_settings({}, CHAPERONE_RECORDINGS_DIR),  # noqa: F405
+}

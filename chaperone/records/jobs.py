@@ -1,0 +1,16 @@
+"""The records app's daily job: delete what is past its retention period (see purge.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from chaperone.core.extensions import DailyJob
+
+
+def enqueue_purge(day: dt.date) -> None:
+    from chaperone.records.tasks import purge_due_records
+
+    purge_due_records.enqueue()
+
+
+DAILY = [DailyJob("records.purge", enqueue_purge)]

@@ -1,0 +1,20 @@
+"""The records app's navigation entries (see :mod:`chaperone.core.extensions`)."""
+
+from chaperone.core.extensions import NavItem
+
+NAV = [
+    NavItem(
+        "Recordings",
+        "records:register",
+        "recording.list",
+        order=38,
+        current=("records:register", "records:detail", "records:add", "records:access_log"),
+    ),
+    NavItem(
+        "Retention",
+        "records:schedule",
+        "records.schedule",
+        order=39,
+        current=("records:schedule", "records:holds", "records:log_hold"),
+    ),
+]

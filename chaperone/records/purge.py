@@ -1,0 +1,364 @@
+"""The deletion job: what is past its retention period goes, file and row, with a deletion
+certificate in the audit log; what is held stays.
+
+Idempotent and safe to kill at any point:
+
+* each recording goes in its own transaction: its row is deleted, its certificate written and
+  its file queued (:class:`~chaperone.records.models.PendingFileDeletion`) together, or none of
+  them; the file is then deleted from storage and the queue entry removed. Killed between the
+  two, the next run finds the queue entry and deletes the file (deleting a file already gone is
+  no error). A file the storage refuses to delete stays queued, is reported (logged as an error,
+  an audit event ``records.file_delete_failed``, counted in the run's result, shown on the
+  schedule page) and is tried again on every run;
+* rows of the other kinds go set-based in batches (one ``DELETE`` per batch, one certificate per
+  batch in the same transaction), so a million expired log rows cost a few hundred statements;
+* a record under an active :class:`~chaperone.records.models.LegalHold` is never deleted: the
+  batch's ``DELETE`` excludes held ids, and after it the batch checks again (in the same
+  transaction, seeing every hold committed meanwhile) and rolls back if a hold slipped in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from chaperone.audit.log import AuditEntry, record, record_many
+from chaperone.records import retention
+from chaperone.records.models import LegalHold, PendingFileDeletion, Recording
+from chaperone.records.storage import recordings_storage
+from chaperone.tenancy.models import School
+from chaperone.tenancy.policies import SYSTEM
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+
+
+class HoldRaced(RuntimeError):
+    """A hold was placed on a row of the batch while it was being deleted: the batch is rolled
+    back and taken again."""
+
+
+@dataclass
+class PurgeResult:
+    deleted: dict[str, int] = field(default_factory=dict)
+    files_deleted: int = 0
+    files_failed: int = 0
+    held_skipped: int = 0
+    certificates: int = 0
+
+    def add(self, key: str, count: int) -> None:
+        self.deleted[key] = self.deleted.get(key, 0) + count
+
+    @property
+    def ok(self) -> bool:
+        return self.files_failed == 0
+
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def _held_ids(record_type: str) -> QuerySet[LegalHold, Any]:
+    return LegalHold.objects.active().filter(record_type=record_type).values("object_id")
+
+
+def _rule(period: retention.Period) -> dict[str, Any]:
+    return {
+        "days": period.days,
+        "origin": period.origin,
+        "source": period.source,
+        "protocol_days": period.protocol_days,
+    }
+
+
+# --- recordings --------------------------------------------------------------------------------
+
+
+def recordings_due(
+    school: School, period: retention.Period, now: dt.datetime
+) -> QuerySet[Recording]:
+    return (
+        Recording.objects.filter(school=school, session__starts_at__lt=period.cutoff(now))
+        .exclude(pk__in=_held_ids(retention.RECORDING))
+        .order_by("pk")
+    )
+
+
+def _delete_recording(recording_id: int, period: retention.Period, now: dt.datetime) -> bool:
+    with transaction.atomic():
+        recording = (
+            Recording.objects.select_for_update()
+            .select_related("session")
+            .filter(pk=recording_id)
+            .first()
+        )
+        if recording is None:
+            return False  # another run took it
+        if (
+            LegalHold.objects.active()
+            .filter(record_type=retention.RECORDING, object_id=recording.pk)
+            .exists()
+        ):
+            return False
+        record(
+            "records.deleted",
+            actor=SYSTEM,
+            target=recording,
+            details={
+                "record_type": retention.RECORDING,
+                "what": str(recording),
+                "ids": [recording.pk],
+                "count": 1,
+                "session_id": recording.session_id,
+                "source": recording.source,
+                "storage_name": recording.storage_name,
+                "link": recording.link,
+                "size_bytes": recording.size_bytes,
+                "checksum": recording.sha256,
+                "checksum_kind": "sha256 of the file" if recording.sha256 else "",
+                "why": f"kept {period.days} days after the call, the school's period",
+                "rule": _rule(period),
+                "cutoff": period.cutoff(now).isoformat(),
+            },
+        )
+        if recording.storage_name:
+            PendingFileDeletion.objects.create(
+                school_id=recording.school_id,
+                recording_id=recording.pk,
+                storage_name=recording.storage_name,
+                sha256=recording.sha256,
+            )
+        recording.delete()
+    return True
+
+
+def files_delete_pending(
+    *, school_ids: Iterable[int] | None = None, progress: Progress = _quiet
+) -> tuple[int, int]:
+    """Delete the queued files from storage; returns (deleted, failed). A failure is reported
+    and stays queued for the next run."""
+    storage = recordings_storage()
+    pending = PendingFileDeletion.objects.order_by("pk")
+    if school_ids is not None:
+        pending = pending.filter(school_id__in=list(school_ids))
+    done = failed = 0
+    for item in list(pending):
+        try:
+            storage.delete(item.storage_name)
+            if storage.exists(item.storage_name):
+                raise OSError("the storage still holds the file after deleting it")
+        except Exception as exc:
+            failed += 1
+            message = f"{type(exc).__name__}: {exc}"[:2000]
+            log.error(
+                "records: file of recording %s (%s) not deleted: %s",
+                item.recording_id,
+                item.storage_name,
+                message,
+            )
+            with transaction.atomic():
+                PendingFileDeletion.objects.filter(pk=item.pk).update(
+                    attempts=item.attempts + 1, last_error=message, last_tried_at=timezone.now()
+                )
+                record(
+                    "records.file_delete_failed",
+                    actor=SYSTEM,
+                    target=item,
+                    details={
+                        "recording_id": item.recording_id,
+                        "storage_name": item.storage_name,
+                        "attempt": item.attempts + 1,
+                        "error": message,
+                    },
+                )
+            progress(f"file failed {item.recording_id}")
+            continue
+        with transaction.atomic():
+            record(
+                "records.file_deleted",
+                actor=SYSTEM,
+                target=item,
+                details={
+                    "recording_id": item.recording_id,
+                    "storage_name": item.storage_name,
+                    "checksum": item.sha256,
+                    "attempts": item.attempts + 1,
+                },
+            )
+            PendingFileDeletion.objects.filter(pk=item.pk).delete()
+        done += 1
+        progress(f"file deleted {item.recording_id}")
+    return done, failed
+
+
+# --- rows of the declared kinds ----------------------------------------------------------------
+
+
+def _checksum(rows: Sequence[Sequence[Any]]) -> str:
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update("\x1f".join("" if v is None else str(v) for v in row).encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def _delete_ids(table: str, ids: list[int], record_type: str) -> list[int]:
+    """``DELETE ... RETURNING id`` of the ids not under an active hold (one statement)."""
+    hold_table = LegalHold._meta.db_table
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(ids))
+        cursor.execute(
+            f"DELETE FROM {table} WHERE id IN ({marks}) AND id NOT IN "  # noqa: S608
+            f"(SELECT object_id FROM {hold_table} WHERE record_type = %s "
+            "AND released_at IS NULL) RETURNING id",
+            [*ids, record_type],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def purge_kind(
+    entry: Any,
+    school: School,
+    period: retention.Period,
+    now: dt.datetime,
+    *,
+    batch: int = BATCH,
+    progress: Progress = _quiet,
+) -> tuple[int, int]:
+    """Delete ``school``'s rows of one declared kind that are due; returns (rows, certificates)."""
+    due = entry.due(school.pk, period.cutoff(now)).exclude(pk__in=_held_ids(entry.key))
+    table = due.model._meta.db_table
+    fields = list(entry.checksum_fields)
+    if fields[0] != "id":
+        fields.insert(0, "id")
+    deleted = certificates = 0
+    last_id = 0
+    while True:
+        try:
+            with transaction.atomic():
+                rows = list(due.filter(pk__gt=last_id).order_by("pk").values_list(*fields)[:batch])
+                if not rows:
+                    break
+                ids = [row[0] for row in rows]
+                gone = set(_delete_ids(table, ids, entry.key))
+                if (
+                    LegalHold.objects.active()
+                    .filter(record_type=entry.key, object_id__in=list(gone))
+                    .exists()
+                ):
+                    raise HoldRaced(entry.key)
+                kept = [row for row in rows if row[0] in gone]
+                if kept:
+                    record_many(
+                        [
+                            AuditEntry(
+                                "records.deleted",
+                                school_id=school.pk,
+                                trust_id=school.trust_id,
+                                details={
+                                    "record_type": entry.key,
+                                    "what": entry.label,
+                                    "count": len(kept),
+                                    "ids": [row[0] for row in kept],
+                                    "checksum": _checksum(kept),
+                                    "checksum_kind": "sha256 of " + ", ".join(fields),
+                                    "why": f"kept {period.days} days, the school's period",
+                                    "rule": _rule(period),
+                                    "cutoff": period.cutoff(now).isoformat(),
+                                },
+                            )
+                        ],
+                        actor=SYSTEM,
+                    )
+                    certificates += 1
+                deleted += len(kept)
+                last_id = ids[-1]
+        except HoldRaced:
+            continue
+        progress(f"{entry.key} batch {deleted}")
+    return deleted, certificates
+
+
+def hold_reported_sessions() -> int:
+    """Hold the recordings and log of every session ended and reported (linked to the concern
+    it raised) that are not held yet; returns how many were newly held."""
+    from chaperone.concerns.models import Concern
+    from chaperone.records.models import ConcernLink
+    from chaperone.records.services import session_records_hold_for_concern
+    from chaperone.scheduling.models import Session
+
+    def linked(record_type: str) -> QuerySet[Any, Any]:
+        return ConcernLink.objects.filter(record_type=record_type).values("object_id")
+
+    sessions = Session.objects.filter(reported_concern__isnull=False).filter(
+        Q(recordings__isnull=False) & ~Q(recordings__pk__in=linked(retention.RECORDING))
+        | Q(log__isnull=False) & ~Q(log__pk__in=linked(retention.SESSION_LOG))
+    )
+    held = 0
+    for session in sessions.distinct():
+        concern = Concern.objects.filter(pk=session.reported_concern_id or 0).first()
+        if concern is None:
+            continue
+        held += session_records_hold_for_concern(actor=SYSTEM, session=session, concern=concern)
+    return held
+
+
+# --- the whole job -----------------------------------------------------------------------------
+
+
+def purge_school(
+    school: School,
+    *,
+    now: dt.datetime | None = None,
+    batch: int = BATCH,
+    progress: Progress = _quiet,
+) -> PurgeResult:
+    now = now or timezone.now()
+    result = PurgeResult()
+    periods = {p.key: p for p in retention.schedule(school)}
+    recording_period = periods[retention.RECORDING]
+    for recording_id in list(
+        recordings_due(school, recording_period, now).values_list("pk", flat=True)
+    ):
+        if _delete_recording(recording_id, recording_period, now):
+            result.add(retention.RECORDING, 1)
+            result.certificates += 1
+            progress(f"recording deleted {recording_id}")
+    for entry in retention.kinds():
+        rows, certificates = purge_kind(
+            entry, school, periods[entry.key], now, batch=batch, progress=progress
+        )
+        result.add(entry.key, rows)
+        result.certificates += certificates
+    return result
+
+
+def purge_all(
+    *, now: dt.datetime | None = None, batch: int = BATCH, progress: Progress = _quiet
+) -> PurgeResult:
+    """The daily run: every school, then every file still queued (from an earlier run too)."""
+    total = PurgeResult()
+    hold_reported_sessions()
+    for school in School.objects.order_by("pk"):
+        result = purge_school(school, now=now, batch=batch, progress=progress)
+        for key, count in result.deleted.items():
+            total.add(key, count)
+        total.files_deleted += result.files_deleted
+        total.certificates += result.certificates
+    files_done, files_failed = files_delete_pending(progress=progress)
+    total.files_deleted += files_done
+    total.files_failed = files_failed
+    progress("done")
+    return total
