@@ -329,6 +329,7 @@ def purge_school(
     result = PurgeResult()
     periods = {p.key: p for p in retention.schedule(school)}
     recording_period = periods[retention.RECORDING]
+    result.add(retention.RECORDING, 0)
     for recording_id in list(
         recordings_due(school, recording_period, now).values_list("pk", flat=True)
     ):
