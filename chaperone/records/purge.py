@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from chaperone.audit.log import AuditEntry, record, record_many
@@ -206,26 +206,52 @@ def files_delete_pending(
 # --- rows of the declared kinds ----------------------------------------------------------------
 
 
-def _checksum(rows: Sequence[Sequence[Any]]) -> str:
+def _checksum(digests: Sequence[bytes]) -> str:
+    """The certificate's checksum: SHA-256 over each deleted row's own SHA-256 (of its columns
+    as text, joined by U+001F), in id order."""
     digest = hashlib.sha256()
-    for row in rows:
-        digest.update("\x1f".join("" if v is None else str(v) for v in row).encode())
-        digest.update(b"\x1e")
+    for row_digest in digests:
+        digest.update(row_digest)
     return digest.hexdigest()
 
 
-def _delete_ids(table: str, ids: list[int], record_type: str) -> list[int]:
-    """``DELETE ... RETURNING id`` of the ids not under an active hold (one statement)."""
+def _row_digest_sql(columns: list[str]) -> str:
+    """SQL for a row's SHA-256 on PostgreSQL (computed by the server: a million rows are never
+    parsed in Python); on SQLite the columns come back as text and are hashed here."""
+    quote = connection.ops.quote_name
+    texts = ", ".join(f"COALESCE(CAST({quote(c)} AS TEXT), '')" for c in columns)
+    if connection.vendor == "postgresql":
+        return f"sha256(convert_to(concat_ws(chr(31), {texts}), 'UTF8'))"
+    return texts
+
+
+def _row_digests(rows: Sequence[Sequence[Any]]) -> list[bytes]:
+    if connection.vendor == "postgresql":
+        return [bytes(row[1]) for row in rows]
+    return [hashlib.sha256("\x1f".join(str(v) for v in row[1:]).encode()).digest() for row in rows]
+
+
+def _delete_range(
+    due: QuerySet[Any, Any], low: int, high: int, record_type: str, columns: list[str]
+) -> list[tuple[Any, ...]]:
+    """One statement: delete the due rows with ``low <= id < high`` that are not under an
+    active hold, returning each row's id and digest of ``columns``, sorted by id. A range of
+    ids (not "the next N due rows") keeps the plan an index range scan of the batch alone,
+    however large the table."""
+    window = due.filter(pk__gte=low, pk__lt=high).values("pk")
+    sub_sql, sub_params = window.query.sql_with_params()
+    table = due.model._meta.db_table
     hold_table = LegalHold._meta.db_table
+    quote = connection.ops.quote_name
+    returning = f"{quote('id')}, {_row_digest_sql(columns)}"
     with connection.cursor() as cursor:
-        marks = ", ".join(["%s"] * len(ids))
         cursor.execute(
-            f"DELETE FROM {table} WHERE id IN ({marks}) AND id NOT IN "  # noqa: S608
-            f"(SELECT object_id FROM {hold_table} WHERE record_type = %s "
-            "AND released_at IS NULL) RETURNING id",
-            [*ids, record_type],
+            f"DELETE FROM {quote(table)} WHERE id >= %s AND id < %s AND id IN ({sub_sql}) "  # noqa: S608
+            f"AND id NOT IN (SELECT object_id FROM {quote(hold_table)} WHERE record_type = %s "
+            f"AND released_at IS NULL) RETURNING {returning}",
+            [low, high, *sub_params, record_type],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return sorted(cursor.fetchall(), key=lambda row: row[0])
 
 
 def purge_kind(
@@ -237,56 +263,60 @@ def purge_kind(
     batch: int = BATCH,
     progress: Progress = _quiet,
 ) -> tuple[int, int]:
-    """Delete ``school``'s rows of one declared kind that are due; returns (rows, certificates)."""
+    """Delete ``school``'s rows of one declared kind that are due, set-based: one ``DELETE ...
+    RETURNING`` and one certificate per batch; returns (rows, certificates)."""
     due = entry.due(school.pk, period.cutoff(now)).exclude(pk__in=_held_ids(entry.key))
-    table = due.model._meta.db_table
     fields = list(entry.checksum_fields)
     if fields[0] != "id":
         fields.insert(0, "id")
+    columns = [due.model._meta.get_field(name).column for name in fields]
     deleted = certificates = 0
-    last_id = 0
-    while True:
+    bounds = due.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return 0, 0
+    start, stop = int(bounds["low"]), int(bounds["high"]) + 1
+    while start < stop:
+        end = min(start + batch, stop)
         try:
             with transaction.atomic():
-                rows = list(due.filter(pk__gt=last_id).order_by("pk").values_list(*fields)[:batch])
+                rows = _delete_range(due, start, end, entry.key, columns)
                 if not rows:
-                    break
-                ids = [row[0] for row in rows]
-                gone = set(_delete_ids(table, ids, entry.key))
-                if (
-                    LegalHold.objects.active()
-                    .filter(record_type=entry.key, object_id__in=list(gone))
-                    .exists()
-                ):
+                    start = end
+                    continue
+                low, high = rows[0][0], rows[-1][0]
+                gone = {row[0] for row in rows}
+                raced = LegalHold.objects.active().filter(
+                    record_type=entry.key, object_id__gte=low, object_id__lte=high
+                )
+                if any(pk in gone for pk in raced.values_list("object_id", flat=True)):
                     raise HoldRaced(entry.key)
-                kept = [row for row in rows if row[0] in gone]
-                if kept:
-                    record_many(
-                        [
-                            AuditEntry(
-                                "records.deleted",
-                                school_id=school.pk,
-                                trust_id=school.trust_id,
-                                details={
-                                    "record_type": entry.key,
-                                    "what": entry.label,
-                                    "count": len(kept),
-                                    "ids": [row[0] for row in kept],
-                                    "checksum": _checksum(kept),
-                                    "checksum_kind": "sha256 of " + ", ".join(fields),
-                                    "why": f"kept {period.days} days, the school's period",
-                                    "rule": _rule(period),
-                                    "cutoff": period.cutoff(now).isoformat(),
-                                },
-                            )
-                        ],
-                        actor=SYSTEM,
-                    )
-                    certificates += 1
-                deleted += len(kept)
-                last_id = ids[-1]
+                record_many(
+                    [
+                        AuditEntry(
+                            "records.deleted",
+                            school_id=school.pk,
+                            trust_id=school.trust_id,
+                            details={
+                                "record_type": entry.key,
+                                "what": entry.label,
+                                "count": len(rows),
+                                "ids": [row[0] for row in rows],
+                                "checksum": _checksum(_row_digests(rows)),
+                                "checksum_kind": "sha256 over each row's sha256 of "
+                                + ", ".join(fields),
+                                "why": f"kept {period.days} days, the school's period",
+                                "rule": _rule(period),
+                                "cutoff": period.cutoff(now).isoformat(),
+                            },
+                        )
+                    ],
+                    actor=SYSTEM,
+                )
+                certificates += 1
+                deleted += len(rows)
         except HoldRaced:
-            continue
+            continue  # the range again, without the row just held
+        start = end
         progress(f"{entry.key} batch {deleted}")
     return deleted, certificates
 
