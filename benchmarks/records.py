@@ -42,14 +42,21 @@ BIN = Path(sys.executable).parent
 PIECE = 1024 * 1024
 SEED = 12
 
+#: a past call of the demo's primary-school tutor (no second factor), for the upload
 FIND_SESSION = """
+import datetime as dt
+from django.utils import timezone
+from chaperone.people.models import StaffMember
 from chaperone.scheduling.models import Session
-from chaperone.tenancy.policies import TWO_FACTOR_ROLES
-for s in Session.objects.filter(started_at__isnull=False).select_related("host__user"):
-    roles = set(s.host.assignments.values_list("role", flat=True))
-    if s.host.user and not roles & set(TWO_FACTOR_ROLES):
-        print(s.pk, s.host.user.username, s.host_id)
-        break
+host = StaffMember.objects.select_related("user").get(user__username="tutor.primary")
+school = host.assignments.first().school
+when = timezone.now() - dt.timedelta(days=1)
+s = Session.objects.create(
+    school=school, title="Benchmark call", kind="one_to_one", purpose="pastoral", host=host,
+    planned_by=host, starts_at=when, duration_minutes=30, platform="teams", outcome="allowed",
+    state="ended", started_at=when, ended_at=when + dt.timedelta(minutes=30),
+)
+print(s.pk, host.user.username, host.pk)
 """
 
 
@@ -142,15 +149,17 @@ def bench_upload(size_mb: int) -> int:
             subprocess.run(
                 [str(BIN / "chaperone"), *args], env=env, check=True, stdout=subprocess.DEVNULL
             )
-        found = subprocess.run(
+        made = subprocess.run(
             [str(BIN / "chaperone"), "shell", "-c", FIND_SESSION],
             env=env,
-            check=True,
+            check=False,
             capture_output=True,
             text=True,
-        ).stdout.split()
+        )
+        lines = made.stdout.strip().splitlines()
+        found = lines[-1].split() if lines else []
         if len(found) != 3:
-            print("no past session of a tutor in the demo", file=sys.stderr)
+            print(f"no session to upload to: {made.stdout} {made.stderr}", file=sys.stderr)
             return 1
         session_id, username, host_id = int(found[0]), found[1], int(found[2])
         port = free_port()
