@@ -285,9 +285,7 @@ def purge_worker(rows: int) -> int:
         for pk in held_ids
     )
     seeded = time.monotonic() - started
-    period = retention.Period(
-        retention.SESSION_LOG, "Session logs", 20, "protocol", "bench", 20
-    )
+    period = retention.Period(retention.SESSION_LOG, "Session logs", 20, "protocol", "bench", 20)
     entry = retention.kind(retention.SESSION_LOG)
     started = time.monotonic()
     deleted, certificates = purge_kind(entry, school, period, timezone.now())

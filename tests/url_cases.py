@@ -655,6 +655,7 @@ URL_CASES: dict[str, Case] = {
     "scheduling:team": Case("collection", allowed=_can("session.plan")),
     # records (issue #12)
     "records:register": Case("collection", allowed=_can("recording.list")),
+    "records:mine": Case("collection", allowed=_can("session.plan")),
     "records:access_log": Case("collection", allowed=_can("recording.access_log")),
     "records:schedule": Case("collection", allowed=_can("records.schedule")),
     "records:holds": Case("collection", allowed=_can("records.hold")),

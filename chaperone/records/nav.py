@@ -4,6 +4,13 @@ from chaperone.core.extensions import NavItem
 
 NAV = [
     NavItem(
+        "My recordings",
+        "records:mine",
+        "session.plan",
+        order=37,
+        current=("records:mine",),
+    ),
+    NavItem(
         "Recordings",
         "records:register",
         "recording.list",

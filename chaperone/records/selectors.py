@@ -49,6 +49,23 @@ def recording_register(actor: Actor, school: School) -> list[Recording]:
     return rows
 
 
+def recorded_sessions_to_add(actor: Actor, school: School) -> list[Any]:
+    """Calls of the last 60 days the actor may add a recording to (their own, as host or second
+    member of staff; any, for leaders and the safeguarding team) that were recorded, with how
+    many recordings each has."""
+    from django.db.models import Count
+
+    from chaperone.scheduling.models import Session
+
+    since = timezone.now() - dt.timedelta(days=60)
+    return list(
+        Session.objects.for_actor(actor, "recording.add")
+        .filter(school=school, recording=True, started_at__isnull=False, starts_at__gte=since)
+        .annotate(recordings_count=Count("recordings"))
+        .order_by("-starts_at")[:200]
+    )
+
+
 def _holds_by_id(record_type: str, ids: list[int]) -> dict[int, list[LegalHold]]:
     found: dict[int, list[LegalHold]] = {}
     for hold in LegalHold.objects.active().filter(record_type=record_type, object_id__in=ids):

@@ -6,6 +6,7 @@ app_name = "records"
 
 urlpatterns = [
     path("", views.register, name="register"),
+    path("mine/", views.mine, name="mine"),
     path("sessions/<int:pk>/add/", views.recording_add, name="add"),
     path("<int:pk>/", views.recording_detail, name="detail"),
     path("<int:pk>/open/", views.recording_open, name="open"),

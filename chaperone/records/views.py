@@ -47,6 +47,14 @@ def register(request: ChaperoneRequest) -> HttpResponse:
     return render(request, "records/register.html", {"school": school, "rows": rows})
 
 
+@require_GET
+def mine(request: ChaperoneRequest) -> HttpResponse:
+    """The recorded calls a member of staff ran, to add their recordings to the register."""
+    school = school_for(request, "session.plan")
+    sessions = selectors.recorded_sessions_to_add(request.actor, school)
+    return render(request, "records/mine.html", {"school": school, "sessions": sessions})
+
+
 class RecordingForm(forms.Form):
     source = forms.ChoiceField(
         label="Where the recording is kept",
@@ -131,7 +139,7 @@ def _recording_add(
                 form.add_error(problem.field or None, problem.message)
             else:
                 messages.success(request, "The recording is in the register.")
-                return redirect("scheduling:detail", pk=session.pk)
+                return redirect("records:mine")
         if handler.upload is not None:
             handler.upload.discard()
     return render(request, "records/add.html", {"session": session, "form": form})

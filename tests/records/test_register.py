@@ -150,3 +150,25 @@ def test_a_session_ended_and_reported_holds_its_recording_at_once(wcast) -> None
     )
     hold = LegalHold.objects.get(record_type="recording", object_id=recording.pk)
     assert hold.concern_id == concern.pk and hold.is_active
+
+
+def test_the_host_finds_their_recorded_calls_to_add_recordings(wcast) -> None:  # type: ignore[no-untyped-def]
+    session = ran(wcast)
+    client = _client(wcast.tutor)
+    page = client.get(reverse("records:mine")).content.decode()
+    assert reverse("records:add", args=[session.pk]) in page and "Not yet" in page
+    services.recording_add(
+        actor=wcast.actor(wcast.tutor),
+        data=services.RecordingData(
+            session=session,
+            source="drive",
+            recorded_by_id=wcast.tutor.pk,
+            link="https://drive.example.sch.uk/recordings/1",
+        ),
+    )
+    assert "1 recording" in client.get(reverse("records:mine")).content.decode()
+    colleague = _client(make_staff(wcast.school, "teacher"))
+    assert (
+        reverse("records:add", args=[session.pk])
+        not in colleague.get(reverse("records:mine")).content.decode()
+    )
