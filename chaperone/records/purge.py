@@ -231,27 +231,53 @@ def _row_digests(rows: Sequence[Sequence[Any]]) -> list[bytes]:
     return [hashlib.sha256("\x1f".join(str(v) for v in row[1:]).encode()).digest() for row in rows]
 
 
+def _cascades(model: Any) -> list[tuple[str, str, str]]:
+    """The tables whose rows Django deletes with a row of ``model`` (``on_delete=CASCADE``, one
+    level): (label, table, column). They go first, in the same statement's transaction."""
+    from django.db.models import CASCADE
+
+    found = []
+    for relation in model._meta.related_objects:
+        if relation.on_delete is CASCADE and not relation.many_to_many:
+            related = relation.related_model
+            found.append((related._meta.label_lower, related._meta.db_table, relation.field.column))
+    return found
+
+
 def _delete_range(
     due: QuerySet[Any, Any], low: int, high: int, record_type: str, columns: list[str]
-) -> list[tuple[Any, ...]]:
-    """One statement: delete the due rows with ``low <= id < high`` that are not under an
-    active hold, returning each row's id and digest of ``columns``, sorted by id. A range of
+) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
+    """Delete the due rows with ``low <= id < high`` that are not under an active hold (and the
+    rows that cascade from them), in one statement per table; returns each deleted row's id and
+    digest of ``columns`` sorted by id, and how many dependent rows went per model. A range of
     ids (not "the next N due rows") keeps the plan an index range scan of the batch alone,
     however large the table."""
     window = due.filter(pk__gte=low, pk__lt=high).values("pk")
     sub_sql, sub_params = window.query.sql_with_params()
     table = due.model._meta.db_table
-    hold_table = LegalHold._meta.db_table
     quote = connection.ops.quote_name
-    returning = f"{quote('id')}, {_row_digest_sql(columns)}"
+    hold_table = quote(LegalHold._meta.db_table)
+    chosen = (
+        f"id >= %s AND id < %s AND id IN ({sub_sql}) AND id NOT IN (SELECT object_id FROM "
+        f"{hold_table} WHERE record_type = %s AND released_at IS NULL)"
+    )
+    params = [low, high, *sub_params, record_type]
+    dependents: dict[str, int] = {}
     with connection.cursor() as cursor:
+        for label, dep_table, column in _cascades(due.model):
+            cursor.execute(
+                f"DELETE FROM {quote(dep_table)} WHERE {quote(column)} IN "  # noqa: S608
+                f"(SELECT id FROM {quote(table)} WHERE {chosen})",
+                params,
+            )
+            if cursor.rowcount:
+                dependents[label] = cursor.rowcount
+        returning = f"{quote('id')}, {_row_digest_sql(columns)}"
         cursor.execute(
-            f"DELETE FROM {quote(table)} WHERE id >= %s AND id < %s AND id IN ({sub_sql}) "  # noqa: S608
-            f"AND id NOT IN (SELECT object_id FROM {quote(hold_table)} WHERE record_type = %s "
-            f"AND released_at IS NULL) RETURNING {returning}",
-            [low, high, *sub_params, record_type],
+            f"DELETE FROM {quote(table)} WHERE {chosen} RETURNING {returning}",  # noqa: S608
+            params,
         )
-        return sorted(cursor.fetchall(), key=lambda row: row[0])
+        return sorted(cursor.fetchall(), key=lambda row: row[0]), dependents
 
 
 def purge_kind(
@@ -279,7 +305,7 @@ def purge_kind(
         end = min(start + batch, stop)
         try:
             with transaction.atomic():
-                rows = _delete_range(due, start, end, entry.key, columns)
+                rows, dependents = _delete_range(due, start, end, entry.key, columns)
                 if not rows:
                     start = end
                     continue
@@ -301,6 +327,7 @@ def purge_kind(
                                 "what": entry.label,
                                 "count": len(rows),
                                 "ids": [row[0] for row in rows],
+                                "with": dependents,
                                 "checksum": _checksum(_row_digests(rows)),
                                 "checksum_kind": "sha256 over each row's sha256 of "
                                 + ", ".join(fields),

@@ -72,6 +72,11 @@ def test_the_job_deletes_what_is_due_with_a_certificate_and_keeps_the_rest(ncast
     )
     old_name = old.storage_name
     logs_old = [logged(old_session(school, host, days_ago=30), days_ago=30) for _ in range(7)]
+    from chaperone.scheduling.conduct import SessionLogAddendum
+
+    SessionLogAddendum.objects.create(
+        log=logs_old[0], text="Later: parent called.", written_by=host
+    )
     log_young = logged(old_session(school, host, days_ago=3), days_ago=3)
     log_held = logged(old_session(school, host, days_ago=50), days_ago=50)
     services.hold_place(
@@ -99,6 +104,8 @@ def test_the_job_deletes_what_is_due_with_a_certificate_and_keeps_the_rest(ncast
     assert len(logs) == 3  # batches of 3: 3 + 3 + 1
     assert sorted(i for c in logs for i in c.details["ids"]) == sorted(e.pk for e in logs_old)
     assert all(len(c.details["checksum"]) == 64 for c in logs)
+    assert sum(c.details["with"].get("scheduling.sessionlogaddendum", 0) for c in logs) == 1
+    assert not SessionLogAddendum.objects.exists()  # went with its log
     assert AuditEvent.objects.filter(action="records.file_deleted").count() == 1
 
     again = purge.purge_all()  # idempotent: nothing more goes, nothing is certified twice
