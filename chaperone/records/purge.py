@@ -257,8 +257,9 @@ def _delete_range(
     table = due.model._meta.db_table
     quote = connection.ops.quote_name
     hold_table = quote(LegalHold._meta.db_table)
+    # names from the models' metadata and SQL compiled by Django; values as parameters
     chosen = (
-        f"id >= %s AND id < %s AND id IN ({sub_sql}) AND id NOT IN (SELECT object_id FROM "
+        f"id >= %s AND id < %s AND id IN ({sub_sql}) AND id NOT IN (SELECT object_id FROM "  # noqa: S608
         f"{hold_table} WHERE record_type = %s AND released_at IS NULL)"
     )
     params = [low, high, *sub_params, record_type]
