@@ -287,6 +287,21 @@ def _recording_token(t):  # type: ignore[no-untyped-def]
     return {"token": token}
 
 
+def _sar(t):  # type: ignore[no-untyped-def]
+    from chaperone.records.models import SubjectAccessRequest
+
+    dsl = make_staff(t.school, "dsl")
+    request = SubjectAccessRequest.objects.create(
+        school=t.school,
+        pupil=PupilFactory(school=t.school),
+        requester="A parent",
+        received_on=dt.date(2026, 11, 2),
+        due_on=dt.date(2026, 12, 2),
+        logged_by=dsl,
+    )
+    return {"pk": request.pk}
+
+
 def _revoked_feed(t):  # type: ignore[no-untyped-def]
     """A timetable feed address of a DSL at ``t``'s school, made and then revoked."""
     from chaperone.people.actors import actor_for_user
@@ -679,6 +694,8 @@ URL_CASES: dict[str, Case] = {
     ),
     "records:log_hold": Case("object", make=_session_log, missing=MISSING_PK),
     "records:stream": Case("token", make=_recording_token, missing={"token": "no-such-token"}),
+    "records:sar_list": Case("collection", allowed=_can("records.sar")),
+    "records:sar_detail": Case("object", make=_sar, missing=MISSING_PK),
     "protocols:template_list": Case("collection"),
     "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
     "protocols:template_pdf": Case(

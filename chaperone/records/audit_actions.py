@@ -13,4 +13,7 @@ ACTIONS = {
     "records.deleted": "Records past their retention period were deleted (a deletion certificate)",
     "records.file_deleted": "A recording's file was deleted from storage",
     "records.file_delete_failed": "A recording's file could not be deleted from storage",
+    "records.sar_logged": "A subject access request was logged",
+    "records.sar_exported": "A pupil's subject access pack was exported",
+    "records.sar_released": "A subject access request was answered",
 }

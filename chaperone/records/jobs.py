@@ -13,4 +13,13 @@ def enqueue_purge(day: dt.date) -> None:
     purge_due_records.enqueue()
 
 
-DAILY = [DailyJob("records.purge", enqueue_purge)]
+def enqueue_sar_reminders(day: dt.date) -> None:
+    from chaperone.records.tasks import send_sar_reminders
+
+    send_sar_reminders.enqueue(day.isoformat())
+
+
+DAILY = [
+    DailyJob("records.purge", enqueue_purge),
+    DailyJob("records.sar_reminders", enqueue_sar_reminders),
+]

@@ -266,3 +266,40 @@ def _host_adds_the_recording(actor: Actor) -> Q | None:
     if actor.staff_id is None:
         return None
     return Q(host_id=actor.staff_id) | Q(second_staff_id=actor.staff_id)
+
+
+class SarQuerySet(ScopedQuerySet["SubjectAccessRequest"]):
+    school_path = "school_id"
+
+
+class SubjectAccessRequest(models.Model):
+    """A request for everything held about a pupil, tracked against its one-month deadline."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    pupil = models.ForeignKey("people.Pupil", on_delete=models.PROTECT, related_name="+")
+    #: who asked (the pupil, a parent...), in the DSL's words
+    requester = models.CharField(max_length=200)
+    received_on = models.DateField()
+    due_on = models.DateField()
+    logged_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    logged_at = models.DateTimeField(default=timezone.now)
+    #: staff names are redacted too (not only other pupils)
+    redact_staff = models.BooleanField(default=False)
+    released_on = models.DateField(null=True, blank=True)
+    #: the reminders sent: "week_before", "overdue"
+    reminders_sent = models.JSONField(default=list, blank=True)
+
+    objects = SarQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return f"Subject access request received {self.received_on:%d %B %Y}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.released_on is None
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.school_id, trust_id=None)

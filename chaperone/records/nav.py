@@ -24,4 +24,11 @@ NAV = [
         order=39,
         current=("records:schedule", "records:holds", "records:log_hold"),
     ),
+    NavItem(
+        "Subject access",
+        "records:sar_list",
+        "records.sar",
+        order=40,
+        current=("records:sar_list", "records:sar_detail"),
+    ),
 ]

@@ -23,3 +23,14 @@ def purge_due_records() -> dict[str, Any]:
         "files_failed": result.files_failed,
         "certificates": result.certificates,
     }
+
+
+@task()
+def send_sar_reminders(day: str) -> int:
+    """Remind the safeguarding team of subject access requests near or past their deadline."""
+    import datetime as dt
+
+    from chaperone.records.sar import reminders_send
+
+    with use_context(RequestContext(via="task")):
+        return reminders_send(dt.date.fromisoformat(day))

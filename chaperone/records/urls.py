@@ -18,4 +18,6 @@ urlpatterns = [
     path("holds/", views.holds, name="holds"),
     path("holds/<int:pk>/release/", views.hold_release, name="hold_release"),
     path("logs/<int:pk>/hold/", views.log_hold, name="log_hold"),
+    path("subject-access/", views.sar_list, name="sar_list"),
+    path("subject-access/<int:pk>/", views.sar_detail, name="sar_detail"),
 ]

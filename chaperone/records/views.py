@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -498,3 +499,102 @@ def schedule(request: ChaperoneRequest) -> HttpResponse:
         "may_change": may_change,
     }
     return render(request, "records/schedule.html", context, status=400 if form.errors else 200)
+
+
+# --- subject access ----------------------------------------------------------------------------
+
+
+class SarForm(forms.Form):
+    upn = forms.CharField(
+        label="The pupil's UPN",
+        max_length=13,
+        error_messages={"required": "UPN: enter the pupil's unique pupil number."},
+    )
+    requester = forms.CharField(
+        label="Who asked",
+        max_length=200,
+        help_text="For example: the pupil's mother, by email.",
+        error_messages={"required": "Who asked: say who made the request."},
+    )
+    received_on = forms.DateField(
+        label="Received on",
+        help_text="The one-month deadline runs from this day. For example: 2026-11-30.",
+        error_messages={
+            "required": "Received: enter the date the request arrived.",
+            "invalid": "Received: enter a date such as 2026-11-30.",
+        },
+    )
+    redact_staff = forms.BooleanField(label="Redact staff names too", required=False)
+
+
+@require_http_methods(["GET", "POST"])
+def sar_list(request: ChaperoneRequest) -> HttpResponse:
+    from chaperone.records import sar
+    from chaperone.records.models import SubjectAccessRequest
+
+    school = school_for(request, "records.sar")
+    form = SarForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            logged = sar.request_log(
+                actor=request.actor,
+                school=school,
+                upn=form.cleaned_data["upn"],
+                requester=form.cleaned_data["requester"],
+                received_on=form.cleaned_data["received_on"],
+                redact_staff=form.cleaned_data["redact_staff"],
+            )
+        except sar.SarProblem as problem:
+            form.add_error(problem.field or None, problem.message)
+        else:
+            messages.success(request, f"Logged: the answer is due by {logged.due_on:%d %B %Y}.")
+            return redirect("records:sar_detail", pk=logged.pk)
+    rows = list(
+        SubjectAccessRequest.objects.for_actor(request.actor, "records.sar")
+        .filter(school=school)
+        .select_related("pupil")
+    )
+    context = {"school": school, "rows": rows, "form": form, "today": timezone.localdate()}
+    return render(request, "records/sar_list.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def sar_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
+    from chaperone.records import sar
+    from chaperone.records.models import SubjectAccessRequest
+
+    item = get_for_actor_or_404(
+        SubjectAccessRequest.objects.select_related("pupil", "school"),
+        request.actor,
+        "records.sar",
+        pk=pk,
+    )
+    if request.method == "POST":
+        try:
+            sar.request_release(actor=request.actor, request=item)
+        except sar.SarProblem as problem:
+            messages.error(request, problem.message)
+        else:
+            messages.success(request, "Recorded as answered.")
+        return redirect("records:sar_detail", pk=item.pk)
+    wanted = request.GET.get("format", "")
+    if wanted in {"json", "pdf"}:
+        data, pdf = sar.export(
+            actor=request.actor,
+            school=item.school,
+            pupil=item.pupil,
+            redact_staff=item.redact_staff,
+        )
+        body, kind = (data, "application/json") if wanted == "json" else (pdf, "application/pdf")
+        response = HttpResponse(body, content_type=kind)
+        response["Content-Disposition"] = (
+            f'attachment; filename="sar-{item.pupil.upn}-{item.received_on:%Y-%m-%d}.{wanted}"'
+        )
+        response["Cache-Control"] = "no-store, private"
+        return response
+    pack = sar.build(item.school, item.pupil, redact_staff=item.redact_staff)
+    return render(
+        request,
+        "records/sar_detail.html",
+        {"item": item, "pack": pack, "today": timezone.localdate()},
+    )

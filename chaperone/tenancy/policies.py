@@ -143,6 +143,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "recording.access_log": SAFEGUARDING,
     "records.schedule": LEADERS | SAFEGUARDING,
     "records.hold": SAFEGUARDING,
+    # Subject access requests: logging them, building the pack, and being reminded of deadlines.
+    "records.sar": SAFEGUARDING,
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school
@@ -168,6 +170,8 @@ SYSTEM_GRANTS = frozenset(
         "protocol.view",
         # records: the daily job holds what a reported session left (linked to its concern)
         "records.hold",
+        # records: `chaperone sar export` on the server's command line
+        "records.sar",
     }
 )
 

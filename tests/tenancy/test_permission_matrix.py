@@ -85,6 +85,7 @@ recording.view                  y   y   y    y   -   -   -   -   -   -   -   -  
 recording.access_log            -   y   y    -   -   -   -   -   -   -   -   -   -
 records.schedule                y   y   y    y   -   -   -   -   -   -   -   -   -
 records.hold                    -   y   y    -   -   -   -   -   -   -   -   -   -
+records.sar                     -   y   y    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.
