@@ -185,10 +185,12 @@ class LinkForm(forms.Form):
     concern = forms.IntegerField(
         label="Concern number",
         min_value=1,
+        max_value=2**62,
         error_messages={
             "required": "Concern: enter the number of a concern of this school.",
             "invalid": "Concern: enter the number of a concern of this school.",
             "min_value": "Concern: enter the number of a concern of this school.",
+            "max_value": "Concern: enter the number of a concern of this school.",
         },
     )
 
