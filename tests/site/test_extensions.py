@@ -36,7 +36,14 @@ def test_each_app_declares_its_own_entries() -> None:
 
 def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as) -> None:
     teacher = login_as(tenant_a.school, Role.TEACHER).get(reverse("dashboard")).content
-    assert _nav(teacher) == ["Dashboard", "Pupils", "Staff", "Sessions", "Protocol"]
+    assert _nav(teacher) == [
+        "Dashboard",
+        "Pupils",
+        "Staff",
+        "Sessions",
+        "My recordings",
+        "Protocol",
+    ]
     head = login_as(tenant_a.school, Role.HEADTEACHER).get(reverse("dashboard")).content
     assert _nav(head) == [
         "Dashboard",
@@ -46,6 +53,9 @@ def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as
         "Sessions",
         "Timetable",
         "Register",
+        "My recordings",
+        "Recordings",
+        "Retention",
         "Protocol",
         "Import",
         "Audit log",
