@@ -172,7 +172,7 @@ def seed_rows(school: School) -> Seeded:
         staff_ref=f"ZS{tag}",
         dbs_checked_on=dt.date(2021, 2, 3),
     )
-    _seed_session(school, staff, pupil, tag)
+    _seed_records(school, _seed_session(school, staff, pupil, tag), staff)
     _seed_welfare(school, staff, pupil)
     from chaperone.tenancy.models import SchoolTerm
 
@@ -281,6 +281,96 @@ def _welfare_step(t):  # type: ignore[no-untyped-def]
 
 def _welfare_school(t):  # type: ignore[no-untyped-def]
     return {"school_id": t.school.pk}
+def _seed_records(school: School, session: Any, staff: StaffMember) -> None:
+    """A recording of the session in the register, opened once and held (records, issue #12)."""
+    from django.utils import timezone
+
+    from chaperone.records.models import LegalHold, Recording, RecordingAccess
+
+    recording = Recording.objects.create(
+        school=school,
+        session=session,
+        source="teams",
+        link="https://example.sharepoint.com/rec/1",
+        recorded_by=staff,
+        added_by=staff,
+    )
+    RecordingAccess.objects.create(
+        school=school,
+        recording=recording,
+        staff=staff,
+        reason=f"Reviewing {session.title}",
+        expires_at=timezone.now(),
+    )
+    LegalHold.objects.create(
+        school=school,
+        record_type="recording",
+        object_id=recording.pk,
+        label=f"Recording of {session.title}",
+        reason=f"Held for {session.title}",
+        placed_by=staff,
+    )
+
+
+def _recording(t):  # type: ignore[no-untyped-def]
+    host = make_staff(t.school, "tutor")
+    session = _seed_session(t.school, host, PupilFactory(school=t.school), "r")
+    _seed_records(t.school, session, host)
+    from chaperone.records.models import Recording
+
+    return {"pk": Recording.objects.get(session=session).pk}
+
+
+def _hold(t):  # type: ignore[no-untyped-def]
+    from chaperone.records.models import LegalHold
+
+    return {"pk": LegalHold.objects.get(object_id=_recording(t)["pk"]).pk}
+
+
+def _session_log(t):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from chaperone.scheduling.conduct import SessionLog
+
+    host = make_staff(t.school, "tutor")
+    session = _seed_session(t.school, host, PupilFactory(school=t.school), "l")
+    now = timezone.now()
+    entry = SessionLog.objects.create(
+        session=session,
+        actual_start=now - dt.timedelta(minutes=30),
+        actual_end=now,
+        recording_made=True,
+        written_by=host,
+    )
+    return {"pk": entry.pk}
+
+
+def _recording_token(t):  # type: ignore[no-untyped-def]
+    """A signed address to another person's recording, since expired."""
+    from django.core import signing
+
+    from chaperone.records.models import RecordingAccess
+    from chaperone.records.services import SIGNING_SALT
+
+    recording = _recording(t)["pk"]
+    access = RecordingAccess.objects.get(recording_id=recording)
+    token = signing.dumps({"a": access.pk, "r": recording, "u": 0}, salt=SIGNING_SALT)
+    return {"token": token}
+
+
+def _sar(t):  # type: ignore[no-untyped-def]
+    from chaperone.records.models import SubjectAccessRequest
+
+    dsl = make_staff(t.school, "dsl")
+    request = SubjectAccessRequest.objects.create(
+        school=t.school,
+        pupil=PupilFactory(school=t.school),
+        requester="A parent",
+        received_on=dt.date(2026, 11, 2),
+        due_on=dt.date(2026, 12, 2),
+        logged_by=dsl,
+    )
+    return {"pk": request.pk}
 
 
 def _revoked_feed(t):  # type: ignore[no-untyped-def]
@@ -678,6 +768,34 @@ URL_CASES: dict[str, Case] = {
         queries=lambda s: [{"first": "2020-01-01", "last": "2030-01-01"}],
     ),
     "welfare:day_pdf": Case("object", make=_welfare_school, missing={"school_id": 987654321}),
+    # records (issue #12)
+    "records:register": Case("collection", allowed=_can("recording.list")),
+    "records:mine": Case("collection", allowed=_can("session.plan")),
+    "records:access_log": Case("collection", allowed=_can("recording.access_log")),
+    "records:schedule": Case("collection", allowed=_can("records.schedule")),
+    "records:holds": Case("collection", allowed=_can("records.hold")),
+    "records:add": Case("object", make=_session, missing=MISSING_PK),
+    "records:detail": Case("object", make=_recording, missing=MISSING_PK),
+    "records:open": Case(
+        "object",
+        make=_recording,
+        missing=MISSING_PK,
+        method="post",
+        data={"reason": "Reviewing the call after a concern."},
+    ),
+    "records:hold": Case(
+        "object", make=_recording, missing=MISSING_PK, method="post", data={"reason": "Kept."}
+    ),
+    "records:link": Case(
+        "object", make=_recording, missing=MISSING_PK, method="post", data={"concern": "1"}
+    ),
+    "records:hold_release": Case(
+        "object", make=_hold, missing=MISSING_PK, method="post", data={"reason": "Done."}
+    ),
+    "records:log_hold": Case("object", make=_session_log, missing=MISSING_PK),
+    "records:stream": Case("token", make=_recording_token, missing={"token": "no-such-token"}),
+    "records:sar_list": Case("collection", allowed=_can("records.sar")),
+    "records:sar_detail": Case("object", make=_sar, missing=MISSING_PK),
     "protocols:template_list": Case("collection"),
     "protocols:template_detail": Case("object", missing={"template_id": "no-such-template"}),
     "protocols:template_pdf": Case(

@@ -8,4 +8,5 @@ urlpatterns = [
     path("sessions/", include("chaperone.scheduling.urls")),
     path("concerns/", include("chaperone.concerns.urls")),
     path("welfare/", include("chaperone.welfare.urls")),
+    path("records/", include("chaperone.records.urls")),
 ]

@@ -13,7 +13,9 @@ Each installed app may have any of these modules, found the way the audit regist
 * ``<app>/header.py`` with ``ACTIONS``: :class:`NavItem` entries shown as buttons in the header
   of every page (e.g. "Raise a concern");
 * ``<app>/pupil_panels.py`` with ``PANELS``: :class:`PupilPanel` entries included on a
-  pupil's page (an app above ``people`` shows its part of the pupil there).
+  pupil's page (an app above ``people`` shows its part of the pupil there);
+* ``<app>/retention.py`` with ``RETAINED``: :class:`RetainedRecords` entries, kinds of record the
+  records app's schedule keeps for a set time and its daily job then deletes.
 
 ``site`` reads them with :func:`declared` and shows them in ``order`` (ties in
 ``INSTALLED_APPS`` order). See ``docs/development/adding-an-app.md``.
@@ -105,6 +107,27 @@ class TickJob:
 
     name: str
     run: Callable[[dt.datetime], object]
+
+
+@dataclass(frozen=True)
+class RetainedRecords:
+    """A kind of record kept for a set time, then deleted by the records app's daily job
+    (``chaperone.records``): ``due(school_id, cutoff)`` returns the school's rows old enough to go
+    (ended, written or closed before ``cutoff``), as a queryset of the model. The job deletes them
+    in batches, never one under a legal hold (held by ``key`` and the row's id), and writes a
+    deletion certificate naming ``key``, the rule and a checksum of ``checksum_fields``.
+
+    ``default_days`` is the school schedule's default and ``source`` says where it comes from;
+    ``from_protocol`` lets the school's protocol (``retention_days``) set it instead."""
+
+    key: str
+    label: str
+    default_days: int
+    source: str
+    due: Callable[[int, dt.datetime], Any]
+    checksum_fields: tuple[str, ...] = ("id",)
+    from_protocol: bool = False
+    order: int = 100
 
 
 def declared(module: str, attribute: str, kind: type[T]) -> list[T]:

@@ -146,6 +146,19 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "welfare.manage": SAFEGUARDING,
     # who is told: a family not reached on two separate days
     "welfare.escalation_notice": SAFEGUARDING,
+    # --- records (issue #12): the recording register, retention, holds, access ----------------
+    # Adding a recording of a session to the register (its host and second member of staff
+    # too: an object rule in records/models.py); seeing the register and the retention schedule.
+    "recording.add": LEADERS | SAFEGUARDING,
+    "recording.list": LEADERS | SAFEGUARDING,
+    # Opening or downloading a recording: with a reason, the second factor given this session.
+    "recording.view": LEADERS | SAFEGUARDING,
+    # Who opened which recording and why; placing and releasing legal holds.
+    "recording.access_log": SAFEGUARDING,
+    "records.schedule": LEADERS | SAFEGUARDING,
+    "records.hold": SAFEGUARDING,
+    # Subject access requests: logging them, building the pack, and being reminded of deadlines.
+    "records.sar": SAFEGUARDING,
 }
 
 #: trust-level actions, decided against a trust rather than a school: action -> the school
@@ -171,6 +184,10 @@ SYSTEM_GRANTS = frozenset(
         "protocol.view",
         # welfare calls: the planning job and the daily escalation job
         "welfare.manage",
+        # records: the daily job holds what a reported session left (linked to its concern)
+        "records.hold",
+        # records: `chaperone sar export` on the server's command line
+        "records.sar",
     }
 )
 

@@ -43,6 +43,7 @@ def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as
         "Pupils",
         "Staff",
         "Sessions",
+        "My recordings",
         "Protocol",
         "Welfare calls",
     ]
@@ -55,6 +56,9 @@ def test_the_navigation_shows_what_the_policy_allows_in_order(tenant_a, login_as
         "Sessions",
         "Timetable",
         "Register",
+        "My recordings",
+        "Recordings",
+        "Retention",
         "Protocol",
         "Welfare calls",
         "Welfare rota",

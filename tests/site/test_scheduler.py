@@ -26,6 +26,8 @@ JOBS = [
     "concerns.transfer_reminders",
     "scheduling.reminders",
     "scheduling.meetings",
+    "records.purge",
+    "records.sar_reminders",
     "welfare.escalations",
 ]
 

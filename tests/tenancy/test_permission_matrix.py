@@ -84,6 +84,13 @@ welfare.call_vulnerable         y   y   y    y   -   -   -   -   y   -   y   -  
 welfare.view                    y   y   y    y   -   -   -   -   -   -   -   -   -
 welfare.manage                  -   y   y    -   -   -   -   -   -   -   -   -   -
 welfare.escalation_notice       -   y   y    -   -   -   -   -   -   -   -   -   -
+recording.add                   y   y   y    y   -   -   -   -   -   -   -   -   -
+recording.list                  y   y   y    y   -   -   -   -   -   -   -   -   -
+recording.view                  y   y   y    y   -   -   -   -   -   -   -   -   -
+recording.access_log            -   y   y    -   -   -   -   -   -   -   -   -   -
+records.schedule                y   y   y    y   -   -   -   -   -   -   -   -   -
+records.hold                    -   y   y    -   -   -   -   -   -   -   -   -   -
+records.sar                     -   y   y    -   -   -   -   -   -   -   -   -   -
 """
 
 #: Roles that must sign in with a second factor.

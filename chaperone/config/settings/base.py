@@ -7,7 +7,9 @@ lists every variable). Importing these settings writes nothing: only ``local`` c
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -250,6 +252,54 @@ CHAPERONE_PLATFORMS = {
     }
     for platform, names in _PLATFORM_ENV.items()
 }
+
+# Records (issue #12; docs/operations.md): recordings live in their own storage, never in the
+# static or media files. A private directory by default (files 0600, directories 0700); an
+# S3-compatible bucket through django-storages when CHAPERONE_RECORDINGS_S3_BUCKET is set.
+CHAPERONE_RECORDINGS_DIR = Path(os.environ.get("CHAPERONE_RECORDINGS_DIR", VAR_DIR / "recordings"))
+#: where an upload is written while it arrives (on the same disk as the recordings, so the
+#: finished file is renamed into place rather than copied)
+CHAPERONE_RECORDINGS_INCOMING_DIR = Path(
+    os.environ.get("CHAPERONE_RECORDINGS_INCOMING_DIR", VAR_DIR / "recordings-incoming")
+)
+
+
+def recordings_storage_settings(environ: Mapping[str, str], directory: Path) -> dict[str, Any]:
+    """The ``recordings`` entry of STORAGES from the environment."""
+    bucket = environ.get("CHAPERONE_RECORDINGS_S3_BUCKET", "")
+    if not bucket:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(directory),
+                "base_url": None,
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        }
+    options: dict[str, Any] = {
+        "bucket_name": bucket,
+        "location": environ.get("CHAPERONE_RECORDINGS_S3_PREFIX", "recordings"),
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 300,
+        "file_overwrite": False,
+        "object_parameters": {"ServerSideEncryption": "AES256"}
+        if env_bool("CHAPERONE_RECORDINGS_S3_ENCRYPT")
+        else {},
+    }
+    for option, name in (
+        ("endpoint_url", "CHAPERONE_RECORDINGS_S3_ENDPOINT_URL"),
+        ("region_name", "CHAPERONE_RECORDINGS_S3_REGION"),
+        ("access_key", "CHAPERONE_RECORDINGS_S3_ACCESS_KEY_ID"),
+        ("secret_key", "CHAPERONE_RECORDINGS_S3_SECRET_ACCESS_KEY"),
+    ):
+        if environ.get(name):
+            options[option] = environ[name]
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+STORAGES["recordings"] = recordings_storage_settings(os.environ, CHAPERONE_RECORDINGS_DIR)
 
 LOGGING = logging_config(
     fmt=os.environ.get("CHAPERONE_LOG_FORMAT", "console"),

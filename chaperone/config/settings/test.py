@@ -1,5 +1,6 @@
 """Test settings only make tests fast; behaviour stays that of production."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -15,3 +16,13 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_AUTOREFRESH = True
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="chaperone-test-media-"))
 CHAPERONE_AUDIT_ANCHOR_DIR = Path(tempfile.mkdtemp(prefix="chaperone-test-anchors-"))
+#: a test that runs the deletion job in a child process hands it its directory
+CHAPERONE_RECORDINGS_DIR = Path(
+    os.environ.get("CHAPERONE_TEST_RECORDINGS_DIR")
+    or tempfile.mkdtemp(prefix="chaperone-test-recordings-")
+)
+CHAPERONE_RECORDINGS_INCOMING_DIR = CHAPERONE_RECORDINGS_DIR / ".incoming"
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "recordings": recordings_storage_settings({}, CHAPERONE_RECORDINGS_DIR),  # noqa: F405
+}
