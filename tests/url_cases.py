@@ -281,6 +281,8 @@ def _welfare_step(t):  # type: ignore[no-untyped-def]
 
 def _welfare_school(t):  # type: ignore[no-untyped-def]
     return {"school_id": t.school.pk}
+
+
 def _seed_records(school: School, session: Any, staff: StaffMember) -> None:
     """A recording of the session in the register, opened once and held (records, issue #12)."""
     from django.utils import timezone
