@@ -26,9 +26,9 @@ JOBS = [
     "concerns.transfer_reminders",
     "scheduling.reminders",
     "scheduling.meetings",
+    "welfare.escalations",
     "records.purge",
     "records.sar_reminders",
-    "welfare.escalations",
 ]
 
 
