@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .problem import Problem
@@ -215,6 +216,9 @@ class Solver:
         solution = Solution(self.calls, self.shortfalls())
         if solution.shortfalls:
             self.repair(solution)
+            # the repair moved other families' calls: count every family's periods again, so
+            # what is listed as missing is exactly what the calls leave short
+            solution.shortfalls = self.shortfalls(range(n))
         return solution
 
     def preferred(self, h: int) -> list[int]:
@@ -353,9 +357,11 @@ class Solver:
                 return k
         raise KeyError(d)
 
-    def shortfalls(self) -> list[Shortfall]:
+    def shortfalls(self, households: Iterable[int] | None = None) -> list[Shortfall]:
+        """What the calls leave short, per household and period: of the households placed by
+        splitting (the others were covered whole), or of ``households``."""
         out = []
-        for h in sorted(self.split):
+        for h in sorted(self.split) if households is None else households:
             dues = self.p.hh_due[h]
             mine = self.calls[h]
             for k, open_days, _, due in dues:
@@ -436,7 +442,8 @@ class Solver:
                 for d2 in days2:
                     if d2 != d and d2 in mine2:
                         mask2 &= ~(1 << d2)
-                options = [(s, d2) for d2 in days2 if d2 != d and (mask2 & avail[s] >> d2) & 1]
+                same = mask2 & avail[s]
+                options = [(s, d2) for d2 in days2 if d2 != d and (same >> d2) & 1]
                 for s2 in self.candidates(h2):
                     m2 = avail[s2] & mask2
                     if s2 != s and m2:

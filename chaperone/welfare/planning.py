@@ -52,11 +52,11 @@ MAX_DAYS = 60
 def school_days(first: dt.date, last: dt.date) -> list[dt.date]:
     """Monday to Friday from ``first`` to ``last``, England's bank holidays left out."""
     bank = holidays.country_holidays("GB", subdiv="ENG", years=range(first.year, last.year + 1))
-    days, day = [], first
-    while day <= last:
+    days = []
+    for ordinal in range(first.toordinal(), last.toordinal() + 1):
+        day = dt.date.fromordinal(ordinal)
         if day.weekday() < 5 and day not in bank:
             days.append(day)
-        day += dt.timedelta(days=1)
     return days
 
 
@@ -88,6 +88,10 @@ def rota_request(
         raise PermissionDenied("Only the DSL plans the welfare call rota of a school.")
     if last_day < first_day:
         raise WelfareProblem("last_day", "Last day: it must not come before the first day.")
+    if abs(first_day.year - timezone.localdate().year) > 10:
+        raise WelfareProblem("first_day", "First day: choose a date in the next few years.")
+    if (last_day - first_day).days > 7 * MAX_DAYS:
+        raise WelfareProblem("last_day", f"Last day: a rota covers at most {MAX_DAYS} school days.")
     days = school_days(first_day, last_day)
     if not days:
         raise WelfareProblem("first_day", "First day: there is no school day in these dates.")

@@ -109,3 +109,32 @@ def test_unqualified_staff_never_call_vulnerable_families_even_when_that_leaves_
     assert plan["stats"]["unplaced"] == 5
     assert {u["reason"] for u in plan["unplaced"]} == {"NO_CAPACITY"}
     assert all("fully booked" in u["message"] for u in plan["unplaced"])
+
+
+def test_the_repair_never_moves_a_call_onto_a_day_the_family_already_has():
+    """Found by the property test: moving a twice-weekly family's call to make room tested the
+    wrong bit of its day mask, put the call on a day it already had and lost one call that was
+    then not listed as unplaced."""
+    request = {
+        "days": ["2027-01-01", "2027-01-02"],
+        "staff": [
+            {
+                "id": "st-0",
+                "schools": ["100001"],
+                "qualified": True,
+                "calls_per_day": 2,
+                "days": ["2027-01-02"],
+            },
+            {"id": "st-1", "schools": ["100001"], "qualified": False, "calls_per_day": 0},
+            {"id": "st-2", "schools": ["100001"], "qualified": True, "calls_per_day": 2},
+        ],
+        "households": [
+            {"id": "hh-0", "pupils": [{"id": "p-0", "school": "100001", "tier": "daily"}]},
+            {"id": "hh-1", "pupils": [{"id": "p-1", "school": "100001", "tier": "twice_weekly"}]},
+            {"id": "hh-2", "pupils": [{"id": "p-2", "school": "100001", "tier": "twice_weekly"}]},
+        ],
+    }
+    plan = plan_from_dict(request)
+    check_plan(request, plan)
+    # the first day has room for two calls and three families need one there
+    assert plan["stats"]["unplaced"] == 1

@@ -4,6 +4,7 @@ moves only the families whose caller is away."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 import pytest
@@ -171,6 +172,16 @@ def test_bad_rota_dates_name_the_field(closure: Closure) -> None:
     with pytest.raises(WelfareProblem) as err:
         rota_request(actor=actor, schools=[closure.school], first_day=saturday, last_day=saturday)
     assert err.value.field == "first_day"
+    # the last date there is: a message, not an overflow (found by the random-input test)
+    last = dt.date.max
+    with pytest.raises(WelfareProblem) as err:
+        rota_request(actor=actor, schools=[closure.school], first_day=last, last_day=last)
+    assert err.value.field == "first_day"
+    with pytest.raises(WelfareProblem) as err:
+        rota_request(
+            actor=actor, schools=[closure.school], first_day=MONDAY, last_day=dt.date(2029, 1, 1)
+        )
+    assert err.value.field == "last_day"
 
 
 def test_only_the_dsl_plans(closure: Closure) -> None:
