@@ -309,13 +309,29 @@ DRAFT_FIELDS = (
 )
 
 
+#: the most a draft keeps of one typed value (a draft holds what was typed, unchecked)
+DRAFT_VALUE_LIMIT = 20_000
+
+
+def _draft_value(value: Any) -> Any:
+    """A typed value as a draft keeps it: text without NUL characters (no database stores them
+    in text or JSON) and at most :data:`DRAFT_VALUE_LIMIT` characters; lists value by value."""
+    if isinstance(value, list | tuple):
+        return [_draft_value(v) for v in value[:50]]
+    if isinstance(value, dict):
+        return {_draft_value(k): _draft_value(v) for k, v in list(value.items())[:50]}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value).replace("\x00", "")[:DRAFT_VALUE_LIMIT]
+
+
 def draft_save(
     *, actor: Actor, school: School, data: Mapping[str, Any], draft: ConcernDraft | None = None
 ) -> ConcernDraft:
     """Keep what the actor has typed so far (their own draft; a new one without ``draft``)."""
     if not actor.can("concern.raise", school.pk) or actor.staff_id is None:
         raise PermissionDenied("You cannot raise concerns in this school.")
-    kept = {k: data[k] for k in DRAFT_FIELDS if k in data}
+    kept = {k: _draft_value(data[k]) for k in DRAFT_FIELDS if k in data}
     now = timezone.now()
     if draft is None:
         draft = ConcernDraft.objects.create(

@@ -242,3 +242,19 @@ def test_urgent_concerns_are_at_the_top_of_the_teams_dashboard(cast) -> None:  #
     assert first < body.index(reverse("concerns:detail", args=[routine.pk]))
     teacher = _client(cast.teacher).get(reverse("dashboard")).content.decode()
     assert 'data-testid="concerns-card"' not in teacher
+
+
+def test_autosave_keeps_text_no_database_refuses(cast) -> None:  # type: ignore[no-untyped-def]
+    """Found by the random-input test on PostgreSQL: a NUL character in a draft's text was a
+    server error (PostgreSQL stores no NUL in JSON); the draft now keeps the rest."""
+    client = _client(cast.teacher)
+    saved = client.post(
+        reverse("concerns:draft_save"), {"summary": "Half\x00 a sentence", "pupil_0": "\x00"}
+    )
+    assert saved.status_code == 200
+    draft = ConcernDraft.objects.get()
+    assert draft.data["summary"] == "Half a sentence"
+    long = client.post(reverse("concerns:draft_save"), {"summary": "x" * 50_000, "draft": draft.pk})
+    assert long.status_code == 200
+    draft.refresh_from_db()
+    assert len(draft.data["summary"]) == services.DRAFT_VALUE_LIMIT
