@@ -372,7 +372,10 @@ def test_drill_down_and_sessions_ended_early(cast) -> None:  # type: ignore[no-u
     _session(cast, cast.pupil2, ended_early=False)
     dsl = verified_client(cast.dsl)
     board = reports.dashboard(actor=cast.actor(cast.dsl), school_ids=[cast.school.pk])
-    assert [(f.key, n) for f, n in board.extra] == [("sessions_ended_early", 1)]
+    assert [(f.key, n) for f, n in board.extra] == [
+        ("sessions_ended_early", 1),
+        ("welfare_failed_contact", 0),
+    ]
     listed = dsl.get(reverse("concerns:report_list"), {"list": "sessions_ended_early"})
     assert "The pupil became upset." in listed.content.decode()
     listed = dsl.get(reverse("concerns:report_list"), {"list": "open", "band": "week"})
@@ -395,3 +398,39 @@ def test_the_governors_report_counts_and_names_nobody(cast) -> None:  # type: ig
     assert pdf.content.startswith(b"%PDF-")
     bad = chair.get(reverse("concerns:governors_report"), {"from": "soon"})
     assert bad.status_code == 400 and "From: enter a date" in bad.content.decode()
+
+
+def test_welfare_calls_are_on_the_chronology_and_failed_ones_on_the_dashboard(cast) -> None:  # type: ignore[no-untyped-def]
+    """The welfare app fills the two hooks the concerns app declares: each call to the family is
+    on the child's chronology, and calls where nobody was reached are a dashboard figure."""
+    from chaperone.concerns import chronology
+    from chaperone.welfare.models import CallLog
+
+    household = Household.objects.create(trust=cast.school.trust, reference="W1", name="Wren")
+    cast.pupil.household = household
+    cast.pupil.save()
+    today = timezone.localdate()
+    CallLog.objects.create(household=household, caller=cast.teacher, day=today, outcome="no_answer")
+    CallLog.objects.create(
+        household=household,
+        caller=cast.teacher,
+        day=today,
+        outcome="child",
+        spoke_to_child=True,
+        notes="Food parcel arrived.",
+    )
+    built = chronology.build(cast.actor(cast.dsl), cast.pupil)
+    calls = [i for i in built.items if i.kind == "welfare_call"]
+    assert len(calls) == 2
+    assert any("not reached" in i.flags for i in calls)
+    assert any("Food parcel arrived." in i.text for i in calls)
+    board = reports.dashboard(actor=cast.actor(cast.dsl), school_ids=[cast.school.pk])
+    assert ("welfare_failed_contact", 1) in [(f.key, n) for f, n in board.extra]
+    listed = verified_client(cast.dsl).get(
+        reverse("concerns:report_list"), {"list": "welfare_failed_contact"}
+    )
+    assert listed.status_code == 200 and "Wren" in listed.content.decode()
+    # someone outside the safeguarding team gets no chronology items from welfare
+    teacher = cast.actor(cast.teacher)
+    assert not teacher.can("concern.chronology", cast.school.pk)
+    assert not [i for i in chronology.build(teacher, cast.pupil).items if i.kind == "welfare_call"]
