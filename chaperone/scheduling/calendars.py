@@ -116,10 +116,12 @@ def expectations(session: Session, *, for_parents: bool, with_protocol: bool = T
 
 
 def _protocol_reminders(session: Session) -> list[str]:
-    latest = session.decisions.select_related("decision").order_by("decided_at", "id").last()
+    from chaperone.scheduling.models import latest_decision
+
+    latest = latest_decision(session)
     if latest is None:
         return []
-    findings = latest.decision.decision.get("findings", [])
+    findings = latest.decision.get("findings", [])
     return [str(f["rule"]) for f in findings if f.get("effect") == "info" and f.get("rule")]
 
 

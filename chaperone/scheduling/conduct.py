@@ -37,6 +37,7 @@ from chaperone.scheduling.models import (
     SchedulingRecordRefused,
     Session,
     SessionState,
+    latest_decision,
 )
 from chaperone.tenancy.policies import Actor, object_rule
 from chaperone.tenancy.querysets import ScopedQuerySet, can_for
@@ -242,10 +243,8 @@ class StartItem:
 
 
 def _latest_findings(session: Session) -> list[dict[str, Any]]:
-    latest = session.decisions.select_related("decision").order_by("decided_at", "id").last()
-    if latest is None:
-        return []
-    return list(latest.decision.decision.get("findings", []))
+    latest = latest_decision(session)
+    return list(latest.decision.get("findings", [])) if latest is not None else []
 
 
 def start_items(session: Session) -> list[StartItem]:

@@ -19,19 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from chaperone.audit.log import record
-from chaperone.protocols.models import ProtocolDecision
-from chaperone.scheduling.models import Session, SessionState
+from chaperone.scheduling.models import Session, SessionState, latest_decision
 from chaperone.scheduling.platforms import PlatformError, adapter_for, spec_for_session
 from chaperone.tenancy.policies import SYSTEM
 
 log = structlog.get_logger(__name__)
 
 EnsureResult = Literal["created", "exists", "manual", "not_allowed", "failed", "missing"]
-
-
-def _latest_decision(session: Session) -> ProtocolDecision | None:
-    row = session.decisions.select_related("decision").order_by("-decided_at", "-id").first()
-    return row.decision if row is not None else None
 
 
 def meeting_ensure(*, session_id: int) -> EnsureResult:
@@ -52,7 +46,7 @@ def meeting_ensure(*, session_id: int) -> EnsureResult:
         return "manual"
     if not may_start(session) or session.ends_at <= timezone.now():
         return "not_allowed"
-    spec = spec_for_session(session, _latest_decision(session))
+    spec = spec_for_session(session, latest_decision(session))
     try:
         created = adapter.create(spec)
     except PlatformError as exc:

@@ -318,6 +318,12 @@ class SessionDecision(WrittenOnce):
         ordering = ["decided_at", "id"]
 
 
+def latest_decision(session: Session) -> ProtocolDecision | None:
+    """The protocol's answer the session was last judged on (None before it was judged)."""
+    row = session.decisions.select_related("decision").order_by("decided_at", "id").last()
+    return row.decision if row is not None else None
+
+
 RISK_FORM_VERSION = "chaperone-default-1"
 
 

@@ -30,7 +30,7 @@ from chaperone.scheduling.forms import (
     data_of,
     initial_plan,
 )
-from chaperone.scheduling.models import Session, SessionState, StepKind, StepState
+from chaperone.scheduling.models import Session, SessionState, StepKind, StepState, latest_decision
 from chaperone.tenancy.models import School
 from chaperone.tenancy.schools import school_for
 
@@ -196,7 +196,7 @@ def _detail_context(request: ChaperoneRequest, session: Session, **extra: Any) -
     manages = selectors.may_manage(actor, session)
     steps = list(session.steps.all())
     own = actor.staff_id in (session.host_id, session.planned_by_id, session.second_staff_id)
-    latest = session.decisions.select_related("decision").last()
+    latest = latest_decision(session)
     return {
         "session": session,
         "school": session.school,
@@ -205,7 +205,7 @@ def _detail_context(request: ChaperoneRequest, session: Session, **extra: Any) -
         "may_approve": actor.can("session.approve", session.school_id) and not own,
         "may_assess": actor.can("session.assess_risk", session.school_id),
         "may_start": services.may_start(session),
-        "decision": latest.decision if latest else None,
+        "decision": latest,
         "clashes": series.clashes_of_session(session, actor),  # calendars part
         "StepKind": StepKind,
         "StepState": StepState,

@@ -26,7 +26,7 @@ from chaperone.protocols import selectors as protocol_selectors
 from chaperone.protocols.documents import show_document
 from chaperone.protocols.effective import effective_protocol_for_school
 from chaperone.scheduling import consent, selectors
-from chaperone.scheduling.models import Session
+from chaperone.scheduling.models import Session, latest_decision
 from chaperone.scheduling.parent_links import LinkRead, ParentLink, Purpose, expires_at, read_link
 
 #: requests one address may make to the parents' pages per window
@@ -95,11 +95,11 @@ def home_expectations(session: Session) -> list[str]:
         said.append(f"The call is on {session.get_platform_display()}, set up by the school.")
     if session.recording:
         said.append("The school records the call and keeps the recording as its protocol says.")
-    latest = session.decisions.select_related("decision").last()
+    latest = latest_decision(session)
     effective = effective_protocol_for_school(session.school, on=consent.session_day(session))
     if latest is None or effective is None:
         return said
-    for finding in latest.decision.decision.get("findings", []):
+    for finding in latest.decision.get("findings", []):
         try:
             rule = effective.protocol.rule(finding.get("rule_id", ""))
         except KeyError:
