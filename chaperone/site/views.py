@@ -103,11 +103,10 @@ def school_terms(request: ChaperoneRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if request.POST.get("remove"):
-            try:
-                term_id = int(request.POST["remove"])
-            except ValueError:
-                term_id = 0
-            if school_term_remove(actor=request.actor, school=school, term_id=term_id):
+            term_id = int_param(request.POST["remove"])
+            if term_id is not None and school_term_remove(
+                actor=request.actor, school=school, term_id=term_id
+            ):
                 messages.success(request, "Term taken away.")
             return HttpResponseRedirect(request.path)
         form = SchoolTermForm(request.POST, school=school)
