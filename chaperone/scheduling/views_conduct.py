@@ -330,16 +330,8 @@ def session_log(request: ChaperoneRequest, pk: int) -> HttpResponse:
     """The call's log: the form for the host once the call has ended, else the log as written
     (for everyone who may see the session)."""
     session = _session(request, pk)
-    written = conduct.SessionLog.objects.filter(session=session).select_related("written_by")
-    entry = written.first()
-    runs = conduct.may_run(request.actor, session)
-    context: dict[str, Any] = {
-        "session": session,
-        "school": session.school,
-        "entry": entry,
-        "attendance": list(session.attendance.select_related("pupil")),
-        "runs": runs,
-    }
+    context = _log_context(request, session)
+    entry, runs = context["entry"], context["runs"]
     if entry is not None or session.state != SessionState.ENDED or not runs:
         if request.method == "POST":
             raise PermissionDenied("This call's log cannot be written now.")
@@ -362,6 +354,19 @@ def session_log(request: ChaperoneRequest, pk: int) -> HttpResponse:
     return render(request, "scheduling/log_form.html", context, status=status)
 
 
+def _log_context(request: ChaperoneRequest, session: Session) -> dict[str, Any]:
+    """What the log's pages show: the session, its log as written, attendance, and whether the
+    reader ran the call."""
+    written = conduct.SessionLog.objects.filter(session=session).select_related("written_by")
+    return {
+        "session": session,
+        "school": session.school,
+        "entry": written.first(),
+        "attendance": list(session.attendance.select_related("pupil")),
+        "runs": conduct.may_run(request.actor, session),
+    }
+
+
 def _log_detail(
     request: ChaperoneRequest,
     context: dict[str, Any],
@@ -382,7 +387,6 @@ def session_log_amend(request: ChaperoneRequest, pk: int) -> HttpResponse:
     """Add to a written log (those who ran the call); what was written stays."""
     session = _session(request, pk)
     _runs(request, session)
-    entry = conduct.SessionLog.objects.filter(session=session).select_related("written_by").first()
     form = AddendumForm(request.POST)
     if form.is_valid():
         try:
@@ -394,14 +398,7 @@ def session_log_amend(request: ChaperoneRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Added to the call's log.")
             return redirect("scheduling:log", pk=session.pk)
-    context: dict[str, Any] = {
-        "session": session,
-        "school": session.school,
-        "entry": entry,
-        "attendance": list(session.attendance.select_related("pupil")),
-        "runs": True,
-    }
-    return _log_detail(request, context, form=form, status=400)
+    return _log_detail(request, _log_context(request, session), form=form, status=400)
 
 
 # --- oversight --------------------------------------------------------------------------------
