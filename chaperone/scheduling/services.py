@@ -89,6 +89,10 @@ class PlanData:
     chaperone_present: bool = False
     plan_outcome: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the host's and second adult's roles at the school, read once per plan (see _plan_roles)
+    _roles: tuple[tuple[int, int, int | None], dict[int, list[str]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     FIELDS = (
         "title",
@@ -121,12 +125,23 @@ class PlanData:
         )
 
 
-def roles_at(staff: StaffMember, school: School) -> list[str]:
-    return list(
-        StaffAssignment.objects.filter(
-            staff=staff, school=school, awaiting_confirmation=False
-        ).values_list("role", flat=True)
-    )
+def _plan_roles(school: School, data: PlanData) -> dict[int, list[str]]:
+    """The confirmed roles at ``school`` of the plan's host and second adult, by staff id: one
+    query for both, kept on ``data`` while its school, host and second adult stay the same (a
+    plan is checked, then judged, from the same data)."""
+    second = data.second_staff.pk if data.second_staff is not None else None
+    key = (school.pk, data.host.pk, second)
+    if data._roles is not None and data._roles[0] == key:
+        return data._roles[1]
+    ids = [data.host.pk] if second is None else [data.host.pk, second]
+    roles: dict[int, list[str]] = {staff_id: [] for staff_id in ids}
+    assignments = StaffAssignment.objects.filter(
+        staff_id__in=ids, school=school, awaiting_confirmation=False
+    ).values_list("staff_id", "role")
+    for staff_id, role in assignments:
+        roles[staff_id].append(role)
+    data._roles = (key, roles)
+    return roles
 
 
 def _check_plan(school: School, data: PlanData, *, changing: Session | None = None) -> None:
@@ -143,12 +158,13 @@ def _check_plan(school: School, data: PlanData, *, changing: Session | None = No
         raise PlanProblem("pupils", "Pupils: a one-to-one or a phone call is with one pupil.")
     if any(p.school_id != school.pk or not p.is_active for p in data.pupils):
         raise PlanProblem("pupils", "Pupils: choose pupils on this school's roll.")
-    if not roles_at(data.host, school):
+    roles = _plan_roles(school, data)
+    if not roles[data.host.pk]:
         raise PlanProblem("host", "Host: choose a member of staff of this school.")
     if data.second_staff is not None:
         if data.second_staff.pk == data.host.pk:
             raise PlanProblem("second_staff", "Second member of staff: choose someone else.")
-        if not roles_at(data.second_staff, school):
+        if not roles[data.second_staff.pk]:
             raise PlanProblem(
                 "second_staff", "Second member of staff: choose someone of this school."
             )
@@ -156,15 +172,16 @@ def _check_plan(school: School, data: PlanData, *, changing: Session | None = No
 
 def _plan_for_gate(school: School, data: PlanData, *, parents_informed: bool = False) -> gate.Plan:
     second = data.second_staff
+    roles = _plan_roles(school, data)
     return gate.Plan(
         at=data.starts_at,
         kind=data.kind,
         purpose=data.purpose,
         platform=data.platform,
         duration_minutes=data.duration_minutes,
-        host_role=primary_role(roles_at(data.host, school)),
+        host_role=primary_role(roles[data.host.pk]),
         pupils=list(data.pupils),
-        second_staff_role=primary_role(roles_at(second, school)) if second else None,
+        second_staff_role=primary_role(roles[second.pk]) if second else None,
         account=data.account,
         device=data.device,
         staff_location=data.staff_location,

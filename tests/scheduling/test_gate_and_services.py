@@ -254,3 +254,21 @@ def test_a_rule_asking_for_two_steps_together_becomes_both_steps(cast) -> None: 
     assert steps[StepKind.CONSENT] == StepState.OPEN
     consent_step = session.steps.get(kind=StepKind.CONSENT)
     assert consent_step.code == "PARENTAL_CONSENT_REQUIRED"
+
+
+def test_planning_reads_the_host_and_second_adults_roles_in_one_query(cast) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    data = one_to_one(cast, second_staff=cast.head_of_year)
+    with CaptureQueriesContext(connection) as queries:
+        session = services.session_plan(actor=cast.actor(cast.tutor), school=cast.school, data=data)
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "people_staffassignment"' in q["sql"]
+        and '"role"' in q["sql"]
+        and '"awaiting_confirmation"' in q["sql"]
+    ]
+    assert len(reads) == 1, reads  # checked and judged from the same read (it was four)
+    assert session.second_staff == cast.head_of_year
