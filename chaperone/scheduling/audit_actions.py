@@ -39,5 +39,7 @@ ACTIONS = {
     "session.team_viewed": "A line manager looked at their staff's sessions",
     # the meeting on the platform (meetings.py)
     "session.meeting_created": "The session's meeting was made on its platform",
-    "session.meeting_failed": "The platform refused or could not be reached to make a meeting",
+    "session.meeting_failed": "The platform refused or could not be reached about a meeting",
+    "session.meeting_updated": "The session's meeting was changed on its platform to follow it",
+    "session.meeting_removed": "The meeting of a cancelled or replanned session was removed",
 }

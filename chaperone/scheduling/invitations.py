@@ -235,12 +235,13 @@ def invitations_send(*, session_id: int) -> int:
     the number of messages sent. A session that has ended is left alone."""
     from chaperone.audit.log import record as audit_record
     from chaperone.scheduling.calendars import Reader, invitation
-    from chaperone.scheduling.meetings import meeting_ensure
+    from chaperone.scheduling.meetings import meeting_sync
     from chaperone.scheduling.models import Session
     from chaperone.tenancy.policies import SYSTEM
 
-    # an allowed session on a configured platform gets its meeting (and link) before it is sent
-    meeting_ensure(session_id=session_id)
+    # an allowed session on a configured platform gets its meeting (and link) before it is sent;
+    # a moved or cancelled one has its meeting changed or removed first
+    meeting_sync(session_id=session_id)
     session = (
         Session.objects.select_related("school", "host__user", "second_staff__user")
         .filter(pk=session_id)

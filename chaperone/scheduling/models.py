@@ -106,8 +106,14 @@ class Session(models.Model):
     join_url = models.URLField(max_length=500, blank=True)
     #: the meeting made on the platform once the session was allowed (meetings.py; "" = none)
     meeting_id = models.CharField(max_length=200, blank=True)
-    #: what the platform said when making the meeting last failed ("" = no failure)
+    #: what the platform said when making, changing or removing the meeting last failed
     meeting_error = models.CharField(max_length=500, blank=True)
+    #: the platform the meeting was made on, and its address in that platform's API
+    meeting_platform = models.CharField(max_length=10, blank=True)
+    meeting_resource = models.CharField(max_length=500, blank=True)
+    #: what the meeting was last made or changed from (meetings.fingerprint): a change of the
+    #: session that changes it is sent to the platform
+    meeting_fingerprint = models.CharField(max_length=80, blank=True)
     account = models.CharField(max_length=10, choices=Holder.choices, default=Holder.SCHOOL)
     device = models.CharField(max_length=10, choices=Holder.choices, default=Holder.SCHOOL)
     staff_location = models.CharField(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from django.test import Client, override_settings
@@ -53,7 +53,7 @@ def test_an_allowed_session_gets_its_meeting_once_and_the_invitations_carry_its_
         # the invitations carry the platform's link, not the one typed in the plan
         assert any(TEAMS_LINK in str(m) for _, m in _messages(smtp_inbox))
         # run again: nothing new is made
-        assert meetings.meeting_ensure(session_id=session.pk) == "exists"
+        assert meetings.meeting_sync(session_id=session.pk) == "exists"
         invitations.invitations_send(session_id=session.pk)
     assert len(_made(api)) == 1
 
@@ -66,7 +66,7 @@ def test_no_meeting_is_made_before_the_session_is_allowed(cast, api) -> None:  #
             data=one_to_one(cast, platform="teams", plan_outcome="Attendance target."),
         )
         assert session.outcome != "allowed"
-        assert meetings.meeting_ensure(session_id=session.pk) == "not_allowed"
+        assert meetings.meeting_sync(session_id=session.pk) == "not_allowed"
         invitations.invitations_send(session_id=session.pk)
     assert _made(api) == []
     session.refresh_from_db()
@@ -76,7 +76,7 @@ def test_no_meeting_is_made_before_the_session_is_allowed(cast, api) -> None:  #
 def test_without_credentials_the_hosts_link_stands(cast) -> None:  # type: ignore[no-untyped-def]
     with override_settings(CHAPERONE_PLATFORMS={}):
         session = _allowed(cast, platform="teams")
-        assert meetings.meeting_ensure(session_id=session.pk) == "manual"
+        assert meetings.meeting_sync(session_id=session.pk) == "manual"
     session.refresh_from_db()
     assert session.meeting_id == ""
     assert session.join_url.startswith("https://teams.example.org/")
@@ -88,7 +88,7 @@ def test_a_refusal_is_kept_shown_and_tried_again_by_the_daily_job(  # type: igno
     api.fail = True
     with override_settings(CHAPERONE_PLATFORMS=_configured(api.url)):
         session = _allowed(cast, platform="teams")
-        assert meetings.meeting_ensure(session_id=session.pk) == "failed"
+        assert meetings.meeting_sync(session_id=session.pk) == "failed"
         session.refresh_from_db()
         assert "403" in session.meeting_error
         assert AuditEvent.objects.filter(action="session.meeting_failed").count() == 1
@@ -101,7 +101,7 @@ def test_a_refusal_is_kept_shown_and_tried_again_by_the_daily_job(  # type: igno
         # the platform answers again: the daily job's list has the session, and it is made
         api.fail = False
         assert session.pk in meetings.meetings_due(date.today())
-        assert meetings.meeting_ensure(session_id=session.pk) == "created"
+        assert meetings.meeting_sync(session_id=session.pk) == "created"
         session.refresh_from_db()
         assert session.meeting_error == "" and session.meeting_id == "MSo1"
         assert session.pk not in meetings.meetings_due(date.today())
@@ -113,8 +113,150 @@ def test_a_cancelled_or_unknown_session_gets_no_meeting(cast, api) -> None:  # t
     with override_settings(CHAPERONE_PLATFORMS=_configured(api.url)):
         session = _allowed(cast, platform="teams")
         services.session_cancel(actor=cast.actor(cast.tutor), session=session, reason="Ill.")
-        assert meetings.meeting_ensure(session_id=session.pk) == "not_allowed"
-        assert meetings.meeting_ensure(session_id=Session.objects.order_by("-pk")[0].pk + 99) == (
+        assert meetings.meeting_sync(session_id=session.pk) == "not_allowed"
+        assert meetings.meeting_sync(session_id=Session.objects.order_by("-pk")[0].pk + 99) == (
             "missing"
         )
     assert _made(api) == []
+
+
+# --- the meeting follows the session (moved, changed, cancelled, replanned) -------------------
+
+
+def _calls(api, method: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [r for r in api.requests if r.get("method") == method and "token" not in r["path"]]
+
+
+def _moved(cast, session, **changes):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    data = one_to_one(
+        cast,
+        plan_outcome="Attendance target.",
+        join_url=session.join_url,
+        platform=session.platform,
+        starts_at=session.starts_at + timedelta(days=1),
+    )
+    for name, value in changes.items():
+        setattr(data, name, value)
+    return services.session_change(actor=cast.actor(cast.tutor), session=session, data=data)
+
+
+@pytest.mark.parametrize(
+    ("platform", "resource", "moved_field"),
+    [
+        ("teams", "/graph/users/{host}/onlineMeetings/MSo1", "startDateTime"),
+        ("zoom", "/zoom/meetings/85746065", "start_time"),
+    ],
+)
+def test_a_moved_session_moves_its_meeting_on_the_platform(  # type: ignore[no-untyped-def]
+    cast, api, platform, resource, moved_field
+) -> None:
+    with override_settings(CHAPERONE_PLATFORMS=_configured(api.url)):
+        session = _allowed(cast, platform=platform)
+        assert meetings.meeting_sync(session_id=session.pk) == "created"
+        session.refresh_from_db()
+        assert meetings.meeting_sync(session_id=session.pk) == "exists"  # nothing changed
+        assert _calls(api, "PATCH") == []
+        session = _moved(cast, session)
+        assert meetings.meeting_sync(session_id=session.pk) == "updated"
+        (patch,) = _calls(api, "PATCH")
+        assert patch["path"] == resource.format(host=cast.tutor.notice_email)
+        sent = json.loads(patch["body"])
+        moved = session.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+        assert sent[moved_field].startswith(moved)
+        event = AuditEvent.objects.get(action="session.meeting_updated")
+        assert event.details["platform"] == platform
+        # in step again: a second run sends nothing
+        assert meetings.meeting_sync(session_id=session.pk) == "exists"
+        assert len(_calls(api, "PATCH")) == 1
+        session.refresh_from_db()
+        assert session.meeting_id and session.meeting_error == ""
+
+
+@pytest.mark.parametrize(
+    ("platform", "method", "path", "deleted"),
+    [
+        ("teams", "DELETE", "/graph/users/{host}/onlineMeetings/MSo1", True),
+        ("zoom", "DELETE", "/zoom/meetings/85746065?", True),
+        ("meet", "POST", "/meet/spaces/abc:endActiveConference", False),
+    ],
+)
+def test_a_cancelled_session_has_its_meeting_removed_through_the_invitations_run(  # type: ignore[no-untyped-def]
+    cast, api, smtp_inbox, platform, method, path, deleted
+) -> None:
+    with override_settings(CHAPERONE_PLATFORMS=_configured(api.url)):
+        session = _allowed(cast, platform=platform)
+        invitations.invitations_send(session_id=session.pk)
+        session.refresh_from_db()
+        assert session.meeting_id
+        services.session_cancel(actor=cast.actor(cast.tutor), session=session, reason="Ill.")
+        invitations.invitations_send(session_id=session.pk)  # what the cancellation enqueues
+        wanted = path.format(host=cast.tutor.notice_email)
+        calls = [r for r in _calls(api, method) if r["path"].startswith(wanted)]
+        assert len(calls) == 1
+        session.refresh_from_db()
+        assert session.meeting_id == "" and session.meeting_resource == ""
+        event = AuditEvent.objects.get(action="session.meeting_removed")
+        assert event.details["deleted_on_platform"] is deleted
+        # nothing more to do, and nothing is made again for a cancelled session
+        assert meetings.meeting_sync(session_id=session.pk) == "not_allowed"
+        assert len([r for r in _calls(api, method) if r["path"].startswith(wanted)]) == 1
+
+
+def test_a_session_moved_to_another_platform_gets_a_new_meeting_there(cast, api) -> None:  # type: ignore[no-untyped-def]
+    with override_settings(CHAPERONE_PLATFORMS=_configured(api.url)):
+        session = _allowed(cast, platform="teams")
+        assert meetings.meeting_sync(session_id=session.pk) == "created"
+        session.refresh_from_db()
+        session = _moved(cast, session, platform="zoom", join_url="https://zoom.example/j/1")
+        # the Teams meeting goes at once, though the change reopened a step (the DSL's invite)
+        assert meetings.meeting_sync(session_id=session.pk) == "not_allowed"
+        (deleted,) = _calls(api, "DELETE")
+        assert deleted["path"].endswith("/onlineMeetings/MSo1")
+        session.refresh_from_db()
+        assert session.meeting_id == ""
+        services.session_invite_dsl(actor=cast.actor(cast.tutor), session=session)
+        session.refresh_from_db()
+        assert services.may_start(session)
+        assert meetings.meeting_sync(session_id=session.pk) == "created"
+        session.refresh_from_db()
+        assert (session.meeting_platform, session.meeting_id) == ("zoom", "85746065")
+        assert session.join_url == "https://zoom.example/j/85746065"
+        assert AuditEvent.objects.filter(action="session.meeting_removed").count() == 1
+
+
+def test_a_change_the_platform_refuses_is_kept_shown_and_tried_again(cast, api) -> None:  # type: ignore[no-untyped-def]
+    with override_settings(CHAPERONE_PLATFORMS=_configured(api.url)):
+        session = _allowed(cast, platform="zoom")
+        assert meetings.meeting_sync(session_id=session.pk) == "created"
+        session.refresh_from_db()
+        session = _moved(cast, session)
+        api.fail = True
+        assert meetings.meeting_sync(session_id=session.pk) == "failed"
+        session.refresh_from_db()
+        assert "403" in session.meeting_error and session.meeting_id == "85746065"
+        assert AuditEvent.objects.get(action="session.meeting_failed").details["doing"] == (
+            "updated"
+        )
+        client = Client()
+        client.force_login(cast.tutor.user)
+        page = client.get(reverse("scheduling:detail", args=[session.pk])).content.decode()
+        assert 'id="meeting-made"' in page and 'id="meeting-error"' in page
+        # the daily job lists it, and once the platform answers, the meeting is in step
+        assert session.pk in meetings.meetings_due(date.today())
+        api.fail = False
+        assert meetings.meeting_sync(session_id=session.pk) == "updated"
+        session.refresh_from_db()
+        assert session.meeting_error == ""
+        assert session.pk not in meetings.meetings_due(date.today())
+
+
+def test_a_meeting_made_before_fingerprints_is_changed_not_made_again(cast, api) -> None:  # type: ignore[no-untyped-def]
+    with override_settings(CHAPERONE_PLATFORMS=_configured(api.url)):
+        session = _allowed(cast, platform="zoom")
+        assert meetings.meeting_sync(session_id=session.pk) == "created"
+        Session.objects.filter(pk=session.pk).update(meeting_fingerprint="")
+        assert meetings.meeting_sync(session_id=session.pk) == "updated"
+        assert _calls(api, "DELETE") == []
+        assert len([r for r in api.requests if r["path"].endswith("/meetings")]) == 1

@@ -197,10 +197,33 @@ class _Api:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def _changed(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                api.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": raw.decode(),
+                    }
+                )
+                self.send_response(403 if api.fail else 204)
+                self.end_headers()
+                if api.fail:
+                    self.wfile.write(b'{"error": {"message": "Not allowed for this user"}}')
+
+            do_PATCH = _changed
+            do_DELETE = _changed
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 api.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": raw.decode()}
+                    {
+                        "method": "POST",
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": raw.decode(),
+                    }
                 )
                 if "token" in self.path:
                     answer: dict[str, Any] = {"access_token": "tok-123", "expires_in": 3599}
@@ -213,6 +236,8 @@ class _Api:
                     answer = {"id": "MSo1", "joinWebUrl": "https://teams.example/l/1"}
                 elif self.path.endswith("/meetings"):
                     answer = {"id": 85746065, "join_url": "https://zoom.example/j/85746065"}
+                elif self.path.endswith(":endActiveConference"):
+                    answer = {}
                 else:
                     answer = {"name": "spaces/abc", "meetingUri": "https://meet.example/abc"}
                 body = json.dumps(answer).encode()

@@ -15,7 +15,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -83,6 +83,9 @@ class MeetingSpec:
 class MeetingCreated:
     meeting_id: str
     join_url: str
+    #: where the meeting lives in the platform's API, for changing or removing it later
+    #: (relative to the API root, like :attr:`MeetingSpec.path`)
+    resource: str = ""
 
 
 class Adapter(Protocol):
@@ -94,6 +97,15 @@ class Adapter(Protocol):
     def configured(self) -> bool: ...
 
     def create(self, spec: MeetingSpec) -> MeetingCreated: ...
+
+    def update(self, resource: str, spec: MeetingSpec) -> None:
+        """Bring the meeting at ``resource`` into line with ``spec`` (a moved or changed
+        session); raises :class:`PlatformError`."""
+
+    def remove(self, resource: str) -> bool:
+        """Take the meeting at ``resource`` off the platform (a cancelled session): True when
+        it is gone, False when the platform keeps it (see the adapter); raises
+        :class:`PlatformError`."""
 
 
 # --- the rules of a meeting, from the plan and the protocol ------------------------------------
@@ -248,6 +260,23 @@ def http_json(
     return answer
 
 
+def with_token(
+    *,
+    name: str,
+    signed_in: Mapping[str, Any],
+    method: str,
+    url: str,
+    body: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One API call with the access token of ``signed_in`` (the sign-in's answer)."""
+    token = signed_in.get("access_token")
+    if not token:
+        raise PlatformError(f"{name}: the sign-in gave no access token.")
+    return http_json(
+        method, url, body=body, headers={"Authorization": f"Bearer {token}"}, platform=name
+    )
+
+
 def create_with_token(
     *,
     name: str,
@@ -257,20 +286,22 @@ def create_with_token(
     id_key: str,
     url_key: str,
     missing: str,
+    resource: Callable[[str], str],
 ) -> MeetingCreated:
     """The create call every API adapter makes once it has signed in: ``spec`` sent with the
-    access token of ``signed_in`` (the sign-in's answer), and the meeting's id and join link read
-    back from ``id_key`` and ``url_key`` (``missing`` says what lacked, in the error)."""
-    token = signed_in.get("access_token")
-    if not token:
-        raise PlatformError(f"{name}: the sign-in gave no access token.")
-    answer = http_json(
-        spec.method,
-        api_url + spec.path,
+    access token of ``signed_in``, and the meeting's id and join link read back from ``id_key``
+    and ``url_key`` (``missing`` says what lacked, in the error); ``resource`` gives the
+    meeting's own address from its id."""
+    answer = with_token(
+        name=name,
+        signed_in=signed_in,
+        method=spec.method,
+        url=api_url + spec.path,
         body=spec.payload,
-        headers={"Authorization": f"Bearer {token}"},
-        platform=name,
     )
     if not answer.get(id_key) or not answer.get(url_key):
         raise PlatformError(f"{name} answered without {missing}.")
-    return MeetingCreated(meeting_id=str(answer[id_key]), join_url=str(answer[url_key]))
+    meeting_id = str(answer[id_key])
+    return MeetingCreated(
+        meeting_id=meeting_id, join_url=str(answer[url_key]), resource=resource(meeting_id)
+    )

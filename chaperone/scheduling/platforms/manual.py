@@ -56,6 +56,12 @@ class ManualLink:
             raise PlatformNotConfigured("Add the meeting link to the plan.")
         return MeetingCreated(meeting_id="", join_url=url)
 
+    def update(self, resource: str, spec: MeetingSpec) -> None:
+        """Nothing to do: the host keeps their own meeting in step with the session."""
+
+    def remove(self, resource: str) -> bool:
+        return False
+
 
 class PhoneCall(ManualLink):
     platform = "phone"

@@ -17,6 +17,7 @@ from chaperone.scheduling.platforms.base import (
     platform_settings,
     presenters_in_words,
     recording_in_words,
+    with_token,
 )
 
 API = "https://meet.googleapis.com/v2"
@@ -82,7 +83,8 @@ class Meet:
     def configured(self) -> bool:
         return has_all(platform_settings(self.platform), NEEDED)
 
-    def create(self, spec: MeetingSpec) -> MeetingCreated:
+    def _sign_in(self) -> tuple[dict[str, Any], str]:
+        """The sign-in's answer and the API root."""
         conf = platform_settings(self.platform)
         if not has_all(conf, NEEDED):
             raise PlatformNotConfigured("Google Meet is not configured here.")
@@ -97,12 +99,43 @@ class Meet:
             },
             platform=self.name,
         )
+        return signed_in, conf.get("api_url") or API
+
+    def create(self, spec: MeetingSpec) -> MeetingCreated:
+        signed_in, api_url = self._sign_in()
         return create_with_token(
             name=self.name,
             signed_in=signed_in,
-            api_url=conf.get("api_url") or API,
+            api_url=api_url,
             spec=spec,
             id_key="name",
             url_key="meetingUri",
             missing="a space name and link",
+            resource=lambda name: f"/{name}",
         )
+
+    def update(self, resource: str, spec: MeetingSpec) -> None:
+        """``PATCH /spaces/{id}?updateMask=config``: a space has no time of its own, so only
+        its settings follow the session (recording, chat)."""
+        signed_in, api_url = self._sign_in()
+        with_token(
+            name=self.name,
+            signed_in=signed_in,
+            method="PATCH",
+            url=f"{api_url}{resource}?updateMask=config",
+            body=spec.payload,
+        )
+
+    def remove(self, resource: str) -> bool:
+        """A Meet space cannot be deleted through the API. Any conference running in it is
+        ended (``POST /spaces/{id}:endActiveConference``) and the space, which admits nobody
+        without a host letting them in, is left unused: False."""
+        signed_in, api_url = self._sign_in()
+        with_token(
+            name=self.name,
+            signed_in=signed_in,
+            method="POST",
+            url=f"{api_url}{resource}:endActiveConference",
+            body={},
+        )
+        return False

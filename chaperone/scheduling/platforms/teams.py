@@ -19,6 +19,7 @@ from chaperone.scheduling.platforms.base import (
     presenters_in_words,
     recording_in_words,
     utc_text,
+    with_token,
 )
 
 GRAPH = "https://graph.microsoft.com/v1.0"
@@ -85,7 +86,8 @@ class Teams:
     def configured(self) -> bool:
         return has_all(platform_settings(self.platform), NEEDED)
 
-    def create(self, spec: MeetingSpec) -> MeetingCreated:
+    def _sign_in(self) -> tuple[dict[str, Any], str]:
+        """The sign-in's answer and the API root."""
         conf = platform_settings(self.platform)
         if not has_all(conf, NEEDED):
             raise PlatformNotConfigured("Microsoft Teams is not configured here.")
@@ -101,12 +103,35 @@ class Teams:
             },
             platform=self.name,
         )
+        return signed_in, conf.get("api_url") or GRAPH
+
+    def create(self, spec: MeetingSpec) -> MeetingCreated:
+        signed_in, api_url = self._sign_in()
         return create_with_token(
             name=self.name,
             signed_in=signed_in,
-            api_url=conf.get("api_url") or GRAPH,
+            api_url=api_url,
             spec=spec,
             id_key="id",
             url_key="joinWebUrl",
             missing="a meeting id and link",
+            resource=lambda meeting_id: f"{spec.path}/{urllib.parse.quote(meeting_id, safe='')}",
         )
+
+    def update(self, resource: str, spec: MeetingSpec) -> None:
+        """``PATCH /users/{organiser}/onlineMeetings/{id}`` with the create's body (Graph,
+        "Update onlineMeeting"): times, subject, lobby and presenters follow the session."""
+        signed_in, api_url = self._sign_in()
+        with_token(
+            name=self.name,
+            signed_in=signed_in,
+            method="PATCH",
+            url=api_url + resource,
+            body=spec.payload,
+        )
+
+    def remove(self, resource: str) -> bool:
+        """``DELETE /users/{organiser}/onlineMeetings/{id}``: the link stops working."""
+        signed_in, api_url = self._sign_in()
+        with_token(name=self.name, signed_in=signed_in, method="DELETE", url=api_url + resource)
+        return True

@@ -20,6 +20,7 @@ from chaperone.scheduling.platforms.base import (
     presenters_in_words,
     recording_in_words,
     utc_text,
+    with_token,
 )
 
 API = "https://api.zoom.us/v2"
@@ -89,7 +90,8 @@ class Zoom:
     def configured(self) -> bool:
         return has_all(platform_settings(self.platform), NEEDED)
 
-    def create(self, spec: MeetingSpec) -> MeetingCreated:
+    def _sign_in(self) -> tuple[dict[str, Any], str]:
+        """The sign-in's answer and the API root."""
         conf = platform_settings(self.platform)
         if not has_all(conf, NEEDED):
             raise PlatformNotConfigured("Zoom is not configured here.")
@@ -101,12 +103,36 @@ class Zoom:
             headers={"Authorization": f"Basic {basic}"},
             platform=self.name,
         )
+        return signed_in, conf.get("api_url") or API
+
+    def create(self, spec: MeetingSpec) -> MeetingCreated:
+        signed_in, api_url = self._sign_in()
         return create_with_token(
             name=self.name,
             signed_in=signed_in,
-            api_url=conf.get("api_url") or API,
+            api_url=api_url,
             spec=spec,
             id_key="id",
             url_key="join_url",
             missing="a meeting id and link",
+            resource=lambda meeting_id: f"/meetings/{urllib.parse.quote(meeting_id, safe='')}",
         )
+
+    def update(self, resource: str, spec: MeetingSpec) -> None:
+        """``PATCH /meetings/{id}`` with the same body as the create ("Update a meeting")."""
+        signed_in, api_url = self._sign_in()
+        with_token(
+            name=self.name,
+            signed_in=signed_in,
+            method="PATCH",
+            url=api_url + resource,
+            body=spec.payload,
+        )
+
+    def remove(self, resource: str) -> bool:
+        """``DELETE /meetings/{id}`` without Zoom's own cancellation email: the calendar
+        cancellation has gone from Chaperone already."""
+        signed_in, api_url = self._sign_in()
+        url = f"{api_url}{resource}?schedule_for_reminder=false&cancel_meeting_reminder=false"
+        with_token(name=self.name, signed_in=signed_in, method="DELETE", url=url)
+        return True
