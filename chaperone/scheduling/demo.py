@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from chaperone.audit.log import AuditEntry, record_many
 from chaperone.core.extensions import DemoData
 from chaperone.people.actors import actor_for_user
 from chaperone.people.models import Pupil, StaffMember
@@ -179,7 +180,9 @@ def _load_past(school: School, hosts: list[StaffMember], approver: StaffMember) 
     weeks ahead (the protocol judges it and its steps are done as for any plan), and then, here
     only, the rows are rewritten to what opening, ending and logging it on the past day would
     have stored: the time moved back, the start-of-call checklist from its stored decision,
-    attendance, the end, and the log. No audit events are written for these made-up runs."""
+    attendance, the end, and the log. The audit log gets the events the run would have written
+    (opened, ended, logged), by the host, dated today as every audit row is (the chain is in
+    time order) and carrying ``ran_at`` and ``demo`` in their details."""
     tz = ZoneInfo(school.time_zone)
     today = timezone.localtime(timezone.now(), tz).date()
     pupils = list(Pupil.objects.filter(school=school, is_active=True).order_by("-upn")[:20])
@@ -223,6 +226,48 @@ def _load_past(school: School, hosts: list[StaffMember], approver: StaffMember) 
             session.delete()
             continue
         _as_if_it_ran(session, host, ran_at, logged=logged)
+        _audit_the_run(Session.objects.get(pk=session.pk), host_actor, logged=logged)
+
+
+def _audit_the_run(session: Session, host_actor: Actor, *, logged: bool) -> None:
+    """The events opening, ending and logging ``session`` would have written (see
+    :func:`_load_past`), with the same details as conduct's own."""
+    pupils = list(conduct.Attendance.objects.filter(session=session))
+    joined = sum(1 for a in pupils if a.joined)
+    ran = {"demo": True, "ran_at": session.started_at.isoformat() if session.started_at else ""}
+    started = {
+        "checks": list(
+            conduct.StartCheck.objects.filter(session=session)
+            .order_by("order")
+            .values_list("code", flat=True)
+        ),
+        "joined": joined,
+        "pupils": len(pupils),
+        "second_adult_present": session.second_adult_present,
+    }
+    minutes = 0
+    if session.started_at and session.ended_at:
+        minutes = int((session.ended_at - session.started_at).total_seconds() // 60)
+    entries = [
+        AuditEntry("session.started", target=session, details={**started, **ran}),
+        AuditEntry("session.ended", target=session, details={"minutes": minutes, **ran}),
+    ]
+    if logged:
+        entry = conduct.SessionLog.objects.get(session=session)
+        entries.append(
+            AuditEntry(
+                "session.logged",
+                target=session,
+                details={
+                    "attended": sum(1 for a in pupils if a.attended),
+                    "pupils": len(pupils),
+                    "minutes": entry.minutes,
+                    "recording_made": entry.recording_made,
+                    **ran,
+                },
+            )
+        )
+    record_many(entries, actor=host_actor)
 
 
 def _as_if_it_ran(
