@@ -198,7 +198,7 @@ def worker(args: argparse.Namespace) -> None:
     print(
         f"{connection.vendor:<11} seeded {args.concerns:,} concerns in {seed_s:.1f}s | wall median "
         f"{wall_ms:.0f} ms (min {min(walls) * 1000:.0f}, max {max(walls) * 1000:.0f}), CPU median "
-        f"{statistics.median(cpus) * 1000:.0f} ms (the shared machine's load is in the wall) | queries "
+        f"{statistics.median(cpus) * 1000:.0f} ms | queries "
         f"{len(many.captured_queries)} (10 concerns: {len(few.captured_queries)})",
         file=sys.stderr,
     )
