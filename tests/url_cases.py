@@ -879,6 +879,8 @@ URL_CASES: dict[str, Case] = {
         method="post",
     ),
     "concerns:received_file": Case("object", make=lambda t: _received_file(t), missing=MISSING_PK),
+    # concerns: the pupils' correction page (issue #10)
+    "concerns:correct_pupils": Case("object", make=_concern, missing=MISSING_PK),
 }
 
 

@@ -16,6 +16,7 @@ from chaperone.concerns.models import (
     ChronologyEvent,
     Concern,
     ConcernAction,
+    ConcernPupil,
     FileTransfer,
     PupilRole,
 )
@@ -128,6 +129,8 @@ def _load_school(school: School) -> None:
         )
         raised = now - dt.timedelta(weeks=weeks, hours=n)
         Concern.objects.filter(pk=concern.pk).update(raised_at=raised, alert_sent_at=raised)
+        # the links keep a copy of raised_at for the dashboard (ConcernPupil.copy_from_concern)
+        ConcernPupil.objects.filter(concern_id=concern.pk).update(raised_at=raised)
         concern.refresh_from_db()
         if then == "new":
             continue

@@ -274,3 +274,65 @@ class StepUpForm(forms.Form):
             "max_length": "Code: it has six digits.",
         },
     )
+
+
+class CorrectPupilsForm(forms.Form):
+    """Who a concern is about, corrected: each pupil with their part, and why. The rows start
+    from the pupils it names now; the service checks the school and the reason."""
+
+    reason = forms.CharField(
+        label="Why it is corrected",
+        help_text="Kept in the concern's history with who the pupils were before.",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, pupils: list[Pupil], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        pupil_choices = [("", "Nobody")] + [
+            (str(p.pk), f"{p.display_name} (Year {p.year_group})") for p in pupils
+        ]
+        for i in range(PUPIL_ROWS):
+            self.fields[f"pupil_{i}"] = forms.ChoiceField(
+                label=f"Pupil {i + 1}",
+                choices=pupil_choices,
+                required=False,
+                error_messages={"invalid_choice": f"Pupil {i + 1}: choose a pupil of this school."},
+            )
+            self.fields[f"role_{i}"] = forms.ChoiceField(
+                label=f"Pupil {i + 1}'s part in it",
+                choices=ROLE_CHOICES,
+                required=False,
+                initial=PupilRole.SUBJECT,
+                error_messages={"invalid_choice": f"Pupil {i + 1}'s part: choose one of the list."},
+            )
+        self.pupils = {str(p.pk): p for p in pupils}
+        # the reason box after the rows
+        self.order_fields([*(f for f in self.fields if f != "reason"), "reason"])
+
+    def pupil_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"pupil_{i}"], self[f"role_{i}"]) for i in range(PUPIL_ROWS)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        seen: dict[str, int] = {}
+        for i in range(PUPIL_ROWS):
+            pk = data.get(f"pupil_{i}") or ""
+            if pk and pk in seen:
+                self.add_error(
+                    f"pupil_{i}",
+                    f"Pupil {i + 1}: already chosen as pupil {seen[pk] + 1}; "
+                    "give each pupil one part.",
+                )
+            elif pk:
+                seen[pk] = i
+        return data
+
+    def chosen_pupils(self) -> list[tuple[Pupil, str]]:
+        chosen = []
+        for i in range(PUPIL_ROWS):
+            pupil = self.pupils.get(self.cleaned_data.get(f"pupil_{i}") or "")
+            if pupil is not None:
+                chosen.append((pupil, self.cleaned_data.get(f"role_{i}") or PupilRole.SUBJECT))
+        return chosen

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -187,6 +189,11 @@ class Concern(models.Model):
                 violation_error_message="A concern about an adult names the member of staff.",
             ),
             models.CheckConstraint(
+                condition=~Q(route="safeguarding") | Q(about_staff__isnull=True),
+                name="%(app_label)s_%(class)s_child_route_names_no_adult",
+                violation_error_message="A concern naming a member of staff is not the team's.",
+            ),
+            models.CheckConstraint(
                 condition=~Q(status="closed") | Q(closed_at__isnull=False),
                 name="%(app_label)s_%(class)s_closed_has_a_time",
                 violation_error_message="A closed concern records when it was closed.",
@@ -226,12 +233,37 @@ def _raiser_sees_their_concern(actor: Actor) -> Q | None:
     return Q(raised_by_id=actor.staff_id, route=ConcernRoute.SAFEGUARDING)
 
 
+class ConcernPupilQuerySet(models.QuerySet["ConcernPupil"]):
+    """Links are written with the copies of their concern's school, route and time filled in
+    (:meth:`ConcernPupil.copy_from_concern`), whichever way they are created."""
+
+    def create(self, **kwargs: Any) -> Any:
+        link = ConcernPupil(**kwargs)
+        link.copy_from_concern()
+        link.save(force_insert=True, using=self.db)
+        return link
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        links = list(objs)
+        for link in links:
+            link.copy_from_concern()
+        return super().bulk_create(links, *args, **kwargs)
+
+
 class ConcernPupil(models.Model):
     unscoped_because = "read only through its concern, which is scoped"
 
     concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="pupil_links")
     pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="concern_links")
     role = models.CharField(max_length=30, choices=PupilRole.choices, default=PupilRole.SUBJECT)
+    # Copies of the concern's school, route and raised_at, which never change once it is
+    # raised: the dashboard counts pupils with repeated concerns from one index on the links
+    # alone instead of a join to every concern of the year (reports._repeated).
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+", db_index=False)
+    route = models.CharField(max_length=20, choices=ConcernRoute.choices)
+    raised_at = models.DateTimeField()
+
+    objects = ConcernPupilQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -239,10 +271,22 @@ class ConcernPupil(models.Model):
                 fields=["concern", "pupil"], name="%(app_label)s_%(class)s_pupil_once"
             )
         ]
-        indexes = [models.Index(fields=["pupil", "concern"], name="concerns_pupil_idx")]
+        indexes = [
+            models.Index(fields=["pupil", "concern"], name="concerns_pupil_idx"),
+            models.Index(
+                fields=["school", "route", "raised_at", "pupil", "concern"],
+                name="concerns_repeated_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"pupil {self.pupil_id} in concern {self.concern_id} ({self.role})"
+
+    def copy_from_concern(self) -> None:
+        concern = self.concern
+        self.school_id = concern.school_id
+        self.route = concern.route
+        self.raised_at = concern.raised_at
 
 
 class EntryKind(models.TextChoices):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from chaperone.concerns.models import (
@@ -173,10 +173,17 @@ def _repeated(
 ) -> list[dict[str, Any]]:
     """Pupils with REPEATED_AT or more concerns in the last year, most first: one grouped query
     on pupil ids, then the names of those shown."""
+    since = now - dt.timedelta(days=REPEATED_WITHIN_DAYS)
+    ids = list(school_ids)
+    links = ConcernPupil.objects.filter(raised_at__gte=since)
+    if actor.is_system or set(ids) <= actor.school_ids_for("concern.view"):
+        # the links' own copies of school, route and raised_at: one range of one index, no
+        # join (a concern for the team names no member of staff: the model's constraint)
+        links = links.filter(school_id__in=ids, route=ConcernRoute.SAFEGUARDING)
+    else:
+        links = links.filter(concern__in=_visible(actor, ids))
     counted = list(
-        _through_concern(ConcernPupil.objects.all(), actor, school_ids)
-        .filter(concern__raised_at__gte=now - dt.timedelta(days=REPEATED_WITHIN_DAYS))
-        .order_by()
+        links.order_by()
         .values("pupil_id")
         .annotate(n=Count("concern_id"))
         .filter(n__gte=REPEATED_AT)
@@ -278,34 +285,46 @@ def dashboard(
     categories = list(
         ConcernCategory.objects.filter(school_id__in=list(school_ids)).order_by("order", "name")
     )
-    # one row of conditional counts (no GROUP BY, which sends the database to the category
-    # index over every concern): per category code (a trust's schools share codes) and band
-    by_code: dict[str, tuple[str, list[int]]] = {}
-    for c in categories:
-        by_code.setdefault(c.code, (c.name, []))[1].append(c.pk)
-    groups = [(code, name, Q(category_id__in=pks)) for code, (name, pks) in by_code.items()]
-    groups.append(("", "No category", Q(category_id__isnull=True)))
-    counts: dict[str, Count] = {}
-    for n, (_code, _name, q) in enumerate(groups):
-        counts[f"c{n}_total"] = Count("id", filter=q)
-        counts[f"c{n}_urgent"] = Count("id", filter=q & Q(urgency=Urgency.URGENT))
-        for key, *_rest in AGE_BANDS:
-            counts[f"c{n}_{key}"] = Count("id", filter=q & _band(today, key))
-    got_open = open_.aggregate(**counts)
+    # one GROUP BY over the open concerns (read from the covering dashboard index): a row per
+    # category, urgency, status and age band (a trust's schools share codes: merged below)
+    code_of = {c.pk: (c.code, c.name) for c in categories}
+    end = _start(today + dt.timedelta(days=1))
+    band_of = Case(
+        When(raised_at__gte=end, then=Value(-1)),  # not yet: in the totals, in no band
+        *[
+            When(raised_at__gte=end - dt.timedelta(days=hi), then=Value(n))
+            for n, (_key, _label, _lo, hi) in enumerate(AGE_BANDS)
+            if hi is not None
+        ],
+        default=Value(len(AGE_BANDS) - 1),
+        output_field=IntegerField(),
+    )
+    grouped = (
+        open_.order_by()
+        .annotate(band=band_of)
+        .values("category_id", "urgency", "status", "band")
+        .annotate(n=Count("id"))
+    )
     merged: dict[str, CategoryRow] = {}
-    for n, (code, name, _q) in enumerate(groups):
-        total = got_open[f"c{n}_total"] or 0
-        if total:
-            merged[code] = CategoryRow(
-                code,
-                name,
-                [got_open[f"c{n}_{key}"] or 0 for key, *_rest in AGE_BANDS],
-                total,
-                got_open[f"c{n}_urgent"] or 0,
-            )
+    urgent_new = 0
+    for g in grouped:
+        if g["category_id"] is None:
+            code, name = "", "No category"
+        elif g["category_id"] in code_of:
+            code, name = code_of[g["category_id"]]
+        else:
+            continue
+        row = merged.setdefault(code, CategoryRow(code, name, [0] * len(AGE_BANDS), 0, 0))
+        n = g["n"]
+        row.total += n
+        if g["band"] >= 0:
+            row.bands[g["band"]] += n
+        if g["urgency"] == Urgency.URGENT:
+            row.urgent += n
+            if g["status"] == ConcernStatus.NEW:
+                urgent_new += n
     by_category = sorted(merged.values(), key=lambda r: (-r.total, r.name))
     band_totals = [sum(r.bands[n] for r in by_category) for n in range(len(AGE_BANDS))]
-    urgent_new = open_.filter(urgency=Urgency.URGENT, status=ConcernStatus.NEW).count()
     points, got = _trend(actor, school_ids, today)
     overdue = (
         _through_concern(ConcernAction.objects.all(), actor, school_ids)
@@ -520,3 +539,28 @@ def render_governors_pdf(report: GovernorsReport) -> bytes:
     from chaperone.concerns.pdf import render
 
     return render("concerns/governors_pdf.html", {"report": report})
+
+
+# --- repair -------------------------------------------------------------------------------------
+
+
+def link_copies_repair() -> int:
+    """Put back, on every pupil link whose copies differ, its concern's school, route and
+    raised_at (they never change through the services; a hand-made change to a concern's time
+    in the database would leave the repeated-concerns figure behind). Answers how many links
+    were mended. ``chaperone concerns repair-dashboard`` runs it."""
+    from django.db import transaction
+    from django.db.models import F
+
+    with transaction.atomic():
+        stale = ConcernPupil.objects.exclude(
+            school_id=F("concern__school_id"),
+            route=F("concern__route"),
+            raised_at=F("concern__raised_at"),
+        )
+        ids = list(stale.values_list("pk", flat=True))
+        links = list(ConcernPupil.objects.filter(pk__in=ids).select_related("concern"))
+        for link in links:
+            link.copy_from_concern()
+        ConcernPupil.objects.bulk_update(links, ["school", "route", "raised_at"], batch_size=500)
+    return len(links)

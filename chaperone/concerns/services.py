@@ -428,6 +428,10 @@ def concern_correct(
             )
             old = sorted([link.pupil_id, link.role] for link in concern.pupil_links.all())
             new = sorted([p.pk, role] for p, role in pupils_with_roles)
+            if old == new:
+                raise ConcernProblem(
+                    "pupils", "Pupils: these are the pupils and parts it names already."
+                )
             concern.pupil_links.all().delete()
             ConcernPupil.objects.bulk_create(
                 ConcernPupil(concern=concern, pupil=p, role=r) for p, r in pupils_with_roles

@@ -71,31 +71,67 @@ def _bank_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
 
 
-def is_school_day(day: dt.date) -> bool:
-    """A weekday that is not a bank holiday in England (a school's own closure days and
-    holidays are not stored: the countdown errs on the early side)."""
-    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+class SchoolDays:
+    """The school days of one school: weekdays that are not bank holidays in England and,
+    where the school has set its terms (``tenancy.SchoolTerm``), that fall inside one of them,
+    so its half-terms and holidays are skipped. Outside the span of the terms it has set (or
+    for a school that has set none) every such weekday counts: the countdown errs early."""
+
+    def __init__(self, school_id: int | None = None) -> None:
+        from chaperone.tenancy.models import SchoolTerm
+
+        self.terms: list[tuple[dt.date, dt.date]] = (
+            []
+            if school_id is None
+            else list(
+                SchoolTerm.objects.filter(school_id=school_id)
+                .order_by("starts_on")
+                .values_list("starts_on", "ends_on")
+            )
+        )
+        self.span = (self.terms[0][0], max(e for _, e in self.terms)) if self.terms else None
+
+    def is_school_day(self, day: dt.date) -> bool:
+        if day.weekday() >= 5 or day in _bank_holidays(day.year):
+            return False
+        if self.span is None or not self.span[0] <= day <= self.span[1]:
+            return True
+        return any(start <= day <= end for start, end in self.terms)
+
+    def add(self, start: dt.date, days: int) -> dt.date:
+        day = start
+        left = days
+        while left > 0:
+            day += dt.timedelta(days=1)
+            if self.is_school_day(day):
+                left -= 1
+        return day
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        """School days after ``start`` up to and including ``end`` (negative when end is
+        before)."""
+        if end < start:
+            return -self.between(end, start)
+        n, day = 0, start
+        while day < end:
+            day += dt.timedelta(days=1)
+            n += self.is_school_day(day)
+        return n
 
 
-def add_school_days(start: dt.date, days: int) -> dt.date:
-    day = start
-    left = days
-    while left > 0:
-        day += dt.timedelta(days=1)
-        if is_school_day(day):
-            left -= 1
-    return day
+def is_school_day(day: dt.date, *, school_id: int | None = None) -> bool:
+    """A weekday that is not a bank holiday in England and, where the school has set its terms,
+    falls in one of them (see :class:`SchoolDays`)."""
+    return SchoolDays(school_id).is_school_day(day)
 
 
-def school_days_between(start: dt.date, end: dt.date) -> int:
+def add_school_days(start: dt.date, days: int, *, school_id: int | None = None) -> dt.date:
+    return SchoolDays(school_id).add(start, days)
+
+
+def school_days_between(start: dt.date, end: dt.date, *, school_id: int | None = None) -> int:
     """School days after ``start`` up to and including ``end`` (negative when end is before)."""
-    if end < start:
-        return -school_days_between(end, start)
-    n, day = 0, start
-    while day < end:
-        day += dt.timedelta(days=1)
-        n += is_school_day(day)
-    return n
+    return SchoolDays(school_id).between(start, end)
 
 
 def _sha256(data: bytes) -> str:
@@ -254,7 +290,7 @@ def transfer_start(
             pupil=pupil,
             reference=uuid.uuid4(),
             leaving_on=leaving_on,
-            due_on=add_school_days(leaving_on, SCHOOL_DAYS_TO_SEND),
+            due_on=add_school_days(leaving_on, SCHOOL_DAYS_TO_SEND, school_id=pupil.school_id),
             to_school_name=name,
             to_school_urn=urn,
             to_dsl_email=to_dsl_email.strip(),
@@ -370,9 +406,12 @@ def transfer_remind(*, transfer_id: int, day: dt.date) -> bool:
             return False
         if transfer.reminded_on is not None and transfer.reminded_on >= day:
             return False
+        days = SchoolDays(transfer.school_id)
+        if not days.is_school_day(day):
+            return False  # the school's own half-term or holiday: nobody is reminded
         transfer.reminded_on = day
         transfer.save(update_fields=["reminded_on"])
-        left = school_days_between(day, transfer.due_on)
+        left = days.between(day, transfer.due_on)
         to = [
             s.notice_email
             for s in staff_to_tell(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/step-up/", views.step_up, name="step_up"),
     path("<int:pk>/do/<slug:what>/", views.act, name="act"),
     path("<int:pk>/files/<int:file_pk>/", views.attachment, name="attachment"),
+    path("<int:pk>/correct/pupils/", views.correct_pupils, name="correct_pupils"),
 ]
 
 # chronology, transfer of the child protection file, dashboards (issue #10, items 4, 7, 8)

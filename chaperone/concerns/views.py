@@ -29,6 +29,7 @@ from chaperone.concerns.forms import (
     AllegationForm,
     AssignForm,
     CorrectionForm,
+    CorrectPupilsForm,
     RaiseForm,
     StepUpForm,
     TextForm,
@@ -575,4 +576,69 @@ def categories(request: ChaperoneRequest) -> HttpResponse:
             "rows": categories_for(school, include_retired=True),
         },
         status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def correct_pupils(request: ChaperoneRequest, pk: int) -> HttpResponse:
+    """Correct who a concern is about (each pupil with their part), with a reason: for whoever
+    handles it. The reason and the old and new pupils go in its history (``concern.corrected``
+    in the audit). htmx posts get the form back alone; bad input is named by the field and
+    keeps what was chosen."""
+    concern = selectors.concern_for_actor_or_404(actor=request.actor, concern_id=pk)
+    if not selectors.may_manage(request.actor, concern):
+        raise PermissionDenied("Only whoever handles this concern corrects it.")
+    if selectors.is_historic(concern) and not _stepped_up(request):
+        return redirect("concerns:step_up", pk=pk)
+    links = list(concern.pupil_links.select_related("pupil").order_by("id"))
+    pupils = _pupils(request, concern.school)
+    known = {p.pk for p in pupils}
+    # the pupils it names now stay choosable even if they have left the school
+    pupils += [link.pupil for link in links if link.pupil_id not in known]
+    if request.method == "GET":
+        concern = selectors.concern_get_for_viewing(actor=request.actor, concern_id=pk)
+        initial: dict[str, Any] = {}
+        for i, link in enumerate(links[:4]):
+            initial[f"pupil_{i}"] = str(link.pupil_id)
+            initial[f"role_{i}"] = link.role
+        form = CorrectPupilsForm(pupils=pupils, initial=initial)
+        return _render_correct_pupils(request, concern, form, links)
+    form = CorrectPupilsForm(request.POST, pupils=pupils)
+    if form.is_valid():
+        try:
+            services.concern_correct(
+                actor=request.actor,
+                concern=concern,
+                field="pupils",
+                reason=form.cleaned_data["reason"],
+                pupils_with_roles=form.chosen_pupils(),
+            )
+        except ConcernProblem as problem:
+            _problem(form, problem)
+        else:
+            messages.success(
+                request, "The pupils are corrected; the reason is kept in its history."
+            )
+            target = reverse("concerns:detail", args=[pk])
+            if request.htmx:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = target
+                return response
+            return redirect(target)
+    return _render_correct_pupils(request, concern, form, links, status=400)
+
+
+def _render_correct_pupils(
+    request: ChaperoneRequest,
+    concern: Concern,
+    form: CorrectPupilsForm,
+    links: list[Any],
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    template = (
+        "concerns/_correct_pupils_form.html" if request.htmx else "concerns/correct_pupils.html"
+    )
+    return render(
+        request, template, {"concern": concern, "form": form, "links": links}, status=status
     )

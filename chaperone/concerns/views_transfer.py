@@ -110,8 +110,9 @@ def transfers(request: ChaperoneRequest) -> HttpResponse:
         .select_related("pupil")
         .order_by("status", "due_on", "id")
     )
+    days = svc.SchoolDays(school.pk)
     for t in outgoing:
-        t.days_left = svc.school_days_between(today, t.due_on)  # type: ignore[attr-defined]
+        t.days_left = days.between(today, t.due_on)  # type: ignore[attr-defined]
     received = list(
         ReceivedFile.objects.for_actor(request.actor, "concern.transfer")
         .filter(school=school)
@@ -173,7 +174,7 @@ def _render_detail(
         "concerns/transfer_detail.html",
         {
             "t": t,
-            "days_left": svc.school_days_between(today, t.due_on),
+            "days_left": svc.school_days_between(today, t.due_on, school_id=t.school_id),
             "receipt_form": form or ReceiptForm(initial={"received_on": today}),
         },
         status=status,
