@@ -770,6 +770,7 @@ URL_CASES: dict[str, Case] = {
         queries=lambda s: [{"first": "2020-01-01", "last": "2030-01-01"}],
     ),
     "welfare:day_pdf": Case("object", make=_welfare_school, missing={"school_id": 987654321}),
+    "welfare:ladder": Case("collection", allowed=_can("welfare.ladder")),
     # records (issue #12)
     "records:register": Case("collection", allowed=_can("recording.list")),
     "records:mine": Case("collection", allowed=_can("session.plan")),
