@@ -225,10 +225,14 @@ def _row_digest_sql(columns: list[str]) -> str:
     return texts
 
 
-def _row_digests(rows: Sequence[Sequence[Any]]) -> list[bytes]:
+def _row_digests(rows: Sequence[Sequence[Any]], extra: int = 0) -> list[bytes]:
+    """Each row's digest; ``extra`` columns at the end of the rows are not part of it."""
     if connection.vendor == "postgresql":
         return [bytes(row[1]) for row in rows]
-    return [hashlib.sha256("\x1f".join(str(v) for v in row[1:]).encode()).digest() for row in rows]
+    end = len(rows[0]) - extra if rows else 0
+    return [
+        hashlib.sha256("\x1f".join(str(v) for v in row[1:end]).encode()).digest() for row in rows
+    ]
 
 
 def _cascades(model: Any) -> list[tuple[str, str, str]]:
@@ -245,13 +249,19 @@ def _cascades(model: Any) -> list[tuple[str, str, str]]:
 
 
 def _delete_range(
-    due: QuerySet[Any, Any], low: int, high: int, record_type: str, columns: list[str]
+    due: QuerySet[Any, Any],
+    low: int,
+    high: int,
+    record_type: str,
+    columns: list[str],
+    keep: str = "",
 ) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
     """Delete the due rows with ``low <= id < high`` that are not under an active hold (and the
     rows that cascade from them), in one statement per table; returns each deleted row's id and
     digest of ``columns`` sorted by id, and how many dependent rows went per model. A range of
     ids (not "the next N due rows") keeps the plan an index range scan of the batch alone,
-    however large the table."""
+    however large the table. ``keep`` names one more column returned last with each row (for
+    the kind's tombstone)."""
     window = due.filter(pk__gte=low, pk__lt=high).values("pk")
     sub_sql, sub_params = window.query.sql_with_params()
     table = due.model._meta.db_table
@@ -282,6 +292,8 @@ def _delete_range(
             if cursor.rowcount:
                 dependents[label] = cursor.rowcount
         returning = f"{quote('id')}, {_row_digest_sql(columns)}"
+        if keep:
+            returning += f", {quote(keep)}"
         cursor.execute(
             f"DELETE FROM {quote(table)} WHERE {chosen} RETURNING {returning}",  # noqa: S608
             params,
@@ -305,6 +317,7 @@ def purge_kind(
     if fields[0] != "id":
         fields.insert(0, "id")
     columns = [due.model._meta.get_field(name).column for name in fields]
+    keep = due.model._meta.get_field(entry.tombstone_field).column if entry.tombstone else ""
     deleted = certificates = 0
     bounds = due.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
@@ -314,7 +327,7 @@ def purge_kind(
         end = min(start + batch, stop)
         try:
             with transaction.atomic():
-                rows, dependents = _delete_range(due, start, end, entry.key, columns)
+                rows, dependents = _delete_range(due, start, end, entry.key, columns, keep)
                 if not rows:
                     start = end
                     continue
@@ -325,7 +338,7 @@ def purge_kind(
                 )
                 if any(pk in gone for pk in raced.values_list("object_id", flat=True)):
                     raise HoldRaced(entry.key)
-                record_many(
+                (certificate,) = record_many(
                     [
                         AuditEntry(
                             "records.deleted",
@@ -337,7 +350,7 @@ def purge_kind(
                                 "count": len(rows),
                                 "ids": [row[0] for row in rows],
                                 "with": dependents,
-                                "checksum": _checksum(_row_digests(rows)),
+                                "checksum": _checksum(_row_digests(rows, 1 if keep else 0)),
                                 "checksum_kind": "sha256 over each row's sha256 of "
                                 + ", ".join(fields),
                                 "why": f"kept {period.days} days, the school's period",
@@ -348,6 +361,10 @@ def purge_kind(
                     ],
                     actor=SYSTEM,
                 )
+                if entry.tombstone is not None:
+                    entry.tombstone(
+                        [row[-1] for row in rows], certificate.pk, period.describe(), now
+                    )
                 certificates += 1
                 deleted += len(rows)
         except HoldRaced:
