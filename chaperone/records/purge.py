@@ -375,9 +375,10 @@ def purge_kind(
 
 
 def hold_reported_sessions() -> int:
-    """Hold the recordings and log of every session ended and reported (linked to the concern
-    it raised) that are not held yet; returns how many were newly held."""
-    from chaperone.concerns.models import Concern
+    """Hold the recordings and log of every session a concern is about (the one its end
+    reported, or any concern, an allegation about staff included, raised with the session as
+    its source) that are not held for it yet; returns how many were newly held."""
+    from chaperone.concerns.models import Concern, ConcernSource
     from chaperone.records.models import ConcernLink
     from chaperone.records.services import session_records_hold_for_concern
     from chaperone.scheduling.models import Session
@@ -385,17 +386,59 @@ def hold_reported_sessions() -> int:
     def linked(record_type: str) -> QuerySet[Any, Any]:
         return ConcernLink.objects.filter(record_type=record_type).values("object_id")
 
-    sessions = Session.objects.filter(reported_concern__isnull=False).filter(
-        Q(recordings__isnull=False) & ~Q(recordings__pk__in=linked(retention.RECORDING))
-        | Q(log__isnull=False) & ~Q(log__pk__in=linked(retention.SESSION_LOG))
+    unlinked = Q(recordings__isnull=False) & ~Q(recordings__pk__in=linked(retention.RECORDING)) | Q(
+        log__isnull=False
+    ) & ~Q(log__pk__in=linked(retention.SESSION_LOG))
+    pairs: set[tuple[int, int]] = set(
+        Session.objects.filter(reported_concern__isnull=False)
+        .filter(unlinked)
+        .values_list("pk", "reported_concern_id")
     )
+    pairs |= _sourced_pairs_unheld(Concern.objects.filter(source=ConcernSource.SESSION))
     held = 0
-    for session in sessions.distinct():
-        concern = Concern.objects.filter(pk=session.reported_concern_id or 0).first()
-        if concern is None:
+    for session_id, concern_id in sorted(pairs):
+        concern = Concern.objects.filter(pk=concern_id).first()
+        session = Session.objects.filter(pk=session_id).first()
+        if concern is None or session is None or session.school_id != concern.school_id:
             continue
         held += session_records_hold_for_concern(actor=SYSTEM, session=session, concern=concern)
     return held
+
+
+def _sourced_pairs_unheld(sourced: QuerySet[Any, Any]) -> set[tuple[int, int]]:
+    """(session, concern) for each concern naming a session as its source (``source_ref``, the
+    session's id as text) where a recording or the log of that session is not linked to it
+    yet. A few queries whatever the number of concerns."""
+    from chaperone.records.models import ConcernLink, Recording
+    from chaperone.scheduling.conduct import SessionLog
+
+    by_session: dict[int, set[int]] = {}
+    for concern_id, ref in sourced.exclude(source_ref="").values_list("pk", "source_ref"):
+        if ref.isdigit():
+            by_session.setdefault(int(ref), set()).add(concern_id)
+    if not by_session:
+        return set()
+    records: dict[int, set[tuple[str, int]]] = {}
+    for session_id, pk in Recording.objects.filter(session_id__in=by_session).values_list(
+        "session_id", "pk"
+    ):
+        records.setdefault(session_id, set()).add((retention.RECORDING, pk))
+    for session_id, pk in SessionLog.objects.filter(session_id__in=by_session).values_list(
+        "session_id", "pk"
+    ):
+        records.setdefault(session_id, set()).add((retention.SESSION_LOG, pk))
+    concern_ids = {c for ids in by_session.values() for c in ids}
+    links = set(
+        ConcernLink.objects.filter(concern_id__in=concern_ids).values_list(
+            "concern_id", "record_type", "object_id"
+        )
+    )
+    return {
+        (session_id, concern_id)
+        for session_id, concerns in by_session.items()
+        for concern_id in concerns
+        if any((concern_id, kind, pk) not in links for kind, pk in records.get(session_id, ()))
+    }
 
 
 # --- the whole job -----------------------------------------------------------------------------
