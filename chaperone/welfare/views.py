@@ -288,9 +288,11 @@ def rota(request: ChaperoneRequest, pk: int) -> HttpResponse:
     run = selectors.run_get(actor=request.actor, run_id=pk)
     view = selectors.run_detail(actor=request.actor, run=run)
     staff = sorted({(s.pk, s.full_name) for s, _ in view.load}, key=lambda r: r[1])
+    # the page asks for its body again while the run is being planned (htmx polling)
+    template = "welfare/_rota_body.html" if request.htmx else "welfare/rota.html"
     return render(
         request,
-        "welfare/rota.html",
+        template,
         {
             "view": view,
             "run": run,
