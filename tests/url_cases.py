@@ -73,6 +73,13 @@ def _may_see_confirmations(actor: Actor, school: School) -> bool:
     return may_see_confirmations(actor, school)
 
 
+def _may_see_holds(actor: Actor, school: School) -> bool:
+    """The safeguarding team, and the head and the chair (the holds for their allegations)."""
+    from chaperone.concerns.selectors import keeps_low_level_log
+
+    return actor.can("records.hold", school.pk) or keeps_low_level_log(actor, school.pk)
+
+
 def _may_view_trust_log(actor: Actor, school: School) -> bool:
     from chaperone.audit.selectors import may_view_trust_log
 
@@ -770,12 +777,13 @@ URL_CASES: dict[str, Case] = {
         queries=lambda s: [{"first": "2020-01-01", "last": "2030-01-01"}],
     ),
     "welfare:day_pdf": Case("object", make=_welfare_school, missing={"school_id": 987654321}),
+    "welfare:ladder": Case("collection", allowed=_can("welfare.ladder")),
     # records (issue #12)
     "records:register": Case("collection", allowed=_can("recording.list")),
     "records:mine": Case("collection", allowed=_can("session.plan")),
     "records:access_log": Case("collection", allowed=_can("recording.access_log")),
     "records:schedule": Case("collection", allowed=_can("records.schedule")),
-    "records:holds": Case("collection", allowed=_can("records.hold")),
+    "records:holds": Case("collection", allowed=_may_see_holds),
     "records:add": Case("object", make=_session, missing=MISSING_PK),
     "records:detail": Case("object", make=_recording, missing=MISSING_PK),
     "records:open": Case(

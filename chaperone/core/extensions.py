@@ -128,6 +128,12 @@ class RetainedRecords:
     checksum_fields: tuple[str, ...] = ("id",)
     from_protocol: bool = False
     order: int = 100
+    #: what to leave behind for each deleted row, so what it belonged to does not look as if it
+    #: never had one: ``tombstone(values, certificate_id, schedule, removed_at)`` is called in the
+    #: batch's transaction with each deleted row's ``tombstone_field`` value (e.g. the session
+    #: of a log), the id of the certificate's audit event and the period in words
+    tombstone: Callable[[list[Any], int, str, dt.datetime], None] | None = None
+    tombstone_field: str = ""
 
 
 def declared(module: str, attribute: str, kind: type[T]) -> list[T]:

@@ -225,10 +225,14 @@ def _row_digest_sql(columns: list[str]) -> str:
     return texts
 
 
-def _row_digests(rows: Sequence[Sequence[Any]]) -> list[bytes]:
+def _row_digests(rows: Sequence[Sequence[Any]], extra: int = 0) -> list[bytes]:
+    """Each row's digest; ``extra`` columns at the end of the rows are not part of it."""
     if connection.vendor == "postgresql":
         return [bytes(row[1]) for row in rows]
-    return [hashlib.sha256("\x1f".join(str(v) for v in row[1:]).encode()).digest() for row in rows]
+    end = len(rows[0]) - extra if rows else 0
+    return [
+        hashlib.sha256("\x1f".join(str(v) for v in row[1:end]).encode()).digest() for row in rows
+    ]
 
 
 def _cascades(model: Any) -> list[tuple[str, str, str]]:
@@ -245,13 +249,19 @@ def _cascades(model: Any) -> list[tuple[str, str, str]]:
 
 
 def _delete_range(
-    due: QuerySet[Any, Any], low: int, high: int, record_type: str, columns: list[str]
+    due: QuerySet[Any, Any],
+    low: int,
+    high: int,
+    record_type: str,
+    columns: list[str],
+    keep: str = "",
 ) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
     """Delete the due rows with ``low <= id < high`` that are not under an active hold (and the
     rows that cascade from them), in one statement per table; returns each deleted row's id and
     digest of ``columns`` sorted by id, and how many dependent rows went per model. A range of
     ids (not "the next N due rows") keeps the plan an index range scan of the batch alone,
-    however large the table."""
+    however large the table. ``keep`` names one more column returned last with each row (for
+    the kind's tombstone)."""
     window = due.filter(pk__gte=low, pk__lt=high).values("pk")
     sub_sql, sub_params = window.query.sql_with_params()
     table = due.model._meta.db_table
@@ -282,6 +292,8 @@ def _delete_range(
             if cursor.rowcount:
                 dependents[label] = cursor.rowcount
         returning = f"{quote('id')}, {_row_digest_sql(columns)}"
+        if keep:
+            returning += f", {quote(keep)}"
         cursor.execute(
             f"DELETE FROM {quote(table)} WHERE {chosen} RETURNING {returning}",  # noqa: S608
             params,
@@ -305,6 +317,7 @@ def purge_kind(
     if fields[0] != "id":
         fields.insert(0, "id")
     columns = [due.model._meta.get_field(name).column for name in fields]
+    keep = due.model._meta.get_field(entry.tombstone_field).column if entry.tombstone else ""
     deleted = certificates = 0
     bounds = due.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
@@ -314,7 +327,7 @@ def purge_kind(
         end = min(start + batch, stop)
         try:
             with transaction.atomic():
-                rows, dependents = _delete_range(due, start, end, entry.key, columns)
+                rows, dependents = _delete_range(due, start, end, entry.key, columns, keep)
                 if not rows:
                     start = end
                     continue
@@ -325,7 +338,7 @@ def purge_kind(
                 )
                 if any(pk in gone for pk in raced.values_list("object_id", flat=True)):
                     raise HoldRaced(entry.key)
-                record_many(
+                (certificate,) = record_many(
                     [
                         AuditEntry(
                             "records.deleted",
@@ -337,7 +350,7 @@ def purge_kind(
                                 "count": len(rows),
                                 "ids": [row[0] for row in rows],
                                 "with": dependents,
-                                "checksum": _checksum(_row_digests(rows)),
+                                "checksum": _checksum(_row_digests(rows, 1 if keep else 0)),
                                 "checksum_kind": "sha256 over each row's sha256 of "
                                 + ", ".join(fields),
                                 "why": f"kept {period.days} days, the school's period",
@@ -348,6 +361,10 @@ def purge_kind(
                     ],
                     actor=SYSTEM,
                 )
+                if entry.tombstone is not None:
+                    entry.tombstone(
+                        [row[-1] for row in rows], certificate.pk, period.describe(), now
+                    )
                 certificates += 1
                 deleted += len(rows)
         except HoldRaced:
@@ -358,9 +375,10 @@ def purge_kind(
 
 
 def hold_reported_sessions() -> int:
-    """Hold the recordings and log of every session ended and reported (linked to the concern
-    it raised) that are not held yet; returns how many were newly held."""
-    from chaperone.concerns.models import Concern
+    """Hold the recordings and log of every session a concern is about (the one its end
+    reported, or any concern, an allegation about staff included, raised with the session as
+    its source) that are not held for it yet; returns how many were newly held."""
+    from chaperone.concerns.models import Concern, ConcernSource
     from chaperone.records.models import ConcernLink
     from chaperone.records.services import session_records_hold_for_concern
     from chaperone.scheduling.models import Session
@@ -368,17 +386,59 @@ def hold_reported_sessions() -> int:
     def linked(record_type: str) -> QuerySet[Any, Any]:
         return ConcernLink.objects.filter(record_type=record_type).values("object_id")
 
-    sessions = Session.objects.filter(reported_concern__isnull=False).filter(
-        Q(recordings__isnull=False) & ~Q(recordings__pk__in=linked(retention.RECORDING))
-        | Q(log__isnull=False) & ~Q(log__pk__in=linked(retention.SESSION_LOG))
+    unlinked = Q(recordings__isnull=False) & ~Q(recordings__pk__in=linked(retention.RECORDING)) | Q(
+        log__isnull=False
+    ) & ~Q(log__pk__in=linked(retention.SESSION_LOG))
+    pairs: set[tuple[int, int]] = set(
+        Session.objects.filter(reported_concern__isnull=False)
+        .filter(unlinked)
+        .values_list("pk", "reported_concern_id")
     )
+    pairs |= _sourced_pairs_unheld(Concern.objects.filter(source=ConcernSource.SESSION))
     held = 0
-    for session in sessions.distinct():
-        concern = Concern.objects.filter(pk=session.reported_concern_id or 0).first()
-        if concern is None:
+    for session_id, concern_id in sorted(pairs):
+        concern = Concern.objects.filter(pk=concern_id).first()
+        session = Session.objects.filter(pk=session_id).first()
+        if concern is None or session is None or session.school_id != concern.school_id:
             continue
         held += session_records_hold_for_concern(actor=SYSTEM, session=session, concern=concern)
     return held
+
+
+def _sourced_pairs_unheld(sourced: QuerySet[Any, Any]) -> set[tuple[int, int]]:
+    """(session, concern) for each concern naming a session as its source (``source_ref``, the
+    session's id as text) where a recording or the log of that session is not linked to it
+    yet. A few queries whatever the number of concerns."""
+    from chaperone.records.models import ConcernLink, Recording
+    from chaperone.scheduling.conduct import SessionLog
+
+    by_session: dict[int, set[int]] = {}
+    for concern_id, ref in sourced.exclude(source_ref="").values_list("pk", "source_ref"):
+        if ref.isdigit():
+            by_session.setdefault(int(ref), set()).add(concern_id)
+    if not by_session:
+        return set()
+    records: dict[int, set[tuple[str, int]]] = {}
+    for session_id, pk in Recording.objects.filter(session_id__in=by_session).values_list(
+        "session_id", "pk"
+    ):
+        records.setdefault(session_id, set()).add((retention.RECORDING, pk))
+    for session_id, pk in SessionLog.objects.filter(session_id__in=by_session).values_list(
+        "session_id", "pk"
+    ):
+        records.setdefault(session_id, set()).add((retention.SESSION_LOG, pk))
+    concern_ids = {c for ids in by_session.values() for c in ids}
+    links = set(
+        ConcernLink.objects.filter(concern_id__in=concern_ids).values_list(
+            "concern_id", "record_type", "object_id"
+        )
+    )
+    return {
+        (session_id, concern_id)
+        for session_id, concerns in by_session.items()
+        for concern_id in concerns
+        if any((concern_id, kind, pk) not in links for kind, pk in records.get(session_id, ()))
+    }
 
 
 # --- the whole job -----------------------------------------------------------------------------

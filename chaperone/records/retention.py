@@ -49,6 +49,28 @@ def _session_logs_due(school_id: int, cutoff: dt.datetime) -> Any:
     return SessionLog.objects.filter(session__school_id=school_id, actual_end__lt=cutoff)
 
 
+def _session_logs_removed(
+    session_ids: list[Any], certificate_id: int, schedule: str, removed_at: dt.datetime
+) -> None:
+    """Leave a note on each session whose log went, so it shows "log removed under the
+    retention schedule" and not "not logged"."""
+    from chaperone.scheduling.conduct import SessionLogRemoval
+
+    SessionLogRemoval.objects.bulk_create(
+        [
+            SessionLogRemoval(
+                session_id=pk,
+                removed_at=removed_at,
+                schedule=schedule[:200],
+                certificate_id=certificate_id,
+            )
+            for pk in session_ids
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+
+
 def _consents_due(school_id: int, cutoff: dt.datetime) -> Any:
     from chaperone.scheduling.consent import ParentalConsent
 
@@ -72,6 +94,8 @@ RETAINED = [
         checksum_fields=("id", "session_id", "actual_start", "actual_end", "outcome", "notes"),
         from_protocol=True,
         order=20,
+        tombstone=_session_logs_removed,
+        tombstone_field="session_id",
     ),
     RetainedRecords(
         key=CONSENT,
@@ -164,6 +188,10 @@ class Period:
             "school": "The school's own schedule",
             "default": "Chaperone's default",
         }[self.origin]
+
+    def describe(self) -> str:
+        """The period in words, as a tombstone keeps it: "365 days, Chaperone's default"."""
+        return f"{self.days} days, {self.origin_text[0].lower()}{self.origin_text[1:]}"
 
     def cutoff(self, now: dt.datetime) -> dt.datetime:
         """Records ended before this are due now."""

@@ -6,12 +6,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from chaperone.audit.log import record_read
+from chaperone.concerns.models import ConcernRoute
+from chaperone.concerns.selectors import concerns_visible
 from chaperone.records import retention
 from chaperone.records.models import (
+    HoldQuerySet,
     LegalHold,
     PendingFileDeletion,
     Recording,
@@ -37,7 +41,7 @@ def recordings_for(actor: Actor, school: School) -> QuerySet[Recording]:
 def recording_register(actor: Actor, school: School) -> list[Recording]:
     """The school's register, with the holds on each entry (``active_holds``)."""
     rows = list(recordings_for(actor, school)[:500])
-    holds = _holds_by_id(retention.RECORDING, [r.pk for r in rows])
+    holds = _holds_by_id(retention.RECORDING, [r.pk for r in rows], actor)
     for row in rows:
         row.active_holds = holds.get(row.pk, [])  # type: ignore[attr-defined]
     record_read(
@@ -66,9 +70,36 @@ def recorded_sessions_to_add(actor: Actor, school: School) -> list[Any]:
     )
 
 
-def _holds_by_id(record_type: str, ids: list[int]) -> dict[int, list[LegalHold]]:
+def _allegation_ids(actor: Actor) -> QuerySet[Any, Any]:
+    """The allegations (concerns about an adult) the actor may read: the head's, the chair's."""
+    return concerns_visible(actor=actor).exclude(route=ConcernRoute.SAFEGUARDING).values("pk")
+
+
+def hold_shown_to(actor: Actor) -> Q:
+    """The holds the actor may know of, wherever records are shown: every hold, except those
+    for an allegation, which only whoever may read the allegation sees."""
+    return (
+        Q(concern__isnull=True)
+        | Q(concern__route=ConcernRoute.SAFEGUARDING)
+        | Q(concern_id__in=_allegation_ids(actor))
+    )
+
+
+def holds_for(actor: Actor) -> HoldQuerySet:
+    """The holds the actor may list and release: the safeguarding team's (``records.hold``) but
+    for allegations, and the holds for the allegations the actor handles."""
+    team = actor.school_ids_for("records.hold")
+    plain = Q(concern__isnull=True) | Q(concern__route=ConcernRoute.SAFEGUARDING)
+    return LegalHold.objects.filter(
+        Q(school_id__in=sorted(team)) & plain | Q(concern_id__in=_allegation_ids(actor))
+    )
+
+
+def _holds_by_id(record_type: str, ids: list[int], actor: Actor) -> dict[int, list[LegalHold]]:
     found: dict[int, list[LegalHold]] = {}
-    for hold in LegalHold.objects.active().filter(record_type=record_type, object_id__in=ids):
+    for hold in LegalHold.objects.active().filter(
+        hold_shown_to(actor), record_type=record_type, object_id__in=ids
+    ):
         found.setdefault(hold.object_id, []).append(hold)
     return found
 
@@ -91,9 +122,11 @@ def recording_get_for_opening(*, actor: Actor, recording_id: int) -> Recording:
     )
 
 
-def holds_of(recording: Recording) -> list[LegalHold]:
+def holds_of(recording: Recording, actor: Actor) -> list[LegalHold]:
     return list(
-        LegalHold.objects.filter(record_type=retention.RECORDING, object_id=recording.pk)
+        LegalHold.objects.filter(
+            hold_shown_to(actor), record_type=retention.RECORDING, object_id=recording.pk
+        )
         .select_related("concern", "placed_by", "released_by")
         .order_by("-placed_at", "-id")
     )
@@ -116,7 +149,10 @@ def access_log_for_viewing(actor: Actor, school: School) -> list[Any]:
 
 
 def hold_for_actor_or_404(*, actor: Actor, hold_id: int) -> LegalHold:
-    return get_for_actor_or_404(LegalHold.objects.all(), actor, "records.hold", pk=hold_id)
+    hold = holds_for(actor).select_related("concern").filter(pk=hold_id).first()
+    if hold is None:
+        raise Http404("No such hold.")
+    return hold
 
 
 def log_for_hold_or_404(*, actor: Actor, log_id: int) -> SessionLog:
@@ -176,10 +212,7 @@ def schedule_with_due(school: School, *, now: dt.datetime | None = None) -> list
 
 def active_holds(actor: Actor, school: School) -> list[LegalHold]:
     return list(
-        LegalHold.objects.for_actor(actor, "records.hold")
-        .active()
-        .filter(school=school)
-        .select_related("concern", "placed_by")
+        holds_for(actor).active().filter(school=school).select_related("concern", "placed_by")
     )
 
 

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from chaperone.audit.log import record as audit_record
 from chaperone.audit.models import AuditEvent
-from chaperone.concerns.models import Concern
+from chaperone.concerns.models import Concern, ConcernRoute, ConcernSource
+from chaperone.concerns.selectors import may_manage
 from chaperone.records import retention
 from chaperone.records.models import (
     ConcernLink,
@@ -202,14 +203,14 @@ def recording_add(*, actor: Actor, data: RecordingData) -> Recording:
                     "rule": recording.rule.get("code", ""),
                 },
             )
-            if session.reported_concern_id is not None:
+            for concern_id in concerns_about_session(session):
                 _link_and_hold(
                     actor=actor,
                     school_id=session.school_id,
                     record_type=retention.RECORDING,
                     object_id=recording.pk,
                     label=str(recording),
-                    concern_id=session.reported_concern_id,
+                    concern_id=concern_id,
                 )
     except Exception:
         if stored_name:
@@ -219,6 +220,35 @@ def recording_add(*, actor: Actor, data: RecordingData) -> Recording:
 
 
 # --- holds -------------------------------------------------------------------------------------
+
+
+def is_allegation(concern: Concern) -> bool:
+    """A concern about an adult (a member of staff, or the headteacher): an allegation, read
+    and handled by the headteacher or the chair of governors alone."""
+    return concern.route != ConcernRoute.SAFEGUARDING
+
+
+def may_link(actor: Actor, concern: Concern) -> bool:
+    """May the actor link records to ``concern`` (so holding them)? The safeguarding team for a
+    concern about a child; for an allegation, only whoever may handle it (the head, the chair):
+    the team may not even know it exists."""
+    if actor.is_system:
+        return True
+    if is_allegation(concern):
+        return may_manage(actor, concern)
+    return actor.can("records.hold", concern.school_id)
+
+
+def concerns_about_session(session: Session) -> list[int]:
+    """The concerns a session's records are kept for: the one its end reported, and any concern
+    (an allegation about staff included) raised with the session as its source."""
+    ids = {session.reported_concern_id} if session.reported_concern_id else set()
+    ids |= set(
+        Concern.objects.filter(
+            school_id=session.school_id, source=ConcernSource.SESSION, source_ref=str(session.pk)
+        ).values_list("pk", flat=True)
+    )
+    return sorted(ids)
 
 
 def _label_of(record_type: str, object_id: int, school_id: int) -> str:
@@ -264,13 +294,18 @@ def _link_and_hold(
         .exists()
     ):
         return None
+    concern = Concern.objects.get(pk=concern_id)
     hold = LegalHold.objects.create(
         school_id=school_id,
         record_type=record_type,
         object_id=object_id,
         label=label[:300],
         concern_id=concern_id,
-        reason="Linked to a safeguarding concern.",
+        reason=(
+            "Linked to an allegation about a member of staff."
+            if is_allegation(concern)
+            else "Linked to a safeguarding concern."
+        ),
         placed_by_id=actor.staff_id,
     )
     audit_record(
@@ -311,9 +346,13 @@ def _lock_record(record_type: str, object_id: int, school_id: int) -> str:
 def records_link_to_concern(
     *, actor: Actor, school: School, record_type: str, object_id: int, concern: Concern
 ) -> LegalHold | None:
-    """Link a recording or a session log to a concern of the same school: the link holds it."""
-    if not actor.can("records.hold", school.pk):
-        raise PermissionDenied("Only the safeguarding team links records to concerns.")
+    """Link a recording or a session log to a concern (or an allegation) of the same school: the
+    link holds it."""
+    if not may_link(actor, concern):
+        raise PermissionDenied(
+            "Only whoever handles the concern (the safeguarding team; for an allegation, the "
+            "headteacher or the chair) links records to it."
+        )
     if concern.school_id != school.pk:
         raise RecordsProblem("concern", "Concern: choose a concern of this school.")
     label = _lock_record(record_type, object_id, school.pk)
@@ -384,8 +423,13 @@ def hold_place(
 
 @transaction.atomic
 def hold_release(*, actor: Actor, hold: LegalHold, reason: str) -> LegalHold:
-    """The DSL releases a hold, saying why; the record then follows the schedule again."""
-    if not actor.can("records.hold", hold.school_id):
+    """The DSL releases a hold, saying why; the record then follows the schedule again. A hold
+    for an allegation is released only by whoever handles the allegation."""
+    concern = hold.concern
+    if concern is not None and is_allegation(concern):
+        if not may_manage(actor, concern):
+            raise PermissionDenied("Only whoever handles the allegation releases its hold.")
+    elif not actor.can("records.hold", hold.school_id):
         raise PermissionDenied("Only the safeguarding team releases holds.")
     reason = reason.strip()
     if not reason:

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -19,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chaperone.concerns.models import Concern
+from chaperone.concerns.selectors import concerns_visible, keeps_low_level_log
 from chaperone.core.http import ChaperoneRequest
 from chaperone.records import retention, selectors, services
 from chaperone.records.models import Source
@@ -27,7 +28,7 @@ from chaperone.records.storage import open_range, recordings_storage
 from chaperone.records.uploads import FIELD, RecordingUploadHandler
 from chaperone.scheduling.models import Session
 from chaperone.tenancy.querysets import get_for_actor_or_404
-from chaperone.tenancy.schools import school_for
+from chaperone.tenancy.schools import active_school, school_for
 
 
 def _second_factor_missing(request: ChaperoneRequest, back: str) -> HttpResponse | None:
@@ -199,9 +200,12 @@ def _detail_context(request: ChaperoneRequest, recording: Any, **forms_: Any) ->
     actor = request.actor
     context = {
         "recording": recording,
-        "holds": selectors.holds_of(recording),
+        "holds": selectors.holds_of(recording, actor),
         "may_open": actor.can("recording.view", recording.school_id),
         "may_hold": actor.can("records.hold", recording.school_id),
+        # the head and the chair link records to the allegations they alone handle
+        "may_link": actor.can("records.hold", recording.school_id)
+        or keeps_low_level_log(actor, recording.school_id),
         "accesses": selectors.access_log(actor, recording.school, recording)
         if actor.can("recording.access_log", recording.school_id)
         else None,
@@ -356,14 +360,22 @@ def recording_link(request: ChaperoneRequest, pk: int) -> HttpResponse:
     recording = get_for_actor_or_404(
         selectors.Recording.objects.select_related("session"),
         request.actor,
-        "records.hold",
+        "recording.list",
         pk=pk,
     )
+    if not (
+        request.actor.can("records.hold", recording.school_id)
+        or keeps_low_level_log(request.actor, recording.school_id)
+    ):
+        raise PermissionDenied("Only those who handle concerns link recordings to them.")
     form = LinkForm(request.POST)
     if form.is_valid():
-        concern = Concern.objects.filter(
-            pk=form.cleaned_data["concern"], school_id=recording.school_id
-        ).first()
+        # only a concern the person may read: an allegation is unknown to the team
+        concern = (
+            concerns_visible(actor=request.actor)
+            .filter(pk=form.cleaned_data["concern"], school_id=recording.school_id)
+            .first()
+        )
         if concern is None:
             form.add_error("concern", "Concern: enter the number of a concern of this school.")
         else:
@@ -404,7 +416,14 @@ def log_hold(request: ChaperoneRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def holds(request: ChaperoneRequest) -> HttpResponse:
-    school = school_for(request, "records.hold")
+    """The school's holds: all but those for allegations to the safeguarding team; those for
+    the allegations they handle to the head and the chair."""
+    school = active_school(request)
+    if school is None or not (
+        request.actor.can("records.hold", school.pk)
+        or keeps_low_level_log(request.actor, school.pk)
+    ):
+        raise PermissionDenied("You do not have access to this in the school you are working in.")
     rows = selectors.active_holds(request.actor, school)
     return render(
         request,
@@ -475,8 +494,6 @@ def schedule(request: ChaperoneRequest) -> HttpResponse:
     form = SettingForm(request.POST or None)
     if request.method == "POST":
         if not may_change:
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         if form.is_valid():
             try:

@@ -104,7 +104,8 @@ def _plan(problem: Problem, seconds: float, started: float) -> dict[str, Any]:
         for s, schools in enumerate(problem.staff_schools):
             for sc in schools:
                 by_school.setdefault(sc, []).append(s)
-    unplaced = [explain(problem, short, by_school) for short in solution.shortfalls]
+    reach: dict[tuple[tuple[int, ...], bool], int] = {}
+    unplaced = [explain(problem, short, by_school, reach) for short in solution.shortfalls]
     return {
         "calls": calls,
         "unplaced": unplaced,
@@ -147,7 +148,24 @@ def _schools(problem: Problem, h: int) -> str:
     return "schools " + ", ".join(urns[:-1]) + f" or {urns[-1]}"
 
 
-def explain(problem: Problem, short: Shortfall, by_school: dict[int, list[int]]) -> dict[str, Any]:
+def _reach(problem: Problem, h: int, by_school: dict[int, list[int]]) -> int:
+    """The days on which some member of staff eligible for ``h`` (school and qualification) is
+    available."""
+    reach = 0
+    for s in {s for sc in problem.hh_schools[h] for s in by_school.get(sc, ())}:
+        if problem.qualified[s] or not problem.hh_needq[h]:
+            reach |= problem.avail[s]
+    return reach
+
+
+def explain(
+    problem: Problem,
+    short: Shortfall,
+    by_school: dict[int, list[int]],
+    reaches: dict[tuple[tuple[int, ...], bool], int] | None = None,
+) -> dict[str, Any]:
+    """The contract's ``unplaced`` entry for ``short``; ``reaches`` caches :func:`_reach` per
+    (schools, qualification) across the shortfalls of one plan."""
     h = short.household
     tier = problem.hh_tier[h]
     period = problem.tier_periods[tier][short.period]
@@ -156,11 +174,13 @@ def explain(problem: Problem, short: Shortfall, by_school: dict[int, list[int]])
     where = _schools(problem, h)
     when = _when(problem, tier, period.days)
     avoided = len(open_days) < len(period.days)
-    staff = {s for sc in problem.hh_schools[h] for s in by_school.get(sc, ())}
-    reach = 0  # the days on which some eligible member of staff is available
-    for s in staff:
-        if problem.qualified[s] or not problem.hh_needq[h]:
-            reach |= problem.avail[s]
+    pattern = (tuple(problem.hh_schools[h]), bool(problem.hh_needq[h]))
+    if reaches is None:
+        reach = _reach(problem, h, by_school)
+    elif pattern in reaches:
+        reach = reaches[pattern]
+    else:
+        reach = reaches[pattern] = _reach(problem, h, by_school)
     staffed = sum(1 for d in open_days if (reach >> d) & 1)
     calls = "call" if short.missing == 1 else "calls"
     if staffed < due:
@@ -174,6 +194,14 @@ def explain(problem: Problem, short: Shortfall, by_school: dict[int, list[int]])
                 f"can be called {when}, and {due} calls are due, so {short.missing} {calls} "
                 "could not be planned."
             )
+    elif short.late:
+        # eligible staff exist; the time allowed ran out before the family was reached
+        reason = "NO_CAPACITY"
+        message = (
+            f"The time allowed for planning ran out before this family's {calls} {when} "
+            f"could be given to a {who} of {where}, so {short.missing} {calls} could not be "
+            "planned. Plan again with more time."
+        )
     else:
         reason = "NO_CAPACITY"
         message = (

@@ -11,6 +11,10 @@
    same caller to another day of that family's period (the other family keeps its caller), while
    time remains.
 
+Every pass honours the deadline: Keep and Place look at the clock every
+:data:`CLOCK_EVERY` families, and when the time is up the families not reached yet are left
+out whole (listed as shortfalls marked ``late``) so a valid plan still comes back in time.
+
 Schools that share no staff are independent components; the heaps are per school, so each
 component is planned on its own figures without being split up explicitly.
 """
@@ -26,6 +30,8 @@ from .problem import Problem
 
 #: callers popped from the heaps before falling back to a scan of every eligible caller
 HEAP_ATTEMPTS = 8
+#: families placed between two looks at the clock in the Keep and Place passes
+CLOCK_EVERY = 64
 
 
 @dataclass
@@ -33,6 +39,8 @@ class Shortfall:
     household: int
     period: int  # period number within the household's tier
     missing: int
+    #: the family was not reached before the time ran out (not for want of staff or room)
+    late: bool = False
 
 
 @dataclass
@@ -56,6 +64,8 @@ class Solver:
         self.families: list[list[int]] = [[] for _ in range(n_staff)]
         #: households placed by more than one caller or not in full (where shortfalls may be)
         self.split: list[int] = []
+        #: households the passes did not reach before the deadline
+        self.late: set[int] = set()
         #: household patterns no single caller can take any more (see place_single)
         self.no_single: set[tuple[tuple[int, ...], bool, int, int]] = set()
         #: household patterns for which no caller has room for any call any more
@@ -188,7 +198,12 @@ class Solver:
             else:
                 rest.append((p.hh_tier[h], h))
         keep.sort()
-        for _, h, s in keep:
+        clock = time.monotonic
+        for i, (_, h, s) in enumerate(keep):
+            if not i % CLOCK_EVERY and clock() >= self.deadline:
+                self.late.update(h2 for _, h2, _ in keep[i:])
+                self.late.update(h2 for _, h2 in rest)
+                break
             days = self.cover(h, s)
             if days is None:
                 # the preferred caller is full: a second preference, else placed like the rest
@@ -209,10 +224,16 @@ class Solver:
             self.heaps[2 * sc + 1] = [(self.ratio(s), s) for s in self.pool_q[sc]]
             heapq.heapify(self.heaps[2 * sc])
             heapq.heapify(self.heaps[2 * sc + 1])
-        for _, h in rest:
+        if self.late:
+            rest = []
+        for i, (_, h) in enumerate(rest):
+            if not i % CLOCK_EVERY and clock() >= self.deadline:
+                self.late.update(h2 for _, h2 in rest[i:])
+                break
             if not self.place_single(h):
                 self.place_split(h)
                 self.split.append(h)
+        self.split.extend(sorted(self.late))
         solution = Solution(self.calls, self.shortfalls())
         if solution.shortfalls:
             self.repair(solution)
@@ -364,10 +385,11 @@ class Solver:
         for h in sorted(self.split) if households is None else households:
             dues = self.p.hh_due[h]
             mine = self.calls[h]
+            late = h in self.late
             for k, open_days, _, due in dues:
                 made = sum(1 for d in open_days if d in mine)
                 if made < due:
-                    out.append(Shortfall(h, k, due - made))
+                    out.append(Shortfall(h, k, due - made, late))
         return out
 
     # --- repair ----------------------------------------------------------------------------------

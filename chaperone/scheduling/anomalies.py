@@ -390,8 +390,9 @@ class LogLate:
         cutoff = timezone.now() - LOG_WITHIN
         self.late = {
             pk
+            # a log deleted under the retention schedule was written; when is no longer known
             for pk, ended_at, written_at in Session.objects.filter(
-                pk__in=ids, ended_at__isnull=False, ended_at__lt=cutoff
+                pk__in=ids, ended_at__isnull=False, ended_at__lt=cutoff, log_removal__isnull=True
             ).values_list("pk", "ended_at", "log__written_at")
             if ended_at is not None and (written_at is None or written_at - ended_at > LOG_WITHIN)
         }

@@ -215,6 +215,35 @@ class SessionLogAddendum(WrittenOnce):
         return TenantScope(school_id=self.log.session.school_id, trust_id=None)
 
 
+class LogRemovalQuerySet(RefusesUpdate, ScopedQuerySet["SessionLogRemoval"]):
+    school_path = "session__school_id"
+
+
+class SessionLogRemoval(WrittenOnce):
+    """What is left of a session's log deleted under the retention schedule: when, under which
+    period, and the audit event holding the deletion certificate. The session then shows "log
+    removed under the retention schedule" rather than "not logged", and is never flagged as
+    logged late. Written by the records app's deletion job; never changed."""
+
+    rewrite_refusal = "The note of a log removed under retention is never changed."
+    rewrite_error = SchedulingRecordRefused
+
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="log_removal")
+    removed_at = models.DateTimeField(default=timezone.now)
+    #: the period it was kept, in words ("365 days, the school's protocol")
+    schedule = models.CharField(max_length=200)
+    #: the id of the ``records.deleted`` audit event (the deletion certificate)
+    certificate_id = models.BigIntegerField()
+
+    objects = LogRemovalQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"log of session {self.session_id} removed under retention"
+
+    def audit_scope(self) -> TenantScope:
+        return TenantScope(school_id=self.session.school_id, trust_id=None)
+
+
 @object_rule(Session, "session.run")
 def _host_runs(actor: Actor) -> Q | None:
     """The host and the second member of staff run the call; nobody else does."""
@@ -560,6 +589,10 @@ def session_log_write(*, actor: Actor, session: Session, data: LogData) -> Sessi
         raise ConductProblem("", "Write the log once the call has ended.")
     if SessionLog.objects.filter(session=session).exists():
         raise ConductProblem("", "This call's log is written; it is kept as it was written.")
+    if SessionLogRemoval.objects.filter(session=session).exists():
+        raise ConductProblem(
+            "", "This call's log was written and later removed under the retention schedule."
+        )
     start, end = data.actual_start, data.actual_end
     if abs(start - session.starts_at) > timedelta(hours=12):
         raise ConductProblem("actual_start", "Started: choose a time on the day of the call.")

@@ -359,5 +359,10 @@ from chaperone.scheduling import feeds, invitations, series  # noqa: E402,F401  
 from chaperone.scheduling.anomalies import AnomalySettings  # noqa: E402,F401  (anomaly flags, issue #9 part 5)
 
 # running the call and its log (issue #9, part 7-8)
-from chaperone.scheduling.conduct import Attendance, SessionLog, StartCheck  # noqa: E402,F401
+from chaperone.scheduling.conduct import (  # noqa: E402,F401
+    Attendance,
+    SessionLog,
+    SessionLogRemoval,
+    StartCheck,
+)
 from chaperone.scheduling.consent import ParentalConsent  # noqa: E402,F401

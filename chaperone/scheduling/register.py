@@ -26,7 +26,7 @@ def _annotated(qs: SessionQuerySet) -> SessionQuerySet:
     pupils = Prefetch("pupils", queryset=Pupil.objects.order_by("last_name", "first_name", "id"))
     return (
         qs.annotate(logged=Exists(SessionLog.objects.filter(session_id=OuterRef("pk"))))
-        .select_related("host", "second_staff", "log")
+        .select_related("host", "second_staff", "log", "log_removal")
         .prefetch_related(pupils)
     )
 
@@ -50,7 +50,8 @@ def my_log(*, actor: Actor, school: School) -> SessionQuerySet:
 
 
 def unlogged_count(rows: SessionQuerySet) -> int:
-    return rows.filter(log__isnull=True).count()
+    """Sessions with no log; one whose log was deleted under retention was logged."""
+    return rows.filter(log__isnull=True, log_removal__isnull=True).count()
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,11 @@ def register(
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     qs = _annotated(qs)
+    # a log deleted under the retention schedule was written: the session counts as logged
     if filters.logged == "yes":
-        qs = qs.filter(log__isnull=False)
+        qs = qs.filter(Q(log__isnull=False) | Q(log_removal__isnull=False))
     elif filters.logged == "no":
-        qs = _past(qs.filter(log__isnull=True))
+        qs = _past(qs.filter(log__isnull=True, log_removal__isnull=True))
     record_read(
         "session.register_exported" if export else "session.register_viewed",
         actor=actor,
@@ -127,6 +129,16 @@ def _hm(at: datetime | None, tz: ZoneInfo) -> str:
     return "" if at is None else timezone.localtime(at, tz).strftime("%H:%M")
 
 
+def _logged_cell(s: Session, entry: SessionLog | None, tz: ZoneInfo) -> str:
+    if entry is not None:
+        return "yes"
+    removal = getattr(s, "log_removal", None)
+    if removal is not None:
+        day = timezone.localtime(removal.removed_at, tz).date().isoformat()
+        return f"removed under the retention schedule on {day}"
+    return "no"
+
+
 def csv_rows(sessions: Iterable[Session], tz: ZoneInfo) -> Iterator[list[Any]]:
     for s in sessions:
         starts = timezone.localtime(s.starts_at, tz)
@@ -146,7 +158,7 @@ def csv_rows(sessions: Iterable[Session], tz: ZoneInfo) -> Iterator[list[Any]]:
             _hm(s.started_at, tz),
             _hm(s.ended_at, tz),
             "yes" if s.reported_concern_id else "no",
-            "yes" if entry else "no",
+            _logged_cell(s, entry, tz),
             _hm(entry.actual_start, tz) if entry else "",
             _hm(entry.actual_end, tz) if entry else "",
             ("yes" if entry.recording_made else "no") if entry else "",

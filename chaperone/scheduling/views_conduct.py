@@ -332,7 +332,8 @@ def session_log(request: ChaperoneRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
     context = _log_context(request, session)
     entry, runs = context["entry"], context["runs"]
-    if entry is not None or session.state != SessionState.ENDED or not runs:
+    removed = context["removal"] is not None
+    if entry is not None or removed or session.state != SessionState.ENDED or not runs:
         if request.method == "POST":
             raise PermissionDenied("This call's log cannot be written now.")
         return _log_detail(request, context)
@@ -362,6 +363,7 @@ def _log_context(request: ChaperoneRequest, session: Session) -> dict[str, Any]:
         "session": session,
         "school": session.school,
         "entry": written.first(),
+        "removal": conduct.SessionLogRemoval.objects.filter(session=session).first(),
         "attendance": list(session.attendance.select_related("pupil")),
         "runs": conduct.may_run(request.actor, session),
     }

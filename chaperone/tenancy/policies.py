@@ -146,6 +146,10 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "welfare.manage": SAFEGUARDING,
     # who is told: a family not reached on two separate days
     "welfare.escalation_notice": SAFEGUARDING,
+    # The school's escalation ladder: its steps, who is told at each and after how long.
+    "welfare.ladder": frozenset({Role.DSL}),
+    # who is told: a ladder step naming the headteacher opened
+    "welfare.escalation_notice_head": frozenset({Role.HEADTEACHER}),
     # --- records (issue #12): the recording register, retention, holds, access ----------------
     # Adding a recording of a session to the register (its host and second member of staff
     # too: an object rule in records/models.py); seeing the register and the retention schedule.

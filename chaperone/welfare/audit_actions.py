@@ -16,6 +16,8 @@ ACTIONS = {
     "welfare.escalation_notice_sent": "The DSL was emailed about a family not reached",
     "welfare.escalation_step_recorded": "A step of an escalation was recorded",
     "welfare.escalation_step_timed_out": "A step of an escalation ran out of time",
+    "welfare.ladder_changed": "The DSL changed the school's escalation ladder",
+    "welfare.escalation_step_notice_sent": "Those the ladder names were told a step opened",
     "welfare.escalation_viewed": "An escalation and its attempt history were looked at",
     "welfare.coverage_viewed": "The welfare call coverage figures were looked at",
     "welfare.calls_exported": "The welfare call log was downloaded (without phone numbers)",

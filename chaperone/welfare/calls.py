@@ -16,10 +16,12 @@ from django.utils.formats import date_format
 from chaperone.audit.log import record, record_read
 from chaperone.concerns.models import Concern
 from chaperone.people.models import Contact, Pupil
+from chaperone.people.selectors import holders_at_school
 from chaperone.tenancy.models import School
 from chaperone.tenancy.policies import Actor
 from chaperone.welfare.models import (
     KEY_QUESTIONS,
+    WEEKDAYS,
     CallerAvailability,
     CallLog,
     CallStatus,
@@ -27,8 +29,10 @@ from chaperone.welfare.models import (
     Outcome,
     PlannedCall,
     RunStatus,
+    Tier,
 )
 from chaperone.welfare.need import WelfareProblem
+from chaperone.welfare.planning import QUALIFIED
 
 CALL = "welfare.call"
 LIVE_RUNS = (RunStatus.PLANNED, RunStatus.GAPS, RunStatus.REPLACED)
@@ -200,28 +204,94 @@ def raise_concern_from_call(*, actor: Actor, entry: CallLog, summary: str) -> Co
 
 def retry_schedule(*, call: PlannedCall, after: dt.date) -> PlannedCall | None:
     """Another try on a later day of the rota, when the family has no call planned for one:
-    the same caller on their next day with room, else anyone of theirs already calling it."""
+    the same caller on their next day with room; when they have none, the earliest later day
+    on which another caller who may call the family (a role at one of its children's schools
+    in the rota, qualified where its tier needs it, not away) has room, the least busy first.
+    Days the family asked to avoid are skipped."""
     later = _live_calls().filter(household_id=call.household_id, day__gt=after)
     if later.exists():
         return None
     run = call.run
-    availability = CallerAvailability.objects.filter(staff_id=call.staff_id).first()
-    weekdays = set(availability.day_list) if availability else set()
-    capacity = availability.calls_per_day if availability else 0
-    from chaperone.welfare.models import WEEKDAYS
+    pref = HouseholdPreference.objects.filter(household_id=call.household_id).first()
+    avoid = set(pref.avoid_day_list) if pref else set()
+    days = [
+        day
+        for day in (dt.date.fromisoformat(iso) for iso in run.days)
+        if day > after and WEEKDAYS[day.weekday()] not in avoid
+    ]
+    if not days:
+        return None
+    callers = {
+        a.staff_id: a
+        for a in CallerAvailability.objects.filter(
+            staff_id__in=[call.staff_id, *_other_callers(call)], staff__is_active=True
+        )
+    }
+    loads: dict[tuple[int, dt.date], int] = {}
+    for staff_id, day in (
+        _live_calls()
+        .filter(staff_id__in=list(callers), day__in=days)
+        .values_list("staff_id", "day")
+    ):
+        loads[(staff_id, day)] = loads.get((staff_id, day), 0) + 1
 
-    for iso in run.days:
-        day = dt.date.fromisoformat(iso)
-        if day <= after or WEEKDAYS[day.weekday()] not in weekdays:
-            continue
-        load = _live_calls().filter(staff_id=call.staff_id, day=day).count()
-        if load < capacity:
-            return PlannedCall.objects.create(
-                run=run,
-                household_id=call.household_id,
-                staff_id=call.staff_id,
-                day=day,
-                tier=call.tier,
-                is_retry=True,
+    def has_room(staff_id: int, day: dt.date) -> bool:
+        availability = callers.get(staff_id)
+        return (
+            availability is not None
+            and WEEKDAYS[day.weekday()] in set(availability.day_list)
+            and loads.get((staff_id, day), 0) < availability.calls_per_day
+        )
+
+    # the same caller keeps the family wherever they can
+    choice = next(((call.staff_id, d) for d in days if has_room(call.staff_id, d)), None)
+    if choice is None:
+        others = sorted(s for s in callers if s != call.staff_id)
+        for day in days:
+            free = [s for s in others if has_room(s, day)]
+            if free:
+                best = min(
+                    free, key=lambda s: (loads.get((s, day), 0) / callers[s].calls_per_day, s)
+                )
+                choice = (best, day)
+                break
+    if choice is None:
+        return None
+    staff_id, day = choice
+    return PlannedCall.objects.create(
+        run=run,
+        household_id=call.household_id,
+        staff_id=staff_id,
+        day=day,
+        tier=call.tier,
+        is_retry=True,
+    )
+
+
+def _other_callers(call: PlannedCall) -> list[int]:
+    """Who else may take the family's retry: the holders of ``welfare.call`` (and of
+    ``welfare.call_vulnerable`` unless every child is called fortnightly) at one of its
+    children's schools that the rota covers, but those away for a re-plan."""
+    run_schools = set(call.run.schools.values_list("pk", flat=True))
+    schools = sorted(
+        set(
+            Pupil.objects.filter(household_id=call.household_id, is_active=True).values_list(
+                "school_id", flat=True
             )
-    return None
+        )
+        & run_schools
+    )
+    away = {int(s) for s in call.run.absent_staff}
+    found: set[int] = set()
+    for school_id in schools:
+        may_call = set(
+            holders_at_school(action=CALL, school_id=school_id).values_list("pk", flat=True)
+        )
+        if call.tier != Tier.FORTNIGHTLY:
+            may_call &= set(
+                holders_at_school(action=QUALIFIED, school_id=school_id).values_list(
+                    "pk", flat=True
+                )
+            )
+        found |= may_call
+    return sorted(found - away - {call.staff_id})

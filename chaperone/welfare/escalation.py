@@ -24,11 +24,14 @@ from chaperone.people.models import Pupil
 from chaperone.people.selectors import staff_to_tell
 from chaperone.tenancy.policies import SYSTEM, Actor
 from chaperone.welfare.models import (
+    LADDER_MAX_DAYS,
+    LADDER_MAX_STEPS,
     TIER_ORDER,
     CallLog,
     Escalation,
     EscalationStatus,
     EscalationStep,
+    LadderAudience,
     LadderStep,
     WelfareSettings,
     default_ladder,
@@ -36,6 +39,8 @@ from chaperone.welfare.models import (
 from chaperone.welfare.need import MANAGE, WelfareProblem, pupil_tier
 
 NOTICE = "welfare.escalation_notice"
+NOTICE_HEAD = "welfare.escalation_notice_head"
+LADDER = "welfare.ladder"
 #: separate days without contact that send a family to the DSL
 FAILED_DAYS = 2
 
@@ -68,6 +73,70 @@ def ladder_of(school_id: int) -> list[dict[str, Any]]:
     settings = WelfareSettings.objects.filter(school_id=school_id).first()
     ladder = settings.ladder if settings else default_ladder()
     return [s for s in ladder if s.get("step") in LadderStep.values] or default_ladder()
+
+
+def ladder_check(steps: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ladder ``steps`` as stored (``step``, ``days``, ``tell``), or a :class:`WelfareProblem`
+    naming the field (``step_<n>``, ``days_<n>``, ``tell_<n>``, counting from 1) that is wrong."""
+    if not steps:
+        raise WelfareProblem("step_1", "Step 1: a ladder needs at least one step.")
+    if len(steps) > LADDER_MAX_STEPS:
+        raise WelfareProblem(
+            f"step_{LADDER_MAX_STEPS + 1}",
+            f"Steps: a ladder has at most {LADDER_MAX_STEPS} steps.",
+        )
+    clean: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for n, entry in enumerate(steps, start=1):
+        step = str(entry.get("step", ""))
+        if step not in LadderStep.values:
+            raise WelfareProblem(f"step_{n}", f"Step {n}: '{step}' is not a step; choose one.")
+        if step in seen:
+            raise WelfareProblem(
+                f"step_{n}", f"Step {n}: {LadderStep(step).label} is already an earlier step."
+            )
+        seen.add(step)
+        try:
+            days = int(entry.get("days", ""))
+        except (TypeError, ValueError):
+            raise WelfareProblem(
+                f"days_{n}", f"Step {n}, after how many days: give a whole number of days."
+            ) from None
+        if not 1 <= days <= LADDER_MAX_DAYS:
+            raise WelfareProblem(
+                f"days_{n}",
+                f"Step {n}, after how many days: between 1 and {LADDER_MAX_DAYS} days.",
+            )
+        tell = [str(t) for t in entry.get("tell", [])]
+        unknown = [t for t in tell if t not in LadderAudience.values]
+        if unknown:
+            raise WelfareProblem(
+                f"tell_{n}", f"Step {n}, who is told: '{unknown[0]}' is not someone we can tell."
+            )
+        if not tell:
+            raise WelfareProblem(f"tell_{n}", f"Step {n}, who is told: choose at least one.")
+        clean.append({"step": step, "days": days, "tell": sorted(set(tell))})
+    return clean
+
+
+def ladder_set(*, actor: Actor, school_id: int, steps: Sequence[dict[str, Any]]) -> WelfareSettings:
+    """Save the school's own ladder (used for escalations raised from now on; open ones keep
+    the ladder they were raised with)."""
+    if not actor.can(LADDER, school_id):
+        raise PermissionDenied("Only the school's DSL changes its escalation ladder.")
+    clean = ladder_check(steps)
+    with transaction.atomic():
+        current, _ = WelfareSettings.objects.select_for_update().get_or_create(school_id=school_id)
+        before = ladder_of(school_id)
+        current.ladder = clean
+        current.save(update_fields=["ladder"])
+        record(
+            "welfare.ladder_changed",
+            actor=actor,
+            target=current,
+            details={"before": before, "after": clean},
+        )
+    return current
 
 
 def escalations_raise_due(
@@ -153,12 +222,62 @@ def _open_step(escalation: Escalation, index: int, now: dt.datetime) -> Escalati
     if index >= len(ladder):
         return None
     entry = ladder[index]
-    return EscalationStep.objects.create(
+    step = EscalationStep.objects.create(
         escalation=escalation,
         step=str(entry["step"]),
         opened_at=now,
         due_at=now + dt.timedelta(days=int(str(entry.get("days", 1)))),
     )
+    tell = [str(t) for t in entry.get("tell", [])]
+    if index == 0:  # the DSL and deputies have the escalation's own notice
+        tell = [t for t in tell if t != LadderAudience.SAFEGUARDING]
+    if tell:
+        step_id = step.pk
+        transaction.on_commit(lambda: step_notice_send(step_id=step_id, tell=tell))
+    return step
+
+
+def _audience(escalation: Escalation, tell: Sequence[str]) -> list[str]:
+    people = []
+    if LadderAudience.SAFEGUARDING in tell:
+        people += staff_to_tell(action=NOTICE, school_id=escalation.school_id)
+    if LadderAudience.HEAD in tell:
+        people += staff_to_tell(action=NOTICE_HEAD, school_id=escalation.school_id)
+    if LadderAudience.CALLERS in tell:
+        callers = (
+            CallLog.objects.filter(household_id=escalation.household_id, caller__is_active=True)
+            .exclude(caller__email="")
+            .select_related("caller__user")
+        )
+        people += [c.caller for c in callers]
+    return sorted({p.notice_email for p in people if p.notice_email})
+
+
+def step_notice_send(*, step_id: int, tell: Sequence[str]) -> int:
+    """Email who the ladder says is told that a step opened; returns how many were written to."""
+    step = (
+        EscalationStep.objects.select_related("escalation__household", "escalation__school")
+        .filter(pk=step_id)
+        .first()
+    )
+    if step is None:
+        return 0
+    to = _audience(step.escalation, tell)
+    context = {
+        "escalation": step.escalation,
+        "step": step,
+        "link": settings.CHAPERONE_BASE_URL.rstrip("/")
+        + reverse("welfare:escalation", kwargs={"pk": step.escalation_id}),
+    }
+    if not to or not send_email_quietly("welfare/email/escalation_step", context, to):
+        return 0
+    record(
+        "welfare.escalation_step_notice_sent",
+        actor=SYSTEM,
+        target=step.escalation,
+        details={"step": step.step, "to": len(to), "tell": list(tell)},
+    )
+    return len(to)
 
 
 def escalation_notice_send(*, escalation_id: int) -> bool:

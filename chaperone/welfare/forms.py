@@ -8,7 +8,11 @@ from django import forms
 
 from chaperone.welfare.models import (
     KEY_QUESTIONS,
+    LADDER_MAX_DAYS,
+    LADDER_MAX_STEPS,
     Answer,
+    LadderAudience,
+    LadderStep,
     Outcome,
     Tier,
     Weekday,
@@ -123,3 +127,82 @@ class StepForm(ProblemForm):
         error_messages={"required": "What happened: say what came of this step."},
     )
     resolved = forms.BooleanField(label="The family is safe: close the escalation", required=False)
+
+
+class LadderForm(ProblemForm):
+    """The school's escalation ladder: up to :data:`LADDER_MAX_STEPS` rows of step, days and who
+    is told (``step_<n>``, ``days_<n>``, ``tell_<n>``); an empty step ends the ladder."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for n in range(1, LADDER_MAX_STEPS + 1):
+            self.fields[f"step_{n}"] = forms.ChoiceField(
+                label=f"Step {n}",
+                choices=[("", "No step" if n > 1 else "Choose a step"), *LadderStep.choices],
+                required=False,
+                error_messages={"invalid_choice": f"Step {n}: '%(value)s' is not a step."},
+            )
+            self.fields[f"days_{n}"] = forms.IntegerField(
+                label=f"Step {n}: days allowed before the next step is due",
+                min_value=1,
+                max_value=LADDER_MAX_DAYS,
+                required=False,
+                error_messages={
+                    "invalid": f"Step {n}, days: give a whole number of days.",
+                    "min_value": f"Step {n}, days: at least 1 day.",
+                    "max_value": f"Step {n}, days: at most {LADDER_MAX_DAYS} days.",
+                },
+            )
+            self.fields[f"tell_{n}"] = forms.MultipleChoiceField(
+                label=f"Step {n}: who is told when it opens",
+                choices=LadderAudience.choices,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                error_messages={
+                    "invalid_choice": f"Step {n}, who is told: '%(value)s' is not a choice."
+                },
+            )
+
+    @staticmethod
+    def initial_from(ladder: list[dict[str, Any]]) -> dict[str, Any]:
+        initial: dict[str, Any] = {}
+        for n, entry in enumerate(ladder[:LADDER_MAX_STEPS], start=1):
+            initial[f"step_{n}"] = entry.get("step", "")
+            initial[f"days_{n}"] = entry.get("days", 1)
+            initial[f"tell_{n}"] = list(entry.get("tell", []))
+        return initial
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        ended = 0
+        for n in range(1, LADDER_MAX_STEPS + 1):
+            step = data.get(f"step_{n}")
+            if not step:
+                ended = ended or n
+                continue
+            if ended:
+                self.add_error(
+                    f"step_{ended}",
+                    f"Step {ended}: choose a step; the ladder cannot skip a row.",
+                )
+                break
+            if data.get(f"days_{n}") is None and f"days_{n}" not in self.errors:
+                self.add_error(f"days_{n}", f"Step {n}, days: say how many days it allows.")
+        return data
+
+    def steps(self) -> list[dict[str, Any]]:
+        data = self.cleaned_data
+        out = []
+        for n in range(1, LADDER_MAX_STEPS + 1):
+            if not data.get(f"step_{n}"):
+                break
+            out.append(
+                {"step": data[f"step_{n}"], "days": data[f"days_{n}"], "tell": data[f"tell_{n}"]}
+            )
+        return out
+
+    def rows(self) -> list[tuple[Any, Any, Any]]:
+        return [
+            (self[f"step_{n}"], self[f"days_{n}"], self[f"tell_{n}"])
+            for n in range(1, LADDER_MAX_STEPS + 1)
+        ]

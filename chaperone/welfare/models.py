@@ -8,6 +8,8 @@ scoped through its pupils' schools.
 
 from __future__ import annotations
 
+import copy
+
 from django.db import models
 from django.utils import timezone
 
@@ -425,17 +427,29 @@ class LadderStep(models.TextChoices):
     POLICE = "police", "Police safe-and-well check"
 
 
-#: the ladder a school starts with: (step, days allowed for it before the next step is due)
+class LadderAudience(models.TextChoices):
+    """Who is told when a step of the ladder opens (besides the DSL's first notice)."""
+
+    SAFEGUARDING = "safeguarding", "The DSL and deputies"
+    HEAD = "head", "The headteacher"
+    CALLERS = "callers", "The family's callers"
+
+
+#: the ladder a school starts with: step, days allowed for it before the next step is due, and
+#: who is told when it opens
 DEFAULT_LADDER: list[dict[str, object]] = [
-    {"step": LadderStep.DSL_REVIEW.value, "days": 1},
-    {"step": LadderStep.SOCIAL_WORKER.value, "days": 1},
-    {"step": LadderStep.HOME_VISIT.value, "days": 2},
-    {"step": LadderStep.POLICE.value, "days": 1},
+    {"step": LadderStep.DSL_REVIEW.value, "days": 1, "tell": ["safeguarding"]},
+    {"step": LadderStep.SOCIAL_WORKER.value, "days": 1, "tell": ["safeguarding"]},
+    {"step": LadderStep.HOME_VISIT.value, "days": 2, "tell": ["safeguarding"]},
+    {"step": LadderStep.POLICE.value, "days": 1, "tell": ["safeguarding", "head"]},
 ]
+#: bounds of a school's own ladder (the DSL's ladder page)
+LADDER_MAX_STEPS = 6
+LADDER_MAX_DAYS = 30
 
 
 def default_ladder() -> list[dict[str, object]]:
-    return [dict(step) for step in DEFAULT_LADDER]
+    return copy.deepcopy(DEFAULT_LADDER)
 
 
 class SettingsQuerySet(ScopedQuerySet["WelfareSettings"]):

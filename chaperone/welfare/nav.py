@@ -28,6 +28,7 @@ NAV = [
             "welfare:rota",
             "welfare:escalations",
             "welfare:escalation",
+            "welfare:ladder",
         ),
     ),
 ]

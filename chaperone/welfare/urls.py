@@ -20,6 +20,7 @@ urlpatterns = [
     path("escalations/", views.escalations, name="escalations"),
     path("escalations/<int:pk>/", views.escalation_detail, name="escalation"),
     path("escalations/steps/<int:pk>/", views.escalation_step, name="escalation_step"),
+    path("escalations/ladder/", views.ladder, name="ladder"),
     path("coverage/", views.coverage, name="coverage"),
     path("coverage/calls.csv", views.export_csv, name="export_csv"),
     path("coverage/<int:school_id>/sheets.pdf", views.day_pdf, name="day_pdf"),

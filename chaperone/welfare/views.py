@@ -22,6 +22,7 @@ from chaperone.welfare import calls, escalation, need, planning, preferences, se
 from chaperone.welfare.forms import (
     AvailabilityForm,
     CallForm,
+    LadderForm,
     PreferenceForm,
     PreferenceImportForm,
     ReplanForm,
@@ -287,9 +288,11 @@ def rota(request: ChaperoneRequest, pk: int) -> HttpResponse:
     run = selectors.run_get(actor=request.actor, run_id=pk)
     view = selectors.run_detail(actor=request.actor, run=run)
     staff = sorted({(s.pk, s.full_name) for s, _ in view.load}, key=lambda r: r[1])
+    # the page asks for its body again while the run is being planned (htmx polling)
+    template = "welfare/_rota_body.html" if request.htmx else "welfare/rota.html"
     return render(
         request,
-        "welfare/rota.html",
+        template,
         {
             "view": view,
             "run": run,
@@ -334,7 +337,14 @@ def escalations(request: ChaperoneRequest) -> HttpResponse:
     closed = request.GET.get("show") == "all"
     rows = selectors.escalations_of_school(actor=request.actor, school=school, open_only=not closed)
     return render(
-        request, "welfare/escalations.html", {"school": school, "rows": rows, "all": closed}
+        request,
+        "welfare/escalations.html",
+        {
+            "school": school,
+            "rows": rows,
+            "all": closed,
+            "edits_ladder": request.actor.can(escalation.LADDER, school.pk),
+        },
     )
 
 
@@ -371,6 +381,28 @@ def escalation_step(request: ChaperoneRequest, pk: int) -> HttpResponse:
         actor=request.actor, escalation_id=step.escalation_id
     )
     return render(request, "welfare/escalation.html", _escalation_context(item, form), status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def ladder(request: ChaperoneRequest) -> HttpResponse:
+    school = school_for(request, escalation.LADDER)
+    form = LadderForm(
+        request.POST or None, initial=LadderForm.initial_from(escalation.ladder_of(school.pk))
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            escalation.ladder_set(actor=request.actor, school_id=school.pk, steps=form.steps())
+        except WelfareProblem as problem:
+            form.add_problem(problem)
+        else:
+            messages.success(request, "The escalation ladder is saved.")
+            return redirect("welfare:ladder")
+    return render(
+        request,
+        "welfare/ladder.html",
+        {"school": school, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- coverage, print and export -------------------------------------------------------------

@@ -3,6 +3,7 @@ certificate; held records stay; a file the storage will not delete is reported a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -239,3 +240,71 @@ def test_holds_are_placed_and_released_with_a_reason(ncast) -> None:  # type: ig
     page = client.post(reverse("records:log_hold", args=[entry.pk]), {"reason": "Allegation."})
     assert page.status_code == 302
     assert LegalHold.objects.active().filter(record_type="session_log", object_id=entry.pk).exists()
+
+
+def test_a_session_whose_log_was_purged_shows_it_was_removed_not_that_it_was_never_logged(
+    ncast,
+) -> None:  # type: ignore[no-untyped-def]
+    """The tombstone: a purged log leaves when, under which period and the certificate, so the
+    register does not list the session as not logged and the late-log flag does not fire."""
+    from chaperone.scheduling import anomalies, register
+    from chaperone.scheduling.conduct import SessionLogRemoval
+
+    school, host = ncast.school, ncast.tutor
+    session = old_session(school, host, days_ago=40, title="Purged one")
+    never = old_session(school, host, days_ago=40, title="Never logged")
+    logged(session, days_ago=40)
+
+    purge.purge_all()
+
+    assert not SessionLog.objects.filter(session=session).exists()
+    removal = SessionLogRemoval.objects.get(session=session)
+    (certificate,) = _certificates("session_log")
+    assert removal.certificate_id == certificate.pk
+    assert removal.schedule == "20 days, the school's protocol"
+    assert not SessionLogRemoval.objects.filter(session=never).exists()
+
+    dsl = ncast.actor(ncast.dsl)
+    window = register.RegisterFilter(
+        start=(timezone.now() - dt.timedelta(days=60)).date(),
+        end=timezone.now().date(),
+        logged="no",
+    )
+    unlogged = register.register(actor=dsl, school=school, filters=window)
+    assert [s.title for s in unlogged] == ["Never logged"]
+    assert register.unlogged_count(unlogged) == 1
+    rows = register.register(
+        actor=dsl, school=school, filters=dataclasses.replace(window, logged="yes")
+    )
+    assert [s.title for s in rows] == ["Purged one"]
+
+    client = verified_client(ncast.dsl)
+    page = client.get(
+        reverse("scheduling:register"),
+        {"start": window.start.isoformat(), "end": window.end.isoformat()},
+    ).content.decode()
+    on = timezone.localtime(removal.removed_at).date()
+    assert f"Log removed under the retention schedule on {on.day} {on:%B %Y}" in page
+    detail = client.get(reverse("scheduling:log", args=[session.pk])).content.decode()
+    assert "Log removed under the retention schedule" in detail
+    assert f"deletion certificate {certificate.pk}" in detail
+
+    def facts(s):  # type: ignore[no-untyped-def]
+        return anomalies.SessionFacts(
+            pk=s.pk,
+            kind=s.kind,
+            state=s.state,
+            starts_at=s.starts_at,
+            host_id=s.host_id,
+            host_name="",
+            account="",
+            device="",
+            emergency=False,
+        )
+
+    late = anomalies.LogLate()
+    late.prepare(
+        anomalies.Page(school, timezone.now(), timezone.now(), [facts(session), facts(never)])
+    )
+    assert late.flag(facts(session)) is None
+    assert late.flag(facts(never)) is not None

@@ -84,6 +84,8 @@ welfare.call_vulnerable         y   y   y    y   -   -   -   -   y   -   y   -  
 welfare.view                    y   y   y    y   -   -   -   -   -   -   -   -   -
 welfare.manage                  -   y   y    -   -   -   -   -   -   -   -   -   -
 welfare.escalation_notice       -   y   y    -   -   -   -   -   -   -   -   -   -
+welfare.ladder                  -   y   -    -   -   -   -   -   -   -   -   -   -
+welfare.escalation_notice_head  y   -   -    -   -   -   -   -   -   -   -   -   -
 recording.add                   y   y   y    y   -   -   -   -   -   -   -   -   -
 recording.list                  y   y   y    y   -   -   -   -   -   -   -   -   -
 recording.view                  y   y   y    y   -   -   -   -   -   -   -   -   -

@@ -230,3 +230,64 @@ def test_only_the_dsl_records_steps(closure: Closure) -> None:
         escalation.escalation_step_record(
             actor=closure.actor(closure.teacher), step=item.steps.get(), outcome="x", resolved=True
         )
+
+
+def _only_mondays(staff) -> None:  # type: ignore[no-untyped-def]
+    from chaperone.welfare.models import CallerAvailability
+
+    CallerAvailability.objects.filter(staff=staff).update(days="mon")
+
+
+def test_a_retry_goes_to_another_qualified_caller_when_the_usual_one_has_no_room(
+    closure: Closure,
+) -> None:
+    from tests.factories import make_staff
+    from tests.welfare.conftest import available
+
+    deputy = make_staff(closure.school, "deputy_dsl", first_name="Dev", last_name="Deputy")
+    available(deputy, calls=2)
+    run = _run(closure)
+    call = _call(closure, run, "ehcp", MONDAY)  # weekly tier: a qualified caller only
+    _only_mondays(closure.sen)  # the usual caller has no later day
+    calls.call_record(
+        actor=closure.actor(closure.sen), call=call, outcome=Outcome.NO_ANSWER, day=MONDAY
+    )
+    retry = PlannedCall.objects.get(run=run, is_retry=True)
+    # not the unqualified teacher, nor the other school's pastoral lead: the deputy, next day
+    assert (retry.staff_id, retry.day) == (deputy.pk, TUESDAY)
+
+
+def test_the_same_caller_is_kept_for_a_retry_whenever_they_have_room(closure: Closure) -> None:
+    from tests.factories import make_staff
+    from tests.welfare.conftest import available
+
+    available(make_staff(closure.school, "deputy_dsl", first_name="Dev", last_name="Deputy"))
+    run = _run(closure)
+    call = _call(closure, run, "ehcp", MONDAY)
+    # the usual caller is full on Tuesday but free on Wednesday: they keep the family
+    for family in ("cp", "cin", "plain1", "plain2"):
+        _call(closure, run, family, TUESDAY)
+    calls.call_record(
+        actor=closure.actor(closure.sen), call=call, outcome=Outcome.NO_ANSWER, day=MONDAY
+    )
+    retry = PlannedCall.objects.get(run=run, is_retry=True)
+    assert (retry.staff_id, retry.day) == (closure.sen.pk, WEDNESDAY)
+
+
+def test_no_unqualified_caller_takes_a_vulnerable_familys_retry(closure: Closure) -> None:
+    run = _run(closure)
+    call = _call(closure, run, "ehcp", MONDAY)
+    _only_mondays(closure.sen)
+    calls.call_record(
+        actor=closure.actor(closure.sen), call=call, outcome=Outcome.NO_ANSWER, day=MONDAY
+    )
+    assert not PlannedCall.objects.filter(is_retry=True).exists()
+    # a fortnightly family may go to the teacher
+    plain = _call(closure, run, "plain1", MONDAY)
+    PlannedCall.objects.filter(pk=plain.pk).update(tier=Tier.FORTNIGHTLY)
+    plain.refresh_from_db()
+    calls.call_record(
+        actor=closure.actor(closure.sen), call=plain, outcome=Outcome.NO_ANSWER, day=MONDAY
+    )
+    retry = PlannedCall.objects.get(is_retry=True)
+    assert (retry.staff_id, retry.day) == (closure.teacher.pk, TUESDAY)

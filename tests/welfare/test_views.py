@@ -184,3 +184,21 @@ def test_the_coverage_counts_due_made_and_reached(closure: Closure) -> None:
     tiers = dict(cov.by_tier)
     assert (tiers["Every school day"].due, tiers["Every school day"].reached) == (1, 0)
     assert dict(cov.by_caller)["Sam Sen"].due == 2
+
+
+def test_the_rota_page_asks_for_itself_while_planning_and_stops_when_done(closure: Closure) -> None:
+    call = _today_call(closure)
+    run = call.run
+    RotaRun.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)
+    client = _client(closure.dsl)
+    url = reverse("welfare:rota", args=[run.pk])
+    page = client.get(url).content.decode()
+    assert 'hx-trigger="every 2s"' in page and f'hx-get="{url}"' in page
+    # htmx's request gets the body alone, still asking while the run waits
+    part = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in part and 'id="rota-body"' in part and "every 2s" in part
+    RotaRun.objects.filter(pk=run.pk).update(status=RunStatus.PLANNED)
+    done = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert 'id="rota-body"' in done and "hx-trigger" not in done
+    assert "EHCP family" in done  # the plan itself
+    assert "hx-trigger" not in client.get(url).content.decode()
