@@ -30,7 +30,7 @@ def _fill_made_meetings(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0007_log_addenda'),
+        ('scheduling', '0008_log_removal'),
     ]
 
     operations = [
