@@ -228,7 +228,11 @@ class SessionLogRemoval(WrittenOnce):
     rewrite_refusal = "The note of a log removed under retention is never changed."
     rewrite_error = SchedulingRecordRefused
 
-    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="log_removal")
+    #: no database constraint: the deletion job writes these by the thousand in its batches,
+    #: and the sessions it names are there (deleting a session still takes its note with it)
+    session = models.OneToOneField(
+        Session, on_delete=models.CASCADE, related_name="log_removal", db_constraint=False
+    )
     removed_at = models.DateTimeField(default=timezone.now)
     #: the period it was kept, in words ("365 days, the school's protocol")
     schedule = models.CharField(max_length=200)

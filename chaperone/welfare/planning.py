@@ -27,7 +27,7 @@ from django.utils.formats import date_format
 from chaperone.audit.log import record
 from chaperone.people.models import Household, Pupil, StaffAssignment, StaffMember
 from chaperone.people.selectors import holders_at_school
-from chaperone.tenancy.models import School
+from chaperone.tenancy.models import School, Trust
 from chaperone.tenancy.policies import SYSTEM, Actor
 from chaperone.welfare.models import (
     WEEKDAYS,
@@ -45,6 +45,8 @@ from chaperone.welfare.need import MANAGE, WelfareProblem, pupil_tier
 log = logging.getLogger(__name__)
 
 QUALIFIED = "welfare.call_vulnerable"
+#: rotas whose calls stand (a replaced one keeps its calls before the re-plan's first day)
+OTHERS_LIVE = (RunStatus.PLANNED, RunStatus.GAPS, RunStatus.REPLACED)
 CALL = "welfare.call"
 MAX_DAYS = 60
 
@@ -272,7 +274,65 @@ def planner_input(run: RotaRun) -> tuple[dict[str, Any], list[str]]:
                 d for d in days if WEEKDAYS[dt.date.fromisoformat(d).weekday()] in avoid
             ]
         rows.append(row)
+    rows, left = _leave_to_other_rotas(run, rows, school_ids)
+    warnings.extend(left)
     return {"days": days, "staff": staff_rows, "households": rows}, warnings
+
+
+def _leave_to_other_rotas(
+    run: RotaRun, rows: list[dict[str, Any]], school_ids: list[int]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Siblings across the trust's schools: a family already in the rota of another school of
+    the trust (a live run sharing no school with this one) is called by that rota on its days.
+    This rota leaves those days out for the family (avoided days to the planner), and the
+    family out altogether when the other rota covers every day. Returns the rows to plan and a
+    warning per other rota, in words."""
+    days = set(run.days)
+    others = (
+        RotaRun.objects.filter(trust_id=run.trust_id, status__in=OTHERS_LIVE)
+        .exclude(pk=run.pk)
+        .exclude(schools__in=school_ids)
+    )
+    if run.replans_id is not None:
+        others = others.exclude(pk=run.replans_id)
+    other_runs = {o.pk: o for o in others.distinct() if days & set(o.days)}
+    if not other_runs:
+        return rows, []
+    ids = [_pk(row["id"]) for row in rows]
+    covered: dict[int, set[str]] = defaultdict(set)
+    by_run: dict[int, set[int]] = defaultdict(set)
+    for run_id, household_id in (
+        PlannedCall.objects.filter(run_id__in=list(other_runs), household_id__in=ids)
+        .exclude(status=CallStatus.MOVED)
+        .values_list("run_id", "household_id")
+        .distinct()
+    ):
+        covered[household_id] |= days & set(other_runs[run_id].days)
+        by_run[run_id].add(household_id)
+    kept: list[dict[str, Any]] = []
+    whole: set[int] = set()
+    for row in rows:
+        pk = _pk(row["id"])
+        taken = covered.get(pk)
+        if not taken:
+            kept.append(row)
+        elif taken >= days:
+            whole.add(pk)
+        else:
+            row["avoid_days"] = sorted(set(row.get("avoid_days", [])) | taken)
+            kept.append(row)
+    warnings = []
+    for run_id, households in sorted(by_run.items()):
+        other = other_runs[run_id]
+        names = ", ".join(sorted(s.name for s in other.schools.all()))
+        n, full = len(households), len(households & whole)
+        warnings.append(
+            f"{n} {'family' if n == 1 else 'families'} with children at {names} "
+            f"{'is' if n == 1 else 'are'} already in the rota '{other.title}' for some or "
+            f"all of these days, so this rota leaves those days to it"
+            + (f" ({full} of them altogether)." if full else ".")
+        )
+    return kept, warnings
 
 
 def _previous_plan(run: RotaRun) -> dict[str, Any] | None:
@@ -304,6 +364,8 @@ def rota_plan(*, run_id: int, seconds: float = 10.0) -> RotaRun | None:
         run = RotaRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.status != RunStatus.QUEUED:
             return run
+        # one plan at a time per trust, so each sees the calls the others stored (siblings)
+        Trust.objects.select_for_update().filter(pk=run.trust_id).first()
         data, warnings = planner_input(run)
         run.warnings = warnings
         try:

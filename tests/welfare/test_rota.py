@@ -230,3 +230,57 @@ def test_only_staff_who_may_call_are_in_the_rota(closure: Closure) -> None:
     data, _ = planner_input(run)
     assert f"st-{office.pk}" not in {s["id"] for s in data["staff"]}
     assert f"st-{closure.teacher.pk}" in {s["id"] for s in data["staff"]}
+
+
+def test_a_schools_rota_leaves_siblings_to_the_other_schools_rota(
+    closure: Closure, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """Two DSLs plan separately: the family with children at both schools is called by the
+    first rota, and the second leaves it out for the days the first covers (and says so)."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.conftest import verified_client
+    from tests.factories import make_staff
+
+    other_dsl = make_staff(closure.other, "dsl", first_name="Olga", last_name="Other")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = rota_request(
+            actor=closure.actor(closure.dsl),
+            schools=[closure.school],
+            first_day=MONDAY,
+            last_day=FRIDAY_WEEK_2,
+        )
+    first.refresh_from_db()
+    siblings = closure.families["siblings"].pk
+    assert PlannedCall.objects.filter(run=first, household_id=siblings).count() == 2
+    # the second school plans the same fortnight: the siblings are left to the first rota
+    with django_capture_on_commit_callbacks(execute=True):
+        second = rota_request(
+            actor=closure.actor(other_dsl),
+            schools=[closure.other],
+            first_day=MONDAY,
+            last_day=FRIDAY_WEEK_2,
+        )
+    second.refresh_from_db()
+    assert second.status in (RunStatus.PLANNED, RunStatus.GAPS), second.error
+    assert not PlannedCall.objects.filter(run=second, household_id=siblings).exists()
+    assert not UnplacedContact.objects.filter(run=second, household_id=siblings).exists()
+    assert any("1 family with children at Harbour Primary" in w for w in second.warnings)
+    data, _ = planner_input(second)
+    assert f"hh-{siblings}" not in {row["id"] for row in data["households"]}
+    # a rota of the second school over a longer stretch plans the siblings on the other days
+    with django_capture_on_commit_callbacks(execute=True):
+        longer = rota_request(
+            actor=closure.actor(other_dsl),
+            schools=[closure.other],
+            first_day=MONDAY,
+            last_day=FRIDAY_WEEK_2 + dt.timedelta(days=7),
+        )
+    data, _ = planner_input(longer)
+    (row,) = [r for r in data["households"] if r["id"] == f"hh-{siblings}"]
+    assert row["avoid_days"] == first.days
+    # the rule is explained on the page where a rota is planned
+    client: Client = verified_client(other_dsl)
+    page = client.get(reverse("welfare:rotas")).content.decode()
+    assert "called once, not once per school" in page
