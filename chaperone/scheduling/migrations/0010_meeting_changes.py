@@ -30,7 +30,7 @@ def _fill_made_meetings(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0008_log_removal'),
+        ('scheduling', '0009_log_removal_no_constraint'),
     ]
 
     operations = [
