@@ -253,11 +253,12 @@ def purge_worker(rows: int) -> int:
                 emergency, dsl_invited, recording, waiting_room, pupil_location, parent_present,
                 chaperone_present, plan_outcome, state, outcome, bare_signature, created_at,
                 updated_at, sequence, second_adult_present, end_reason, started_at, ended_at,
-                meeting_id, meeting_error)
+                meeting_id, meeting_error, meeting_platform, meeting_resource,
+                meeting_fingerprint)
             SELECT %s, 'Bench call ' || g, 'one_to_one', 'pastoral', %s, %s, %s, 30, 'teams',
                 '', 'school', 'school', 'on_site', false, false, true, true, 'common_room',
                 false, false, '', 'ended', 'allowed', '[]'::jsonb, %s, %s, 0, null, '', %s, %s,
-                '', ''
+                '', '', '', '', ''
             FROM generate_series(1, %s) AS g
             """,
             [school.pk, staff.pk, staff.pk, ended, ended, ended, ended, ended, rows],
