@@ -283,13 +283,19 @@ class CompiledProtocol:
         return Decision(outcome, self.id, self.version, findings)
 
 
+#: The positions of the set bits of each byte value, lowest first.
+_BYTE_BITS = tuple(tuple(i for i in range(8) if value >> i & 1) for value in range(256))
+
+
 def _positions(rules: int) -> list[int]:
-    """The positions of the set bits of ``rules``, lowest first."""
-    positions = []
-    while rules:
-        low = rules & -rules
-        positions.append(low.bit_length() - 1)
-        rules ^= low
+    """The positions of the set bits of ``rules``, lowest first (a byte at a time: a decision
+    cache miss costs one short loop instead of one big-integer step per finding)."""
+    positions: list[int] = []
+    extend = positions.extend
+    for index, byte in enumerate(rules.to_bytes((rules.bit_length() + 7) // 8, "little")):
+        if byte:
+            base = index * 8
+            extend([base + i for i in _BYTE_BITS[byte]])
     return positions
 
 
