@@ -12,7 +12,7 @@ export DJANGO_SETTINGS_MODULE ?= chaperone.config.settings.local
 RUNTIME_APT := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core tzdata
 TEST_APT := chromium
 
-.PHONY: install install-dev system-deps test-system-deps demo serve test lint format bench clean
+.PHONY: install install-dev system-deps test-system-deps demo serve test lint format bench clean protocol-snapshot
 
 install: system-deps $(VENV)/.installed ## virtualenv + package; puts `chaperone` on .venv/bin
 
@@ -69,6 +69,9 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+protocol-snapshot: install ## rewrite chaperone/rules/templates/compiled.json after changing a template
+	$(BIN)/python -m chaperone.rules.snapshot
 
 bench: install-dev ## every benchmark, or one: make bench ONLY=protocols
 	@for m in $$(if [ -n "$(ONLY)" ]; then echo $(ONLY); else ls benchmarks/*.py | xargs -n1 basename | sed 's/\.py$$//' | grep -v '^_'; fi); do \

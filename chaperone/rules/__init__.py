@@ -10,30 +10,48 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .conditions import Conditions
-from .decision import Decision, Finding
-from .engine import decide
-from .loading import (
-    fragment_ids,
-    load_overlay_text,
-    load_protocol_file,
-    load_protocol_text,
-    load_template,
-    resolve_protocol,
-    template_ids,
-)
-from .protocol import Protocol, ProtocolError, Rule, Window
-from .request import ContactRequest, RequestError, parse_request
-
 if TYPE_CHECKING:
+    from .conditions import Conditions
+    from .decision import Decision, Finding
     from .diff import diff_protocols
     from .document import Contacts, Document, build_document, render_html, render_pdf, render_text
+    from .engine import decide
+    from .errors import ProtocolError, RequestError
+    from .loading import (
+        fragment_ids,
+        load_overlay_text,
+        load_protocol_file,
+        load_protocol_text,
+        load_template,
+        resolve_protocol,
+        template_ids,
+    )
     from .overlay import ProtocolOverlay, apply_overlay
+    from .protocol import Protocol, Rule, Window
+    from .request import ContactRequest, parse_request
     from .schema import json_schema
 
-#: Names imported on first use: deciding (``chaperone check``) needs none of their modules, and
-#: a process that only decides starts sooner without them.
+#: Every name is imported on first use: ``chaperone check`` decides shipped templates without
+#: pydantic (:mod:`.snapshot`), and importing a submodule runs this file first.
 _LAZY = {
+    "Conditions": ".conditions",
+    "Decision": ".decision",
+    "Finding": ".decision",
+    "decide": ".engine",
+    "fragment_ids": ".loading",
+    "load_overlay_text": ".loading",
+    "load_protocol_file": ".loading",
+    "load_protocol_text": ".loading",
+    "load_template": ".loading",
+    "resolve_protocol": ".loading",
+    "template_ids": ".loading",
+    "Protocol": ".protocol",
+    "ProtocolError": ".errors",
+    "Rule": ".protocol",
+    "Window": ".protocol",
+    "ContactRequest": ".request",
+    "RequestError": ".errors",
+    "parse_request": ".request",
     "diff_protocols": ".diff",
     "Contacts": ".document",
     "Document": ".document",

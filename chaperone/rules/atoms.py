@@ -36,7 +36,6 @@ from .vocab import (
 )
 
 if TYPE_CHECKING:
-    from .protocol import Window
     from .request import ContactRequest
 
 #: Conditions that compare one request field with a list of values, and the field's vocabulary.
@@ -295,11 +294,14 @@ def _seconds(hhmm: str) -> int:
     return int(hours) * 3600 + int(minutes) * 60
 
 
-def compile_windows(windows: Mapping[str, Window]) -> dict[str, CompiledWindow]:
-    """A protocol's named windows, compiled for :meth:`CompiledWindow.contains`."""
+def compile_windows(windows: Mapping[str, Mapping[str, Any]]) -> dict[str, CompiledWindow]:
+    """A protocol's named windows (as in its spec: ``start``, ``end``, ``days``), compiled for
+    :meth:`CompiledWindow.contains`."""
     return {
         name: CompiledWindow(
-            _seconds(w.start), _seconds(w.end), frozenset(WEEKDAYS.index(d) for d in w.days)
+            _seconds(w["start"]),
+            _seconds(w["end"]),
+            frozenset(WEEKDAYS.index(d) for d in w["days"]),
         )
         for name, w in windows.items()
     }

@@ -13,13 +13,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from .bulk import decide_jsonl
-from .decision import Decision
-from .loading import load_protocol_file, resolve_protocol, template_ids
-from .protocol import Protocol, ProtocolError
-from .request import RequestError, error_body, parse_request
+from .errors import ProtocolError, RequestError, error_body
+
+if TYPE_CHECKING:
+    from .compiled import CompiledProtocol
+    from .protocol import Protocol
+
+# Everything else is imported where it is used: ``check`` of a shipped template decides from
+# the compiled snapshot (:mod:`.snapshot`) and, for --jsonl, never needs pydantic at all.
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -52,8 +55,21 @@ def _read_input(ref: str) -> bytes:
 # --- check ---------------------------------------------------------------------------------
 
 
+def _compiled(ref: str) -> CompiledProtocol:
+    """The compiled protocol ``ref`` names: a shipped template from the current snapshot, or
+    whatever :func:`~.loading.resolve_protocol` finds (it names the problem if nothing)."""
+    from .snapshot import compiled_template
+
+    found = compiled_template(ref)
+    if found is not None:
+        return found
+    from .loading import resolve_protocol
+
+    return resolve_protocol(ref).compiled
+
+
 def _check(args: argparse.Namespace) -> int:
-    protocol = resolve_protocol(args.protocol)  # ProtocolError: reported by main()
+    protocol = _compiled(args.protocol)  # ProtocolError: reported by main()
     source = args.jsonl if args.jsonl is not None else args.request
     if source is None:
         _write(_error_line("usage", "give a REQUEST.json (or -) or --jsonl FILE", "request") + "\n")
@@ -64,12 +80,16 @@ def _check(args: argparse.Namespace) -> int:
         _write(_error_line("unreadable_request", f"{source}: {exc.strerror}", "request") + "\n")
         return EXIT_ERROR
     if args.jsonl is not None:
+        from .bulk import decide_jsonl
+
         sys.stdout.flush()
         malformed = decide_jsonl(protocol, data, sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return EXIT_ERROR if malformed else EXIT_OK
+    from .request import parse_request
+
     try:
-        decision: Decision = protocol.compiled.decide(parse_request(data))
+        decision = protocol.decide(parse_request(data))
     except RequestError as exc:
         _write(json.dumps(exc.to_dict()) + "\n")
         return EXIT_ERROR
@@ -82,6 +102,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from .loading import resolve_protocol, template_ids
+
     ids = template_ids()
     if args.json:
         rows = []
@@ -114,6 +136,8 @@ def _summary(p: Protocol) -> dict[str, Any]:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from .loading import resolve_protocol
+
     p = resolve_protocol(args.protocol)
     info = _summary(p)
     if args.json:
@@ -143,6 +167,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .loading import load_protocol_file, resolve_protocol
+
     try:
         base = resolve_protocol(args.base) if args.base else None
         p = load_protocol_file(args.file, base=base)
@@ -160,6 +186,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     from .diff import diff_protocols
+    from .loading import resolve_protocol
 
     d = diff_protocols(resolve_protocol(args.a), resolve_protocol(args.b))
     _write(json.dumps(d.to_dict(), indent=2) + "\n" if args.json else d.to_text())
@@ -175,6 +202,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     from .document import build_document, render_html, render_pdf, render_text
+    from .loading import resolve_protocol
 
     doc = build_document(resolve_protocol(args.protocol), args.audience)
     if args.format == "pdf":

@@ -1,24 +1,28 @@
 """A protocol compiled for deciding: conditions as bits, rules as bit sets, decisions memoised.
 
-Built once per loaded :class:`~chaperone.rules.protocol.Protocol` (see
-:mod:`chaperone.rules.conditions` for atoms and sources). Every distinct condition becomes an atom
+Built once per loaded :class:`~chaperone.rules.protocol.Protocol`, from its plain-data
+:meth:`~chaperone.rules.protocol.Protocol.spec` (so it needs neither pydantic nor the TOML:
+``chaperone check`` builds the shipped templates from the specs kept by :mod:`.snapshot`). See
+:mod:`chaperone.rules.conditions` for atoms and sources. Every distinct condition becomes an atom
 (a bit) read from one source; every rule, three atom masks (``when`` all hold, no ``unless``
 holds, not every ``require`` holds -> it fires). Those masks are then split by source and
 tabulated, so that deciding a request means:
 
-1. AND together, for every source a rule reads, the packed rule bit sets of the request's value
-   (tables over each field's closed vocabulary; staff, pupils and timing through small caches
-   keyed by what they read): the result says which rules fire, with no loop over rules;
+1. AND together, for every source a rule reads, the packed rule bit sets of the request's value:
+   the closed-vocabulary fields in two groups (the choices, the flags), each looked up at once
+   by the tuple of the request's values, filled on first sight from per-field tables; staff,
+   pupils and timing through small caches keyed by what they read. The result says which rules
+   fire, with no loop over rules;
 2. look those rules up in the decision cache; on a miss, keep one rule per finding code and
-   build the :class:`~chaperone.rules.decision.Decision` (and its JSON, from the findings' JSON
-   made at load);
+   build the :class:`~chaperone.rules.decision.Decision` (its JSON, for ``--jsonl``, is joined
+   from the findings' JSON made at load, when first asked for);
 3. return the shared, immutable decision.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from string import Formatter
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -38,13 +42,11 @@ from .atoms import (
     tested_key,
     time_deriver,
 )
-from .conditions import Conditions
 from .decision import Decision, Finding
-from .request import ContactRequest
 from .vocab import EFFECT_RANK, OUTCOME_FOR_EFFECT
 
 if TYPE_CHECKING:
-    from .protocol import Protocol, Rule
+    from .request import ContactRequest
 
 #: Entries kept per cache (source keys, bit patterns, fired sets); beyond it, results are not kept.
 _MAX_CACHED = 1 << 16
@@ -116,23 +118,24 @@ class CompiledProtocol:
     requirements it meets: a rule fires if applicable and not satisfied (or requiring nothing).
     """
 
-    def __init__(self, protocol: Protocol) -> None:
-        self.id = protocol.id
-        self.version = protocol.version
-        tz = ZoneInfo(protocol.time_zone)
-        approved = frozenset(protocol.platforms)
-        windows = compile_windows(protocol.windows)
-        rules: list[Rule] = list(protocol.rules)
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self.id = spec["id"]
+        self.version = spec["version"]
+        tz = ZoneInfo(spec["time_zone"])
+        approved = frozenset(spec["platforms"])
+        windows = compile_windows(spec["windows"])
+        rules: list[Mapping[str, Any]] = list(spec["rules"])
         # Evaluate in output order (refuse, pending, info; then file order) so the rules that
         # fire come out already sorted.
-        order = sorted(range(len(rules)), key=lambda i: (-EFFECT_RANK[rules[i].effect], i))
-        self.findings = tuple(_finding(protocol, rules[i]) for i in order)
+        effect = [rule["finding"]["effect"] for rule in rules]
+        order = sorted(range(len(rules)), key=lambda i: (-EFFECT_RANK[effect[i]], i))
+        self.findings = tuple(Finding(**rules[i]["finding"]) for i in order)
         atoms: dict[tuple[str, Any], int] = {}
         by_source: dict[str, list[tuple[int, Predicate]]] = {}
 
-        def mask(table: Conditions) -> int:
+        def mask(table: Mapping[str, Any]) -> int:
             bits = 0
-            for name, value in table.given().items():
+            for name, value in table.items():
                 ident = atom_id(name, value)
                 bit = atoms.get(ident)
                 if bit is None:
@@ -142,7 +145,10 @@ class CompiledProtocol:
                 bits |= bit
             return bits
 
-        masks = [(mask(r.when), mask(r.unless), mask(r.require)) for r in (rules[i] for i in order)]
+        masks = [
+            (mask(r["when"]), mask(r["unless"]), mask(r["require"]))
+            for r in (rules[i] for i in order)
+        ]
         self.atoms = atoms
         self.sources = frozenset(by_source)
         n = len(masks)
@@ -200,10 +206,18 @@ class CompiledProtocol:
         self._by_kept: dict[int, Decision] = {}
         #: Output lines by fired rules, for ``--jsonl`` (see :meth:`line_of`).
         self._lines: dict[int, bytes] = {}
-        fragments = [json.dumps(f.to_dict(), ensure_ascii=False) for f in self.findings]
-        self._fragments = fragments
+        #: Each finding's JSON, encoded once: a decision's JSON line is joined from them.
+        self._fragments = [
+            json.dumps(f.to_dict(), ensure_ascii=False).encode("utf-8") for f in self.findings
+        ]
         head = {"id": self.id, "version": self.version}
-        self._head = ', "protocol": ' + json.dumps(head, ensure_ascii=False) + ', "findings": ['
+        self._head = (
+            ', "protocol": ' + json.dumps(head, ensure_ascii=False) + ', "findings": ['
+        ).encode("utf-8")
+        self._outcomes = {
+            outcome: b'{"outcome": "' + outcome.encode() + b'"'
+            for outcome in ("allowed", "pending", "refused")
+        }
 
     def fired(self, request: ContactRequest) -> int:
         """The rules that fire for ``request``: bit ``i`` set = the ``i``-th in output order."""
@@ -217,23 +231,41 @@ class CompiledProtocol:
         return decision
 
     def line_of(self, fired: int) -> bytes:
-        """:meth:`Decision.json_line` of the decision for the rules ``fired``, kept per set."""
-        line = self._decision(fired).json_line()
+        """:meth:`Decision.json_line` of the decision for the rules ``fired``, kept per set.
+
+        Joined from the findings' JSON encoded at load (``tests/rules/test_output_bytes.py``
+        holds it to ``json.dumps`` of the decision, byte for byte).
+        """
+        positions = _positions(self._kept(fired))
+        fragments = self._fragments
+        first = self.findings[positions[0]].effect if positions else "info"
+        line = b"".join(
+            (
+                self._outcomes[OUTCOME_FOR_EFFECT[first]],
+                self._head,
+                b", ".join([fragments[i] for i in positions]),
+                b"]}\n",
+            )
+        )
         if len(self._lines) < _MAX_CACHED:
             self._lines[fired] = line
         return line
 
-    def _decision(self, fired: int) -> Decision:
-        found = self._by_fired.get(fired)
-        if found is not None:
-            return found
-        # One finding per code: where several rules give the same code (SLT approval for the
-        # time of day and for the kind of call), the first in output order speaks for them.
+    def _kept(self, fired: int) -> int:
+        """``fired`` less repeated codes: where several rules give the same code (SLT approval
+        for the time of day and for the kind of call), the first in output order speaks."""
         kept = fired
         for same in self._shared_codes:
             several = kept & same
             if several & (several - 1):
                 kept ^= several ^ (several & -several)  # keep only the lowest (first) of them
+        return kept
+
+    def _decision(self, fired: int) -> Decision:
+        found = self._by_fired.get(fired)
+        if found is not None:
+            return found
+        kept = self._kept(fired)
         decision = self._by_kept.get(kept)
         if decision is None:
             decision = self._build(kept)
@@ -244,24 +276,27 @@ class CompiledProtocol:
         return decision
 
     def _build(self, kept: int) -> Decision:
-        positions = []
-        while kept:
-            low = kept & -kept
-            positions.append(low.bit_length() - 1)
-            kept ^= low
-        findings = tuple(self.findings[i] for i in positions)
+        every = self.findings
+        findings = tuple([every[i] for i in _positions(kept)])
         # Findings are in severity order, so the first one carries the outcome.
         outcome = OUTCOME_FOR_EFFECT[findings[0].effect] if findings else "allowed"
-        # The JSON json.dumps(decision.to_dict()) gives, from the findings' JSON made at load.
-        text = (
-            '{"outcome": "'
-            + outcome
-            + '"'
-            + self._head
-            + ", ".join([self._fragments[i] for i in positions])
-            + "]}"
-        )
-        return Decision(outcome, self.id, self.version, findings, _json=text)
+        return Decision(outcome, self.id, self.version, findings)
+
+
+#: The positions of the set bits of each byte value, lowest first.
+_BYTE_BITS = tuple(tuple(i for i in range(8) if value >> i & 1) for value in range(256))
+
+
+def _positions(rules: int) -> list[int]:
+    """The positions of the set bits of ``rules``, lowest first (a byte at a time: a decision
+    cache miss costs one short loop instead of one big-integer step per finding)."""
+    positions: list[int] = []
+    extend = positions.extend
+    for index, byte in enumerate(rules.to_bytes((rules.bit_length() + 7) // 8, "little")):
+        if byte:
+            base = index * 8
+            extend([base + i for i in _BYTE_BITS[byte]])
+    return positions
 
 
 def _requiring(masks: list[tuple[int, int, int]]) -> int:
@@ -281,26 +316,61 @@ def _shared_codes(findings: tuple[Finding, ...]) -> tuple[int, ...]:
     return tuple(m for m in by_code.values() if m & (m - 1))
 
 
+def _value_expr(source: str) -> str:
+    """The Python expression reading tabulated ``source`` from a request ``r``."""
+    if source not in DERIVED_FLAGS:
+        return f"r.{source}"
+    template = DERIVED_FLAGS[source]
+    names = [name for _, name, _, _ in Formatter().parse(template) if name]
+    return "(" + template.format(**{name: f"r.{name}" for name in names}) + ")"
+
+
+def _group(tables: list[Any]) -> tuple[dict[tuple[Any, ...], int], Callable[[Any], int]]:
+    """A cache of ``tuple of values -> AND of their tables' packed bit sets``, and its filler.
+
+    The tuples range over closed vocabularies (a few thousand at most), so the cache is bounded
+    and soon complete: one tuple lookup then stands for a lookup and an AND per field.
+    """
+    cache: dict[tuple[Any, ...], int] = {}
+
+    def fill(values: tuple[Any, ...]) -> int:
+        packed = -1
+        for table, value in zip(tables, values, strict=True):
+            packed &= table[value]
+        if len(cache) < _MAX_CACHED:
+            cache[values] = packed
+        return packed
+
+    return cache, fill
+
+
 def fire_reader(
     tables: dict[str, Any], keyed: dict[str, _Source], n: int, requiring: int
 ) -> Callable[[ContactRequest], int]:
     """A function giving the bit set of the rules that fire for a request.
 
     Generated as one unrolled expression ANDing the packed rule bit sets of every source the
-    protocol reads (tables for closed vocabularies, cached keys for the rest): the fastest Python
+    protocol reads (for the closed vocabularies one lookup per group, the choices and the
+    flags, by the tuple of the request's values; cached keys for the rest): the fastest Python
     has for the commonest operation of the engine.
     """
     terms = []
-    for source in tables:
-        if source in DERIVED_FLAGS:
-            template = DERIVED_FLAGS[source]
-            names = [name for _, name, _, _ in Formatter().parse(template) if name]
-            value = "(" + template.format(**{name: f"r.{name}" for name in names}) + ")"
-        else:
-            value = f"r.{source}"
-        terms.append(f"t_{source}[{value}]")
     lines = ["def fired(r):"]
-    namespace: dict[str, Any] = {f"t_{source}": table for source, table in tables.items()}
+    namespace: dict[str, Any] = {}
+    groups = {
+        "choices": [source for source in tables if source in ENUM_FIELDS],
+        "flags": [source for source in tables if source not in ENUM_FIELDS],
+    }
+    for name, sources in groups.items():
+        if not sources:
+            continue
+        cache, fill = _group([tables[source] for source in sources])
+        namespace[f"g_{name}"] = cache
+        namespace[f"f_{name}"] = fill
+        values = ", ".join(_value_expr(source) for source in sources)
+        lines.append(f"    k = ({values},)")
+        lines.append(f"    s_{name} = g_{name}.get(k) or f_{name}(k)")
+        terms.append(f"s_{name}")
     for source, keyed_source in keyed.items():
         # A cache hit costs one lookup; a miss computes the source's bit sets for the key.
         namespace[f"k_{source}"] = keyed_source.key
@@ -317,16 +387,3 @@ def fire_reader(
     exec("\n".join(lines) + "\n", namespace)  # noqa: S102
     fired: Callable[[ContactRequest], int] = namespace["fired"]
     return fired
-
-
-def _finding(protocol: Protocol, rule: Rule) -> Finding:
-    fill = protocol.render
-    return Finding(
-        code=rule.code,
-        effect=rule.effect,
-        rule=fill(rule.text),
-        remedy=fill(rule.remedy) if rule.remedy is not None else None,
-        rule_id=rule.id,
-        label=fill(rule.label) if rule.label is not None else None,
-        why=fill(rule.why) if rule.why is not None else None,
-    )

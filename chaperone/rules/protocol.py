@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from .compiled import CompiledProtocol
 from .conditions import Conditions
+from .errors import ProtocolError as ProtocolError  # (re-exported: its home before errors.py)
 from .vocab import CONTRACT_CODES, Effect, Platform, Weekday
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
@@ -50,19 +51,6 @@ VersionLabel = Annotated[
     Field(min_length=1, max_length=60, json_schema_extra={"pattern": ONE_LINE}),
     AfterValidator(_one_line),
 ]
-
-
-class ProtocolError(ValueError):
-    """A protocol (or overlay) that cannot be used; ``problems`` lists every reason found."""
-
-    def __init__(
-        self, problems: list[str], source: str = "", *, code: str = "invalid_protocol"
-    ) -> None:
-        self.problems = list(problems)
-        self.source = source
-        self.code = code
-        head = f"{source}: " if source else ""
-        super().__init__(head + "; ".join(self.problems))
 
 
 class _Frozen(BaseModel):
@@ -138,7 +126,7 @@ class Protocol(_Frozen):
                 {"summary": "; ".join(problems), "problems": problems},
             )
         # Compile once, here, so that every Protocol in existence is valid *and* executable.
-        self._compiled = CompiledProtocol(self)
+        self._compiled = CompiledProtocol(self.spec())
         return self
 
     @property
@@ -149,7 +137,7 @@ class Protocol(_Frozen):
         private = self.__pydantic_private__
         compiled: CompiledProtocol | None = private.get("_compiled") if private else None
         if compiled is None:
-            compiled = self._compiled = CompiledProtocol(self)
+            compiled = self._compiled = CompiledProtocol(self.spec())
         return compiled
 
     def __eq__(self, other: object) -> bool:
@@ -169,6 +157,42 @@ class Protocol(_Frozen):
             "_compiled": None,
         }
         return state
+
+    def spec(self) -> dict[str, Any]:
+        """All that deciding reads from this protocol, as plain JSON data (placeholders filled).
+
+        :class:`~.compiled.CompiledProtocol` is built from it, and ``chaperone check`` keeps the
+        shipped templates' specs in ``templates/compiled.json`` (:mod:`.snapshot`) so that it
+        can decide without loading TOML or pydantic.
+        """
+        fill = self.render
+        return {
+            "id": self.id,
+            "version": self.version,
+            "time_zone": self.time_zone,
+            "platforms": list(self.platforms),
+            "windows": {
+                name: {"start": w.start, "end": w.end, "days": list(w.days)}
+                for name, w in self.windows.items()
+            },
+            "rules": [
+                {
+                    "when": r.when.given(),
+                    "unless": r.unless.given(),
+                    "require": r.require.given(),
+                    "finding": {
+                        "code": r.code,
+                        "effect": r.effect,
+                        "rule": fill(r.text),
+                        "remedy": fill(r.remedy) if r.remedy is not None else None,
+                        "rule_id": r.id,
+                        "label": fill(r.label) if r.label is not None else None,
+                        "why": fill(r.why) if r.why is not None else None,
+                    },
+                }
+                for r in self.rules
+            ],
+        }
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:

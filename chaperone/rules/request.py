@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .errors import RequestError
 from .vocab import (
     Consent,
     Holder,
@@ -32,24 +33,6 @@ from .vocab import (
     Role,
     StaffLocation,
 )
-
-
-def error_body(code: str, message: str, field: str = "") -> dict[str, Any]:
-    """The contract's error object: ``{"error": {"code": ..., "message": ..., "field": ...}}``."""
-    return {"error": {"code": code, "message": message, "field": field}}
-
-
-class RequestError(ValueError):
-    """A request that cannot be decided. ``field`` is dotted (``pupils.0.age``) or empty."""
-
-    def __init__(self, code: str, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-
-    def to_dict(self) -> dict[str, Any]:
-        return error_body(self.code, self.message, self.field)
 
 
 class _Strict(BaseModel):

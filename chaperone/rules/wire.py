@@ -18,7 +18,6 @@ frozen instances pydantic built for the same object (remembered per value, a bou
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -26,6 +25,11 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 from pydantic_core import TzInfo
 
+from .bulkwire import _AT, WireStaff
+from .bulkwire import BulkPupil as BulkPupil  # (re-exported: the bulk path's structs)
+from .bulkwire import BulkRequest as BulkRequest
+from .bulkwire import bulk_request as bulk_request
+from .bulkwire import posix_of as posix_of
 from .request import ContactRequest, Pupil, StaffMember
 from .vocab import Consent, Holder, Kind, Platform, PupilLocation, Purpose, Role, StaffLocation
 
@@ -33,10 +37,6 @@ from .vocab import Consent, Holder, Kind, Platform, PupilLocation, Purpose, Role
 _MAX_KEPT = 1 << 15
 
 _Flag = bool | UnsetType
-
-
-class WireStaff(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
-    role: Role
 
 
 class WirePupil(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
@@ -80,59 +80,8 @@ class WireRequest(Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
     parents_informed: _Flag = UNSET
 
 
-class BulkPupil(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
-    """:class:`WirePupil` with the model's defaults in place of ``UNSET``."""
-
-    age: Annotated[int, Meta(ge=2, le=25)]
-    vulnerable: bool = False
-    has_ehcp: bool = False
-
-
-class BulkRequest(Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
-    """:class:`WireRequest` with the model's defaults in place of ``UNSET``: for ``--jsonl``.
-
-    The engine reads it as it reads a :class:`~.request.ContactRequest` (the same attribute
-    names and values), once :func:`bulk_request` has put the instant it denotes in ``at``: as
-    a POSIX timestamp, which is all the engine reads from a start (cheaper than a datetime).
-    """
-
-    at: Any  # the text on the wire; its POSIX timestamp (an int) once checked
-    duration_minutes: Annotated[int, Meta(ge=1, le=480)] = 30
-    kind: Kind
-    purpose: Purpose
-    platform: Platform
-    account: Holder = "school"
-    device: Holder = "school"
-    staff_location: StaffLocation = "on_site"
-    emergency: bool = False
-    staff: Annotated[list[WireStaff], Meta(min_length=1)]
-    pupils: Annotated[list[BulkPupil], Meta(min_length=1)]
-    parent_present: bool = False
-    chaperone_present: bool = False
-    pupil_home_alone: bool = False
-    second_staff_invited: bool = False
-    second_staff_role: Role | None = None
-    dsl_invited: bool = False
-    recording: bool = False
-    parental_consent: Consent = "none"
-    slt_approved: bool = False
-    risk_assessed: bool = False
-    on_dsl_timetable: bool = False
-    linked_to_plan: bool = False
-    waiting_room: bool = False
-    pupil_location: PupilLocation = "common_room"
-    parents_informed: bool = False
-
-
 _decode = msgspec.json.Decoder(WireRequest).decode
-_decode_bulk = msgspec.json.Decoder(BulkRequest).decode
 
-#: ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``±HH:MM``: a subset of what pydantic reads, with
-#: years 1000-2999 and offsets under 20 hours, far from any edge of ``datetime``.
-_AT = re.compile(
-    r"[12][0-9]{3}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
-    r"(?:Z|[+-][01][0-9]:[0-5][0-9])"
-)
 _match_at = _AT.fullmatch
 _naive = datetime.fromisoformat
 _zones: dict[str, TzInfo] = {}
@@ -161,35 +110,6 @@ def start_of(text: str) -> datetime | None:
         return None
     if len(_starts) < _MAX_KEPT:
         _starts[text] = found
-    return found
-
-
-_posix: dict[str, int] = {}
-_ORDINAL_1970 = 719_163  # date(1970, 1, 1).toordinal()
-
-
-def posix_of(text: str) -> int | None:
-    """The POSIX timestamp of the start :func:`start_of` reads from ``text``, or None."""
-    found = _posix.get(text)
-    if found is not None:
-        return found
-    if _match_at(text) is None:
-        return None
-    try:
-        naive = _naive(text[:19])
-    except ValueError:
-        return None
-    tail = text[19:]
-    offset = 0 if tail == "Z" else int(tail[1:3]) * 3600 + int(tail[4:6]) * 60
-    found = (
-        (naive.toordinal() - _ORDINAL_1970) * 86_400
-        + naive.hour * 3600
-        + naive.minute * 60
-        + naive.second
-        - (-offset if tail[0] == "-" else offset)
-    )
-    if len(_posix) < _MAX_KEPT:
-        _posix[text] = found
     return found
 
 
@@ -270,26 +190,3 @@ def wire_request(data: str | bytes) -> ContactRequest | None:
     _set(request, "__pydantic_extra__", None)
     _set(request, "__pydantic_private__", None)
     return request
-
-
-def bulk_request(data: bytes) -> BulkRequest | None:
-    """The request of JSON text ``data`` as a :class:`BulkRequest` the engine can decide, or None.
-
-    Accepts exactly the texts :func:`wire_request` accepts, with the same values: where it
-    answers None, pydantic reads the text (and decides it, or names the error).
-    """
-    try:
-        wire = _decode_bulk(data)
-    except ValueError:
-        return None
-    if type(wire.at) is not str:
-        return None
-    at = posix_of(wire.at)
-    if at is None:
-        return None
-    if wire.kind == "one_to_one" and len(wire.pupils) > 1:
-        return None
-    if wire.pupil_home_alone and wire.parent_present:
-        return None
-    wire.at = at
-    return wire

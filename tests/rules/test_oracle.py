@@ -127,3 +127,11 @@ def test_a_call_beyond_year_9999_is_decided():
     # It used to end in "year 10000 is out of range" from the time-zone lookup.
     late = {**BASE["chaperone-recommended"], "at": "9999-12-31T23:50:00+00:00"}
     assert decide(load_template("chaperone-recommended"), parse_request(late)).outcome
+
+
+@settings(max_examples=500, deadline=None)
+@given(rules=st.integers(0, 2**300))
+def test_positions_of_fired_rules_are_every_set_bit_lowest_first(rules):
+    from chaperone.rules.compiled import _positions
+
+    assert _positions(rules) == [i for i in range(rules.bit_length()) if rules >> i & 1]

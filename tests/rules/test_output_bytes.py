@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 from pydantic import ValidationError
@@ -20,7 +22,7 @@ from chaperone.rules.cli import main
 from chaperone.rules.request import ContactRequest, request_error_from
 from tests.rules import reference
 from tests.rules.corpus import corpus
-from tests.rules.helpers import EXAMPLES
+from tests.rules.helpers import EXAMPLES, REPO
 
 
 def plain_output(protocol, lines: list[bytes]) -> bytes:
@@ -62,6 +64,41 @@ def test_jsonl_output_equals_the_plain_path_byte_for_byte(tid, parallel):
         pairs = zip(got.splitlines(), expected.splitlines(), strict=False)
         first = next(i for i, (a, b) in enumerate(pairs) if a != b)
         pytest.fail(f"line {first + 1}: {got.splitlines()[first]!r}")
+
+
+def first_difference(got: bytes, expected: bytes) -> str:
+    pairs = zip(got.splitlines(), expected.splitlines(), strict=False)
+    first = next((i for i, (a, b) in enumerate(pairs) if a != b), None)
+    if first is None:
+        return f"{len(got.splitlines())} lines against {len(expected.splitlines())}"
+    return f"line {first + 1}: {got.splitlines()[first]!r}"
+
+
+@pytest.mark.parametrize("tid", template_ids())
+def test_workers_writing_in_turn_to_a_file_give_the_plain_bytes(tid, tmp_path):
+    """Output with a file descriptor: the workers write their shares to it in turn (writev)."""
+    protocol = load_template(tid)
+    path = tmp_path / "out.jsonl"
+    with path.open("wb") as out:
+        decide_jsonl(protocol, DATA, out, workers=3, threshold=100)
+    got, expected = path.read_bytes(), plain_output(protocol, split_lines(DATA))
+    assert got == expected, first_difference(got, expected)
+
+
+@pytest.mark.parametrize("tid", ["habs-monmouth", "chaperone-recommended"])
+def test_the_real_command_prints_the_plain_bytes(tid, tmp_path):
+    """``chaperone check --jsonl`` in a fresh process: the snapshot, msgspec and writev path."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(DATA)
+    proc = subprocess.run(
+        [sys.executable, "-m", "chaperone.cli", "check", "--protocol", tid, "--jsonl", str(path)],
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    expected = plain_output(load_template(tid), split_lines(DATA))
+    assert proc.returncode == 2  # the corpus has malformed lines
+    assert proc.stdout == expected, first_difference(proc.stdout, expected)
 
 
 @pytest.mark.parametrize("tid", template_ids())

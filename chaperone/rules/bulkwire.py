@@ -1,0 +1,132 @@
+"""Reading ``--jsonl`` lines with msgspec alone: the structs and checks of the bulk path.
+
+Split from :mod:`.wire` so that ``chaperone check --jsonl`` decides every line msgspec reads
+without importing pydantic (it is imported only for a line msgspec cannot read with
+certainty). :func:`bulk_request` accepts exactly the texts :func:`.wire.wire_request` accepts;
+``tests/rules/test_wire.py`` holds both to pydantic's reading.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta, Struct
+
+from .vocab import Consent, Holder, Kind, Platform, PupilLocation, Purpose, Role, StaffLocation
+
+#: Entries kept per dictionary; beyond it, new values are computed every time but not kept.
+_MAX_KEPT = 1 << 15
+
+
+class WireStaff(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    role: Role
+
+
+class BulkPupil(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    """:class:`WirePupil` with the model's defaults in place of ``UNSET``."""
+
+    age: Annotated[int, Meta(ge=2, le=25)]
+    vulnerable: bool = False
+    has_ehcp: bool = False
+
+
+class BulkRequest(Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
+    """:class:`WireRequest` with the model's defaults in place of ``UNSET``: for ``--jsonl``.
+
+    The engine reads it as it reads a :class:`~.request.ContactRequest` (the same attribute
+    names and values), once :func:`bulk_request` has put the instant it denotes in ``at``: as
+    a POSIX timestamp, which is all the engine reads from a start (cheaper than a datetime).
+    """
+
+    at: Any  # the text on the wire; its POSIX timestamp (an int) once checked
+    duration_minutes: Annotated[int, Meta(ge=1, le=480)] = 30
+    kind: Kind
+    purpose: Purpose
+    platform: Platform
+    account: Holder = "school"
+    device: Holder = "school"
+    staff_location: StaffLocation = "on_site"
+    emergency: bool = False
+    staff: Annotated[list[WireStaff], Meta(min_length=1)]
+    pupils: Annotated[list[BulkPupil], Meta(min_length=1)]
+    parent_present: bool = False
+    chaperone_present: bool = False
+    pupil_home_alone: bool = False
+    second_staff_invited: bool = False
+    second_staff_role: Role | None = None
+    dsl_invited: bool = False
+    recording: bool = False
+    parental_consent: Consent = "none"
+    slt_approved: bool = False
+    risk_assessed: bool = False
+    on_dsl_timetable: bool = False
+    linked_to_plan: bool = False
+    waiting_room: bool = False
+    pupil_location: PupilLocation = "common_room"
+    parents_informed: bool = False
+
+
+_decode_bulk = msgspec.json.Decoder(BulkRequest).decode
+
+#: ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``±HH:MM``: a subset of what pydantic reads, with
+#: years 1000-2999 and offsets under 20 hours, far from any edge of ``datetime``.
+_AT = re.compile(
+    r"[12][0-9]{3}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
+    r"(?:Z|[+-][01][0-9]:[0-5][0-9])"
+)
+_match_at = _AT.fullmatch
+_naive = datetime.fromisoformat
+
+_posix: dict[str, int] = {}
+_ORDINAL_1970 = 719_163  # date(1970, 1, 1).toordinal()
+
+
+def posix_of(text: str) -> int | None:
+    """The POSIX timestamp of the start :func:`start_of` reads from ``text``, or None."""
+    found = _posix.get(text)
+    if found is not None:
+        return found
+    if _match_at(text) is None:
+        return None
+    try:
+        naive = _naive(text[:19])
+    except ValueError:
+        return None
+    tail = text[19:]
+    offset = 0 if tail == "Z" else int(tail[1:3]) * 3600 + int(tail[4:6]) * 60
+    found = (
+        (naive.toordinal() - _ORDINAL_1970) * 86_400
+        + naive.hour * 3600
+        + naive.minute * 60
+        + naive.second
+        - (-offset if tail[0] == "-" else offset)
+    )
+    if len(_posix) < _MAX_KEPT:
+        _posix[text] = found
+    return found
+
+
+def bulk_request(data: bytes) -> BulkRequest | None:
+    """The request of JSON text ``data`` as a :class:`BulkRequest` the engine can decide, or None.
+
+    Accepts exactly the texts :func:`wire_request` accepts, with the same values: where it
+    answers None, pydantic reads the text (and decides it, or names the error).
+    """
+    try:
+        wire = _decode_bulk(data)
+    except ValueError:
+        return None
+    if type(wire.at) is not str:
+        return None
+    at = posix_of(wire.at)
+    if at is None:
+        return None
+    if wire.kind == "one_to_one" and len(wire.pupils) > 1:
+        return None
+    if wire.pupil_home_alone and wire.parent_present:
+        return None
+    wire.at = at
+    return wire
