@@ -36,4 +36,5 @@ ACTIONS = {
     "concern.received_file_viewed": "A child protection file from a previous school was opened",
     "concern.report_viewed": "A safeguarding dashboard list naming pupils was opened",
     "concern.governors_report": "The termly governors' safeguarding report was produced",
+    "concern.imported": "A concern from a previous school's file was recreated here",
 }

@@ -401,6 +401,7 @@ def concern_correct(
     (the old and the new value)."""
     if not may_manage(actor, concern):
         raise PermissionDenied("You cannot correct this concern.")
+    _not_imported(concern)
     reason = reason.strip()
     if field not in CORRECTABLE:
         raise ConcernProblem("field", "What to correct: the category, the date or the pupils.")
@@ -450,9 +451,21 @@ def _staff_id(actor: Actor) -> int:
     return actor.staff_id
 
 
+IMPORTED_IS_KEPT = (
+    "This concern came with the previous school's file and is kept as they sent it: add to it "
+    "instead, or raise a new concern for what needs acting on here."
+)
+
+
+def _not_imported(concern: Concern) -> None:
+    if concern.imported_from_id is not None:
+        raise ConcernProblem("", IMPORTED_IS_KEPT)
+
+
 def _managed(actor: Actor, concern: Concern) -> Concern:
     if not may_manage(actor, concern):
         raise PermissionDenied("You do not handle this concern.")
+    _not_imported(concern)
     return Concern.objects.select_for_update().get(pk=concern.pk)
 
 

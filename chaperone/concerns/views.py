@@ -309,7 +309,9 @@ def _render_detail(
         {
             "concern": concern,
             "forms": concern_forms,
-            "manages": selectors.may_manage(actor, concern),
+            # an imported concern is kept as it was sent: added to, never handled here
+            "manages": selectors.may_manage(actor, concern) and not concern.is_imported,
+            "adds": selectors.may_manage(actor, concern) or concern.raised_by_id == actor.staff_id,
             "signs_off": concern.route == ConcernRoute.SAFEGUARDING
             and actor.can("concern.sign_off", concern.school_id),
             "raised_it": concern.raised_by_id == actor.staff_id,
@@ -588,6 +590,9 @@ def correct_pupils(request: ChaperoneRequest, pk: int) -> HttpResponse:
     concern = selectors.concern_for_actor_or_404(actor=request.actor, concern_id=pk)
     if not selectors.may_manage(request.actor, concern):
         raise PermissionDenied("Only whoever handles this concern corrects it.")
+    if concern.is_imported:
+        messages.error(request, services.IMPORTED_IS_KEPT)
+        return redirect("concerns:detail", pk=pk)
     if selectors.is_historic(concern) and not _stepped_up(request):
         return redirect("concerns:step_up", pk=pk)
     links = list(concern.pupil_links.select_related("pupil").order_by("id"))
