@@ -654,7 +654,9 @@ def _recreate_concerns(*, actor: Actor, received: ReceivedFile, pupil: Pupil) ->
             summary=summary,
             childs_words=str(item.get("childs_words") or ""),
             category=by_name.get(category_name.strip().lower()),
-            urgency=item.get("urgency") if item.get("urgency") in Urgency.values else "routine",
+            urgency=str(item.get("urgency"))
+            if item.get("urgency") in Urgency.values
+            else "routine",
             source=ConcernSource.PREVIOUS_SCHOOL,
             source_label=received.from_school_name[:200],
             source_ref=received.reference[:40],
