@@ -185,6 +185,13 @@ class Concern(models.Model):
     #: the imported concern's fingerprint (the sending school's URN, when and by whom it was
     #: raised, its facts): importing the same file, or a later one with it, makes it once
     imported_key = models.CharField(max_length=64, blank=True)
+    #: marked for the DSL's disclosure review (who, when, why): a subject access pack withholds
+    #: the concern, with a note, until the mark is cleared (None: not marked)
+    disclosure_review_at = models.DateTimeField(null=True, blank=True)
+    disclosure_review_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    disclosure_review_reason = models.TextField(blank=True)
 
     objects = ConcernQuerySet.as_manager()
 
@@ -241,6 +248,10 @@ class Concern(models.Model):
     @property
     def is_imported(self) -> bool:
         return self.imported_from_id is not None
+
+    @property
+    def is_marked_for_disclosure_review(self) -> bool:
+        return self.disclosure_review_at is not None
 
     @property
     def happened_at(self) -> dt.datetime:

@@ -270,6 +270,11 @@ def _forms(concern: Concern, data: Any = None, *, what: str = "") -> dict[str, f
         ),
         "outcome": TextForm(bound("outcome"), label="Outcome", prefix="outcome"),
         "close": TextForm(bound("close"), label="Why the concern can be closed", prefix="close"),
+        "disclosure_mark": TextForm(
+            bound("disclosure_mark"),
+            label="Why it needs reviewing before any release",
+            prefix="disclosure",
+        ),
         "correct": CorrectionForm(bound("correct"), categories=categories),
         "allegation": AllegationForm(bound("allegation"), initial=_allegation_initial(concern)),
     }
@@ -315,6 +320,7 @@ def _render_detail(
             "signs_off": concern.route == ConcernRoute.SAFEGUARDING
             and actor.can("concern.sign_off", concern.school_id),
             "raised_it": concern.raised_by_id == actor.staff_id,
+            "reviews_disclosure": services.may_mark_for_disclosure_review(actor, concern),
             "pupil_links": list(concern.pupil_links.all()),
             "front_marks": [m for m in concern.body_map if m.get("side") == "front"],
             "back_marks": [m for m in concern.body_map if m.get("side") == "back"],
@@ -386,6 +392,14 @@ def _do(request: ChaperoneRequest, concern: Concern, what: str, form: forms.Form
     if what == "sign_off":
         services.concern_sign_off(actor=actor, concern=concern)
         return "Signed off."
+    if what == "disclosure_mark":
+        services.concern_disclosure_review_mark(
+            actor=actor, concern=concern, reason=data.get("text") or ""
+        )
+        return "Marked for disclosure review: a subject access pack withholds it for now."
+    if what == "disclosure_clear":
+        services.concern_disclosure_review_clear(actor=actor, concern=concern)
+        return "The disclosure review mark is cleared."
     if what == "correct":
         assert isinstance(form, CorrectionForm)
         field = data.get("field") or ""
@@ -429,6 +443,8 @@ ACTIONS = {
     "correct",
     "allegation",
     "attach",
+    "disclosure_mark",
+    "disclosure_clear",
 }
 
 
