@@ -646,7 +646,10 @@ def correct_pupils(request: ChaperoneRequest, pk: int) -> HttpResponse:
                 response["HX-Redirect"] = target
                 return response
             return redirect(target)
-    return _render_correct_pupils(request, concern, form, links, status=400)
+    # htmx swaps only a 2xx answer: the form with its messages comes back as 200 to htmx
+    return _render_correct_pupils(
+        request, concern, form, links, status=200 if request.htmx else 400
+    )
 
 
 def _render_correct_pupils(
