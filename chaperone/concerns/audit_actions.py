@@ -36,4 +36,7 @@ ACTIONS = {
     "concern.received_file_viewed": "A child protection file from a previous school was opened",
     "concern.report_viewed": "A safeguarding dashboard list naming pupils was opened",
     "concern.governors_report": "The termly governors' safeguarding report was produced",
+    "concern.imported": "A concern from a previous school's file was recreated here",
+    "concern.disclosure_review_marked": "A concern was marked for the DSL's disclosure review",
+    "concern.disclosure_review_cleared": "A concern's disclosure review mark was cleared",
 }

@@ -28,6 +28,7 @@ from django.utils import timezone
 from chaperone.audit.log import record_read
 from chaperone.concerns.models import (
     ChronologyEvent,
+    Concern,
     ConcernAction,
     ConcernEntry,
     EntryKind,
@@ -160,12 +161,17 @@ def _concern_items(
             flags.append("urgent")
         if roles.get(c.pk) and roles[c.pk] != "subject":
             flags.append(str(roles[c.pk]).replace("_", " "))
-        flags.append(c.get_status_display().lower())
+        if c.is_imported:
+            flags.append("from the previous school")
+        else:
+            flags.append(c.get_status_display().lower())
+        where = f" at {c.source_label}" if c.is_imported else ""
+        name = name or (c.source_details.get("category", "") if c.is_imported else "")
         items.append(
             ChronologyItem(
                 at=c.happened_at,
                 kind="concern",
-                title=f"Concern: {name or 'no category'}",
+                title=f"Concern{where}: {name or 'no category'}",
                 text=c.summary,
                 category=code,
                 category_name=name,
@@ -238,7 +244,12 @@ def _event_items(
 
 def _received_items(pupil: Pupil) -> list[ChronologyItem]:
     items: list[ChronologyItem] = []
-    for f in ReceivedFile.objects.filter(pupil=pupil):
+    files = list(ReceivedFile.objects.filter(pupil=pupil))
+    # a bundle whose concerns were recreated as concern records shows them as such
+    recreated = set(
+        Concern.objects.filter(imported_from__in=files).values_list("imported_from_id", flat=True)
+    )
+    for f in files:
         url = reverse("concerns:received_file", args=[f.pk])
         items.append(
             ChronologyItem(
@@ -251,7 +262,7 @@ def _received_items(pupil: Pupil) -> list[ChronologyItem]:
                 url=url,
             )
         )
-        for c in f.data.get("concerns", []):
+        for c in [] if f.pk in recreated else f.data.get("concerns", []):
             try:
                 at = dt.datetime.fromisoformat(c["happened_at"])
             except (KeyError, TypeError, ValueError):

@@ -20,4 +20,17 @@ def _waiting(request: ChaperoneRequest, school: School | None) -> dict[str, Any]
     return {"inbox": box}
 
 
-CARDS = [DashboardCard("concerns/_dashboard.html", _waiting, order=1)]
+def _allegations(request: ChaperoneRequest, school: School | None) -> dict[str, Any] | None:
+    from chaperone.concerns.selectors import allegations_board
+
+    if school is None:
+        return None
+    board = allegations_board(actor=request.actor, school=school)
+    return None if board is None else {"board": board}
+
+
+CARDS = [
+    DashboardCard("concerns/_dashboard.html", _waiting, order=1),
+    # the chair of governors: the allegations about the headteacher routed to them
+    DashboardCard("concerns/_allegations_card.html", _allegations, order=2),
+]

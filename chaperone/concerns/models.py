@@ -33,6 +33,7 @@ class ConcernSource(models.TextChoices):
     PUPIL_PAGE = "pupil_page", "From the pupil's page"
     WELFARE_CALL = "welfare_call", "During a welfare call"
     PARENT = "parent", "Told by a parent or carer"
+    PREVIOUS_SCHOOL = "previous_school", "From the previous school's child protection file"
 
 
 class Urgency(models.TextChoices):
@@ -172,6 +173,25 @@ class Concern(models.Model):
     signed_off_by = models.ForeignKey(
         StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    #: the previous school's file it was recreated from (None: raised here). Such a concern is
+    #: kept as it was sent: only added to (addenda, files), never handled or corrected here.
+    imported_from = models.ForeignKey(
+        "ReceivedFile",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="concerns",
+    )
+    #: the imported concern's fingerprint (the sending school's URN, when and by whom it was
+    #: raised, its facts): importing the same file, or a later one with it, makes it once
+    imported_key = models.CharField(max_length=64, blank=True)
+    #: marked for the DSL's disclosure review (who, when, why): a subject access pack withholds
+    #: the concern, with a note, until the mark is cleared (None: not marked)
+    disclosure_review_at = models.DateTimeField(null=True, blank=True)
+    disclosure_review_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    disclosure_review_reason = models.TextField(blank=True)
 
     objects = ConcernQuerySet.as_manager()
 
@@ -187,6 +207,12 @@ class Concern(models.Model):
                 condition=Q(route="safeguarding") | Q(about_staff__isnull=False),
                 name="%(app_label)s_%(class)s_adult_route_names_someone",
                 violation_error_message="A concern about an adult names the member of staff.",
+            ),
+            models.UniqueConstraint(
+                fields=["school", "imported_key"],
+                condition=~Q(imported_key=""),
+                name="%(app_label)s_%(class)s_imported_once",
+                violation_error_message="This concern from the previous school is here already.",
             ),
             models.CheckConstraint(
                 condition=~Q(route="safeguarding") | Q(about_staff__isnull=True),
@@ -218,6 +244,14 @@ class Concern(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == ConcernStatus.CLOSED
+
+    @property
+    def is_imported(self) -> bool:
+        return self.imported_from_id is not None
+
+    @property
+    def is_marked_for_disclosure_review(self) -> bool:
+        return self.disclosure_review_at is not None
 
     @property
     def happened_at(self) -> dt.datetime:

@@ -27,6 +27,7 @@ from django.utils import timezone
 from chaperone.audit.log import record_read
 from chaperone.concerns.models import (
     ActionStatus,
+    AllegationLevel,
     Concern,
     ConcernAction,
     ConcernAttachment,
@@ -241,4 +242,58 @@ def actions_overdue(*, today: dt.date) -> QuerySet[ConcernAction]:
     """Open actions past their due date not yet reminded about (for the reminders job)."""
     return ConcernAction.objects.filter(
         status=ActionStatus.OPEN, due_on__lt=today, overdue_reminded_at__isnull=True
+    )
+
+
+@dataclass(frozen=True)
+class AllegationsBoard:
+    """What the chair of governors sees of the allegations about the headteacher routed to
+    them: the counts, and the open ones (when and how far they have gone; never the facts,
+    which open on the concern's own page, a recorded read)."""
+
+    open_count: int
+    awaiting_lado: int
+    referred_to_lado: int
+    awaiting_outcome: int
+    low_level: int
+    closed_this_year: int
+    open_rows: list[Concern]
+
+
+def allegations_board(*, actor: Actor, school: School, limit: int = 10) -> AllegationsBoard | None:
+    """The chair's board of the school's allegations about the headteacher (None: the actor is
+    not the school's chair of governors). One aggregate and one list, whatever the number."""
+    if school.pk not in held_in_school(actor, "concern.about_head"):
+        return None
+    mine = concerns_visible(actor=actor).filter(school=school, route=ConcernRoute.CHAIR)
+    is_open = ~Q(status=ConcernStatus.CLOSED)
+    year_ago = timezone.now() - dt.timedelta(days=365)
+    got = mine.aggregate(
+        open_count=Count("id", filter=is_open),
+        awaiting_lado=Count(
+            "id",
+            filter=is_open
+            & Q(allegation__lado_consulted_at__isnull=True)
+            & ~Q(allegation__level=AllegationLevel.LOW_LEVEL),
+        ),
+        referred_to_lado=Count(
+            "id", filter=is_open & Q(allegation__lado_referred_at__isnull=False)
+        ),
+        awaiting_outcome=Count("id", filter=is_open & Q(allegation__outcome="")),
+        low_level=Count("id", filter=is_open & Q(allegation__level=AllegationLevel.LOW_LEVEL)),
+        closed_this_year=Count(
+            "id", filter=Q(status=ConcernStatus.CLOSED, closed_at__gte=year_ago)
+        ),
+    )
+    rows = list(
+        mine.filter(is_open).select_related("allegation").order_by("-raised_at", "-id")[:limit]
+    )
+    return AllegationsBoard(
+        open_count=got["open_count"] or 0,
+        awaiting_lado=got["awaiting_lado"] or 0,
+        referred_to_lado=got["referred_to_lado"] or 0,
+        awaiting_outcome=got["awaiting_outcome"] or 0,
+        low_level=got["low_level"] or 0,
+        closed_this_year=got["closed_this_year"] or 0,
+        open_rows=rows,
     )

@@ -40,7 +40,7 @@ from chaperone.concerns.models import (
     PupilRole,
     Urgency,
 )
-from chaperone.concerns.selectors import may_manage
+from chaperone.concerns.selectors import concerns_visible, may_manage
 from chaperone.core.mail import send_email_quietly
 from chaperone.people.models import Pupil, StaffAssignment, StaffMember
 from chaperone.people.selectors import holders_at_school, staff_to_tell
@@ -401,6 +401,7 @@ def concern_correct(
     (the old and the new value)."""
     if not may_manage(actor, concern):
         raise PermissionDenied("You cannot correct this concern.")
+    _not_imported(concern)
     reason = reason.strip()
     if field not in CORRECTABLE:
         raise ConcernProblem("field", "What to correct: the category, the date or the pupils.")
@@ -450,9 +451,21 @@ def _staff_id(actor: Actor) -> int:
     return actor.staff_id
 
 
+IMPORTED_IS_KEPT = (
+    "This concern came with the previous school's file and is kept as they sent it: add to it "
+    "instead, or raise a new concern for what needs acting on here."
+)
+
+
+def _not_imported(concern: Concern) -> None:
+    if concern.imported_from_id is not None:
+        raise ConcernProblem("", IMPORTED_IS_KEPT)
+
+
 def _managed(actor: Actor, concern: Concern) -> Concern:
     if not may_manage(actor, concern):
         raise PermissionDenied("You do not handle this concern.")
+    _not_imported(concern)
     return Concern.objects.select_for_update().get(pk=concern.pk)
 
 
@@ -725,3 +738,72 @@ def allegation_update(
             details={"level": level, "outcome": outcome},
         )
     return allegation
+
+
+# --- disclosure review (subject access) ----------------------------------------------------
+
+
+def may_mark_for_disclosure_review(actor: Actor, concern: Concern) -> bool:
+    return (
+        concern.route == ConcernRoute.SAFEGUARDING
+        and actor.can("concern.disclosure_review", concern.school_id)
+        and concerns_visible(actor=actor).filter(pk=concern.pk).exists()
+    )
+
+
+def concern_disclosure_review_mark(*, actor: Actor, concern: Concern, reason: str) -> Concern:
+    """Mark the concern for the DSL's disclosure review, with why: a subject access pack
+    withholds it (with a note) until the mark is cleared."""
+    if not may_mark_for_disclosure_review(actor, concern):
+        raise PermissionDenied("Only the DSL marks a concern for disclosure review.")
+    reason = reason.strip()
+    if not reason:
+        raise ConcernProblem("text", "Why: say why it needs reviewing before any release.")
+    with transaction.atomic():
+        concern = Concern.objects.select_for_update().get(pk=concern.pk)
+        if concern.disclosure_review_at is not None:
+            raise ConcernProblem("text", "It is marked for disclosure review already.")
+        concern.disclosure_review_at = timezone.now()
+        concern.disclosure_review_by_id = _staff_id(actor)
+        concern.disclosure_review_reason = reason
+        concern.save(
+            update_fields=[
+                "disclosure_review_at",
+                "disclosure_review_by",
+                "disclosure_review_reason",
+            ]
+        )
+        audit_record(
+            "concern.disclosure_review_marked",
+            actor=actor,
+            target=concern,
+            details={"reason": reason},
+        )
+    return concern
+
+
+def concern_disclosure_review_clear(*, actor: Actor, concern: Concern) -> Concern:
+    """Clear the mark: the concern goes in a subject access pack again (redacted)."""
+    if not may_mark_for_disclosure_review(actor, concern):
+        raise PermissionDenied("Only the DSL clears a disclosure review mark.")
+    with transaction.atomic():
+        concern = Concern.objects.select_for_update().get(pk=concern.pk)
+        if concern.disclosure_review_at is None:
+            raise ConcernProblem("", "It is not marked for disclosure review.")
+        was = {
+            "marked_at": concern.disclosure_review_at.isoformat(),
+            "marked_by": concern.disclosure_review_by_id,
+            "reason": concern.disclosure_review_reason,
+        }
+        concern.disclosure_review_at = None
+        concern.disclosure_review_by = None
+        concern.disclosure_review_reason = ""
+        concern.save(
+            update_fields=[
+                "disclosure_review_at",
+                "disclosure_review_by",
+                "disclosure_review_reason",
+            ]
+        )
+        audit_record("concern.disclosure_review_cleared", actor=actor, target=concern, details=was)
+    return concern

@@ -523,6 +523,21 @@ def bundle_import(
     sender = checked.manifest.get("from_school") or {}
     reference = str(checked.manifest.get("reference", ""))[:40]
     with transaction.atomic():
+        again = (
+            ReceivedFile.objects.select_for_update()
+            .filter(pupil=pupil, kind="bundle", sha256=checked.sha256)
+            .first()
+        )
+        if again is not None:
+            # the same bundle imported again: nothing new is kept, nothing is made twice
+            made = _recreate_concerns(actor=actor, received=again, pupil=pupil)
+            audit_record(
+                "concern.file_imported",
+                actor=actor,
+                target=again,
+                details={"kind": "bundle", "again": True, "pupil": pupil.pk, "concerns": made},
+            )
+            return again
         received = ReceivedFile(
             school=pupil.school,
             pupil=pupil,
@@ -536,11 +551,17 @@ def bundle_import(
         )
         received.file.save(f"{uuid.uuid4().hex}.zip", ContentFile(content), save=False)
         received.save()
+        made = _recreate_concerns(actor=actor, received=received, pupil=pupil)
         audit_record(
             "concern.file_imported",
             actor=actor,
             target=received,
-            details={"kind": "bundle", "reference": reference, "pupil": pupil.pk},
+            details={
+                "kind": "bundle",
+                "reference": reference,
+                "pupil": pupil.pk,
+                "concerns": made,
+            },
         )
         try:
             ref = uuid.UUID(reference)
@@ -561,6 +582,146 @@ def bundle_import(
                     actor,
                 )
     return received
+
+
+def _parse_when(value: Any) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+    return timezone.make_aware(when) if timezone.is_naive(when) else when
+
+
+def imported_key(from_urn: str, item: dict[str, Any]) -> str:
+    """The fingerprint of a concern in a bundle: the sending school, when and by whom it was
+    raised, and its facts (a later bundle from the same school carries the same)."""
+    parts = [from_urn, item.get("raised_at"), item.get("raised_by"), item.get("summary")]
+    return _sha256(json.dumps([str(p or "") for p in parts]).encode())
+
+
+def _recreate_concerns(*, actor: Actor, received: ReceivedFile, pupil: Pupil) -> int:
+    """The bundle's concerns as concern records of this school about ``pupil``, marked as
+    imported from the sending school (kept as sent: closed here, only added to). Each is made
+    once (:func:`imported_key`); one already here gains the pupil if it lacks them (a concern
+    about two brothers arrives with each one's file). Answers how many were made."""
+    from chaperone.concerns.categories import categories_for
+    from chaperone.concerns.models import (
+        Concern,
+        ConcernEntry,
+        ConcernPupil,
+        ConcernSource,
+        ConcernStatus,
+        EntryKind,
+        PupilRole,
+        Urgency,
+    )
+    from chaperone.concerns.services import ConcernProblem, _clean_body_map
+
+    school = pupil.school
+    staff_id = actor.staff_id
+    assert staff_id is not None  # _may_receive
+    by_name = {c.name.strip().lower(): c for c in categories_for(school, include_retired=True)}
+    now = timezone.now()
+    made = 0
+    items = received.data.get("concerns", [])
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        raised_at = _parse_when(item.get("raised_at"))
+        summary = str(item.get("summary") or "").strip()
+        if raised_at is None or not summary:
+            continue
+        role = str(item.get("role") or "")
+        role = role if role in PupilRole.values else PupilRole.SUBJECT
+        key = imported_key(received.from_school_urn or received.from_school_name, item)
+        here = Concern.objects.filter(school=school, imported_key=key).first()
+        if here is not None:
+            if not here.pupil_links.filter(pupil=pupil).exists():
+                ConcernPupil.objects.create(concern=here, pupil=pupil, role=role)
+            continue
+        happened = _parse_when(item.get("happened_at"))
+        try:
+            marks = _clean_body_map(item.get("body_map") or [])
+        except (ConcernProblem, TypeError, AttributeError):
+            marks = []
+        category_name = str(item.get("category") or "")
+        status_there = str(item.get("status") or "")
+        concern = Concern.objects.create(
+            school=school,
+            raised_by_id=staff_id,
+            raised_at=raised_at,
+            occurred_at=happened if happened and happened != raised_at else None,
+            summary=summary,
+            childs_words=str(item.get("childs_words") or ""),
+            category=by_name.get(category_name.strip().lower()),
+            urgency=str(item.get("urgency"))
+            if item.get("urgency") in Urgency.values
+            else "routine",
+            source=ConcernSource.PREVIOUS_SCHOOL,
+            source_label=received.from_school_name[:200],
+            source_ref=received.reference[:40],
+            source_details={
+                "raised_by": str(item.get("raised_by") or ""),
+                "category": category_name,
+                "status": status_there,
+                "closure_rationale": str(item.get("closure_rationale") or ""),
+                "source": str(item.get("source") or ""),
+                "attachments": [
+                    str(a.get("name", ""))
+                    for a in item.get("attachments") or []
+                    if isinstance(a, dict)
+                ],
+            },
+            told_by=str(item.get("told_by") or "")[:200],
+            body_map=marks,
+            status=ConcernStatus.CLOSED,
+            closed_at=now,
+            closure_rationale=(
+                f"Came with the child protection file from {received.from_school_name} "
+                f"(there: {status_there or 'status not given'}); kept as it was sent."
+            ),
+            imported_from=received,
+            imported_key=key,
+        )
+        ConcernPupil.objects.create(concern=concern, pupil=pupil, role=role)
+        entries = []
+        for e in item.get("entries") or []:
+            if not isinstance(e, dict):
+                continue
+            kind = str(e.get("kind") or "")
+            entries.append(
+                ConcernEntry(
+                    concern=concern,
+                    kind=kind if kind in EntryKind.values else EntryKind.ADDENDUM,
+                    text=str(e.get("text") or ""),
+                    details={"imported": True, "by": str(e.get("by") or "")},
+                    at=_parse_when(e.get("at")) or raised_at,
+                )
+            )
+        for a in item.get("actions") or []:
+            if not isinstance(a, dict):
+                continue
+            outcome = f": {a['outcome']}" if a.get("outcome") else ""
+            entries.append(
+                ConcernEntry(
+                    concern=concern,
+                    kind=EntryKind.ADDENDUM,
+                    text=f"Action at the previous school: {a.get('kind', '')} (owner "
+                    f"{a.get('owner', '')}, due {a.get('due_on', '')}), "
+                    f"{a.get('status', '')}{outcome}. {a.get('notes', '')}".strip(),
+                    details={"imported": True, "by": str(a.get("owner") or "")},
+                    at=now,
+                )
+            )
+        ConcernEntry.objects.bulk_create(entries)
+        audit_record(
+            "concern.imported",
+            actor=actor,
+            target=concern,
+            details={"received_file": received.pk, "pupil": pupil.pk},
+        )
+        made += 1
+    return made
 
 
 def pdf_import(

@@ -270,6 +270,11 @@ def _forms(concern: Concern, data: Any = None, *, what: str = "") -> dict[str, f
         ),
         "outcome": TextForm(bound("outcome"), label="Outcome", prefix="outcome"),
         "close": TextForm(bound("close"), label="Why the concern can be closed", prefix="close"),
+        "disclosure_mark": TextForm(
+            bound("disclosure_mark"),
+            label="Why it needs reviewing before any release",
+            prefix="disclosure",
+        ),
         "correct": CorrectionForm(bound("correct"), categories=categories),
         "allegation": AllegationForm(bound("allegation"), initial=_allegation_initial(concern)),
     }
@@ -309,10 +314,13 @@ def _render_detail(
         {
             "concern": concern,
             "forms": concern_forms,
-            "manages": selectors.may_manage(actor, concern),
+            # an imported concern is kept as it was sent: added to, never handled here
+            "manages": selectors.may_manage(actor, concern) and not concern.is_imported,
+            "adds": selectors.may_manage(actor, concern) or concern.raised_by_id == actor.staff_id,
             "signs_off": concern.route == ConcernRoute.SAFEGUARDING
             and actor.can("concern.sign_off", concern.school_id),
             "raised_it": concern.raised_by_id == actor.staff_id,
+            "reviews_disclosure": services.may_mark_for_disclosure_review(actor, concern),
             "pupil_links": list(concern.pupil_links.all()),
             "front_marks": [m for m in concern.body_map if m.get("side") == "front"],
             "back_marks": [m for m in concern.body_map if m.get("side") == "back"],
@@ -384,6 +392,14 @@ def _do(request: ChaperoneRequest, concern: Concern, what: str, form: forms.Form
     if what == "sign_off":
         services.concern_sign_off(actor=actor, concern=concern)
         return "Signed off."
+    if what == "disclosure_mark":
+        services.concern_disclosure_review_mark(
+            actor=actor, concern=concern, reason=data.get("text") or ""
+        )
+        return "Marked for disclosure review: a subject access pack withholds it for now."
+    if what == "disclosure_clear":
+        services.concern_disclosure_review_clear(actor=actor, concern=concern)
+        return "The disclosure review mark is cleared."
     if what == "correct":
         assert isinstance(form, CorrectionForm)
         field = data.get("field") or ""
@@ -427,6 +443,8 @@ ACTIONS = {
     "correct",
     "allegation",
     "attach",
+    "disclosure_mark",
+    "disclosure_clear",
 }
 
 
@@ -588,6 +606,9 @@ def correct_pupils(request: ChaperoneRequest, pk: int) -> HttpResponse:
     concern = selectors.concern_for_actor_or_404(actor=request.actor, concern_id=pk)
     if not selectors.may_manage(request.actor, concern):
         raise PermissionDenied("Only whoever handles this concern corrects it.")
+    if concern.is_imported:
+        messages.error(request, services.IMPORTED_IS_KEPT)
+        return redirect("concerns:detail", pk=pk)
     if selectors.is_historic(concern) and not _stepped_up(request):
         return redirect("concerns:step_up", pk=pk)
     links = list(concern.pupil_links.select_related("pupil").order_by("id"))
@@ -625,7 +646,10 @@ def correct_pupils(request: ChaperoneRequest, pk: int) -> HttpResponse:
                 response["HX-Redirect"] = target
                 return response
             return redirect(target)
-    return _render_correct_pupils(request, concern, form, links, status=400)
+    # htmx swaps only a 2xx answer: the form with its messages comes back as 200 to htmx
+    return _render_correct_pupils(
+        request, concern, form, links, status=200 if request.htmx else 400
+    )
 
 
 def _render_correct_pupils(

@@ -2,11 +2,11 @@
 parties redacted, and each request tracked against its one-month deadline.
 
 What goes in: the pupil's details, their sessions (with their logs and attendance), parental
-consents, concerns about them (marked for the DSL's disclosure review: they are listed, their
-text redacted, and the DSL decides before release what may go), the recordings list (never the
-files), and the audit of who looked at the pupil's record and recordings. Other pupils' names
-become "[another pupil]" wherever they appear; with ``redact_staff``, staff names become
-"[a member of staff]" too.
+consents, concerns about them (listed with their text redacted, for the DSL to decide before
+release what may go; one the DSL marked for disclosure review is withheld with a note until
+the mark is cleared), the recordings list (never the files), and the audit of who looked at
+the pupil's record and recordings. Other pupils' names become "[another pupil]" wherever they
+appear; with ``redact_staff``, staff names become "[a member of staff]" too.
 """
 
 from __future__ import annotations
@@ -146,11 +146,21 @@ def build(school: School, pupil: Pupil, *, redact_staff: bool = False) -> dict[s
         for c in ParentalConsent.objects.filter(school=school, pupil=pupil).order_by("decided_at")
     ]
     concerns = [
+        # a concern the DSL marked for disclosure review is withheld, with a note, until the
+        # mark is cleared; the others go in with other pupils' names redacted
         {
+            "raised_at": _when(c.raised_at),
+            "withheld": True,
+            "note": "Withheld pending the DSL's disclosure review (marked "
+            f"{_when(c.disclosure_review_at)}).",
+        }
+        if c.disclosure_review_at is not None
+        else {
             "raised_at": _when(c.raised_at),
             "raised_by": person(c.raised_by),
             "source": c.get_source_display(),
             "summary": redact(c.summary),
+            "withheld": False,
             "disclosure_review": "to be reviewed by the DSL before release",
         }
         for c in Concern.objects.filter(school=school, pupils=pupil)

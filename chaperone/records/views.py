@@ -615,5 +615,10 @@ def sar_detail(request: ChaperoneRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "records/sar_detail.html",
-        {"item": item, "pack": pack, "today": timezone.localdate()},
+        {
+            "item": item,
+            "pack": pack,
+            "today": timezone.localdate(),
+            "withheld": sum(1 for c in pack["concerns"] if c.get("withheld")),
+        },
     )

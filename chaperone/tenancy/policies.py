@@ -132,6 +132,9 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "concern.governors_report": LEADERS | SAFEGUARDING | {Role.CHAIR_OF_GOVERNORS},
     # who is told: a child protection file still to send, each school day until received
     "concern.transfer_reminders": frozenset({Role.DSL}),
+    # Marking a concern for disclosure review (withheld from a subject access pack until the
+    # DSL has decided what may go) and clearing the mark.
+    "concern.disclosure_review": frozenset({Role.DSL}),
     # --- welfare calls during a closure (issue #11) ---------------------------------------------
     # Making welfare calls: the call sheet and its log (each caller sees their own calls).
     "welfare.call": EVERY_SCHOOL_ROLE - {Role.SCHOOL_ADMIN},

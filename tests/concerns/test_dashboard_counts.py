@@ -129,3 +129,17 @@ def test_a_hand_made_change_of_time_is_mended_by_the_repair_command(cast, capsys
     assert _board(cast, today)[2] == {} == _direct(cast, today)[2]
     call_command("concerns", "repair-dashboard")
     assert "0 pupil links mended." in capsys.readouterr().out
+
+
+def test_the_dashboards_covering_indexes_survive_the_migrations(db) -> None:  # type: ignore[no-untyped-def]
+    # on SQLite a migration that rebuilds the concerns table drops indexes made outside the
+    # model state: each such migration makes them again
+    from django.db import connection
+
+    from chaperone.concerns.migrations._dashboard_indexes import INDEXES
+
+    with connection.cursor() as cursor:
+        names = set(connection.introspection.get_constraints(cursor, "concerns_concern"))
+        links = set(connection.introspection.get_constraints(cursor, "concerns_concernpupil"))
+    assert set(INDEXES) <= names
+    assert "concerns_repeated_idx" in links

@@ -79,6 +79,7 @@ concern.transfer                -   y   y    -   -   -   -   -   -   -   -   -  
 concern.reports                 -   y   y    -   -   -   -   -   -   -   -   -   -
 concern.governors_report        y   y   y    y   -   -   -   -   -   -   -   -   -
 concern.transfer_reminders      -   y   -    -   -   -   -   -   -   -   -   -   -
+concern.disclosure_review       -   y   -    -   -   -   -   -   -   -   -   -   -
 welfare.call                    y   y   y    y   y   y   y   y   y   y   y   y   -
 welfare.call_vulnerable         y   y   y    y   -   -   -   -   y   -   y   -   -
 welfare.view                    y   y   y    y   -   -   -   -   -   -   -   -   -
