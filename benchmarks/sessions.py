@@ -231,6 +231,10 @@ def worker(args: argparse.Namespace) -> None:
 
     body = get(busy)
     get(busy)
+    # the page is served by a process tuned as the server's are after start-up (wsgi.py)
+    from chaperone.core.runtime import settle_after_start_up
+
+    settle_after_start_up()
     assert f"{args.sessions:,} sessions".replace(",", "") in body.decode().replace(",", ""), (
         "the page does not count every session"
     )
