@@ -113,7 +113,7 @@ class Session(models.Model):
     meeting_resource = models.CharField(max_length=500, blank=True)
     #: what the meeting was last made or changed from (meetings.fingerprint): a change of the
     #: session that changes it is sent to the platform
-    meeting_fingerprint = models.CharField(max_length=80, blank=True)
+    meeting_fingerprint = models.CharField(max_length=100, blank=True)
     account = models.CharField(max_length=10, choices=Holder.choices, default=Holder.SCHOOL)
     device = models.CharField(max_length=10, choices=Holder.choices, default=Holder.SCHOOL)
     staff_location = models.CharField(

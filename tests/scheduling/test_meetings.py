@@ -260,3 +260,11 @@ def test_a_meeting_made_before_fingerprints_is_changed_not_made_again(cast, api)
         assert meetings.meeting_sync(session_id=session.pk) == "updated"
         assert _calls(api, "DELETE") == []
         assert len([r for r in api.requests if r["path"].endswith("/meetings")]) == 1
+
+
+def test_the_fingerprint_fits_its_column(cast) -> None:  # type: ignore[no-untyped-def]
+    # SQLite does not enforce a column's length; PostgreSQL refused the first version's
+    session = _allowed(cast, platform="zoom")
+    spec = meetings.spec_for_session(session, meetings.latest_decision(session))
+    column = Session._meta.get_field("meeting_fingerprint")
+    assert len(meetings.fingerprint(spec)) <= column.max_length

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='session',
             name='meeting_fingerprint',
-            field=models.CharField(blank=True, max_length=80),
+            field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
             model_name='session',
