@@ -26,6 +26,28 @@ PUPIL_ROWS = 4
 ROLE_CHOICES = [(r.value, r.label) for r in PupilRole]
 
 
+def add_pupil_rows(form: forms.Form, pupils: list[Pupil], *, empty: str) -> None:
+    """The form's PUPIL_ROWS rows of a pupil and their part in the concern (``empty``: the
+    label of choosing no pupil in a row)."""
+    pupil_choices = [("", empty)] + [
+        (str(p.pk), f"{p.display_name} (Year {p.year_group})") for p in pupils
+    ]
+    for i in range(PUPIL_ROWS):
+        form.fields[f"pupil_{i}"] = forms.ChoiceField(
+            label=f"Pupil {i + 1}",
+            choices=pupil_choices,
+            required=False,
+            error_messages={"invalid_choice": f"Pupil {i + 1}: choose a pupil of this school."},
+        )
+        form.fields[f"role_{i}"] = forms.ChoiceField(
+            label=f"Pupil {i + 1}'s part in it",
+            choices=ROLE_CHOICES,
+            required=False,
+            initial=PupilRole.SUBJECT,
+            error_messages={"invalid_choice": f"Pupil {i + 1}'s part: choose one of the list."},
+        )
+
+
 class RaiseForm(forms.Form):
     """What the person raising a concern says. Nothing is required by the form itself: the
     service names what is missing, so a submit with a gap keeps everything else typed."""
@@ -97,23 +119,7 @@ class RaiseForm(forms.Form):
         about.choices = [("", "No: it is about a child")] + [
             (str(s.pk), s.full_name) for s in staff
         ]
-        pupil_choices = [("", "Choose a pupil")] + [
-            (str(p.pk), f"{p.display_name} (Year {p.year_group})") for p in pupils
-        ]
-        for i in range(PUPIL_ROWS):
-            self.fields[f"pupil_{i}"] = forms.ChoiceField(
-                label=f"Pupil {i + 1}",
-                choices=pupil_choices,
-                required=False,
-                error_messages={"invalid_choice": f"Pupil {i + 1}: choose a pupil of this school."},
-            )
-            self.fields[f"role_{i}"] = forms.ChoiceField(
-                label=f"Pupil {i + 1}'s part in it",
-                choices=ROLE_CHOICES,
-                required=False,
-                initial=PupilRole.SUBJECT,
-                error_messages={"invalid_choice": f"Pupil {i + 1}'s part: choose one of the list."},
-            )
+        add_pupil_rows(self, pupils, empty="Choose a pupil")
         self.categories = {str(c.pk): c for c in categories}
         self.pupils = {str(p.pk): p for p in pupils}
         self.staff = {str(s.pk): s for s in staff}
@@ -290,23 +296,7 @@ class CorrectPupilsForm(forms.Form):
 
     def __init__(self, *args: Any, pupils: list[Pupil], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        pupil_choices = [("", "Nobody")] + [
-            (str(p.pk), f"{p.display_name} (Year {p.year_group})") for p in pupils
-        ]
-        for i in range(PUPIL_ROWS):
-            self.fields[f"pupil_{i}"] = forms.ChoiceField(
-                label=f"Pupil {i + 1}",
-                choices=pupil_choices,
-                required=False,
-                error_messages={"invalid_choice": f"Pupil {i + 1}: choose a pupil of this school."},
-            )
-            self.fields[f"role_{i}"] = forms.ChoiceField(
-                label=f"Pupil {i + 1}'s part in it",
-                choices=ROLE_CHOICES,
-                required=False,
-                initial=PupilRole.SUBJECT,
-                error_messages={"invalid_choice": f"Pupil {i + 1}'s part: choose one of the list."},
-            )
+        add_pupil_rows(self, pupils, empty="Nobody")
         self.pupils = {str(p.pk): p for p in pupils}
         # the reason box after the rows
         self.order_fields([*(f for f in self.fields if f != "reason"), "reason"])
