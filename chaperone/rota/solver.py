@@ -7,9 +7,10 @@
 2. **Place.** Every other household goes to one eligible caller who can make all its calls, the
    one with the lowest load relative to capacity (a lazy heap per school and qualification), or,
    when no single caller can, to as few callers as possible (greedy set cover).
-3. **Repair.** A call that still does not fit is placed by moving another family's call with the
-   same caller to another day of that family's period (the other family keeps its caller), while
-   time remains.
+3. **Repair.** A call that still does not fit is placed along an augmenting path of the plan's
+   flow network (source -> household period -> household day -> caller's day -> sink): other
+   families' calls move to another day or another caller, the fewest moves first, while time
+   remains. Given the time, this places as many calls as any plan could (a maximum flow).
 
 Every pass honours the deadline: Keep and Place look at the clock every
 :data:`CLOCK_EVERY` families, and when the time is up the families not reached yet are left
@@ -22,6 +23,7 @@ component is planned on its own figures without being split up explicitly.
 from __future__ import annotations
 
 import heapq
+import itertools
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,9 +72,10 @@ class Solver:
         self.no_single: set[tuple[tuple[int, ...], bool, int, int]] = set()
         #: household patterns for which no caller has room for any call any more
         self.no_room: set[tuple[tuple[int, ...], bool, int, int]] = set()
-        #: (caller, day) slots from which no augmenting path leads to a slot with room: a later
-        #: augmentation cannot pass through them either, so searches skip them
-        self.dead: set[tuple[int, int]] = set()
+        #: nodes of the flow network (see augment) from which no augmenting path leads to a
+        #: caller's day with room: a later augmentation cannot pass through them either, so
+        #: searches skip them
+        self.dead: set[tuple[str, int, int]] = set()
         # pools: per (school, needs qualified) the callers with some capacity
         n_schools = len(problem.schools)
         self.pool_all: list[list[int]] = [[] for _ in range(n_schools)]
@@ -405,93 +408,102 @@ class Solver:
                 remaining.append(short)
         solution.shortfalls = remaining
 
-    def move(self, h: int, frm: tuple[int, int], to: tuple[int, int]) -> None:
-        (s, d), (s2, d2) = frm, to
-        mine = self.calls[h]
-        del mine[d]
-        mine[d2] = s2
-        self.load[s * self.D + d] -= 1
-        self.load[s2 * self.D + d2] += 1
-        if s2 != s:
-            self.total[s] -= 1
-            self.total[s2] += 1
-            self.families[s2].append(h)
+    def augment(self, h: int, short: Shortfall) -> bool:
+        """One more call for ``h`` in the short period along an augmenting path of the plan's
+        flow network (source -> household period -> household day -> caller day -> sink, as in
+        the module docstring), found breadth first so the fewest calls move.
 
-    def augment(self, h: int, short: Shortfall, limit: int = 4000) -> bool:
-        """One more call for ``h`` in the short period along an augmenting path: a breadth-first
-        search over full (caller, day) slots, each step moving one family's call to another
-        slot valid for it (same caller first), until a slot with room is reached."""
+        The nodes are ``("k", household, period)``, ``("d", household, day)`` and ``("s",
+        caller, day)``. From a period the path may give the family a call on any open day it has
+        none; from a day without a call, any eligible caller free that day; from a full caller's
+        day, back along one of the calls already there; from a family's existing call, to another
+        caller the same day or back to its period (the call moves to another day). Reaching a
+        caller's day with room ends the path. Because this is exactly the residual graph,
+        repeating it until it fails places as many calls as any plan can (maximum flow).
+
+        A search that fails having looked everywhere marks every node it reached as dead: no
+        path from them reaches room, and later augmentations (which cannot pass through them)
+        never open one, so later searches skip them."""
         p = self.p
         D = self.D
-        open_days = next(days for k, days, _, _ in p.hh_due[h] if k == short.period)
-        mine = self.calls[h]
-        Slot = tuple[int, int]
-        #: slot -> (slot the family comes from or None for h's new call, family)
-        parent: dict[Slot, tuple[Slot | None, int]] = {}
-        queue: list[Slot] = []
-        for d in open_days:
-            if d in mine:
-                continue
-            for s in self.candidates(h):
-                if (p.avail[s] >> d) & 1 and (s, d) not in parent and (s, d) not in self.dead:
-                    if self.load[s * D + d] < p.cap[s]:
-                        self.commit(h, s, [d])
-                        return True
-                    parent[(s, d)] = (None, h)
-                    queue.append((s, d))
-        end: Slot | None = None
+        calls, load, cap, avail = self.calls, self.load, p.cap, p.avail
         dead = self.dead
-        avail, cap, load = p.avail, p.cap, self.load
-        i = 0
-        while i < len(queue) and end is None and len(parent) < limit:
-            s, d = queue[i]
-            i += 1
-            if (s, d) in dead:
-                continue
-            on_path = set()
-            slot: Slot | None = (s, d)
-            while slot is not None:
-                prev_slot, fam = parent[slot]
-                on_path.add(fam)
-                slot = prev_slot
-            for h2 in dict.fromkeys(self.families[s]):
-                mine2 = self.calls[h2]
-                if mine2.get(d) != s or h2 in on_path:
-                    continue
-                # the days h2's call could move to: open days of the same period without
-                # another call of h2 (avoided days are not open)
-                days2, mask2 = next((x[1], x[2]) for x in p.hh_due[h2] if (x[2] >> d) & 1)
-                for d2 in days2:
-                    if d2 != d and d2 in mine2:
-                        mask2 &= ~(1 << d2)
-                same = mask2 & avail[s]
-                options = [(s, d2) for d2 in days2 if d2 != d and (same >> d2) & 1]
-                for s2 in self.candidates(h2):
-                    m2 = avail[s2] & mask2
-                    if s2 != s and m2:
-                        options += [(s2, d2) for d2 in days2 if (m2 >> d2) & 1]
-                for slot2 in options:
-                    if slot2 in parent or slot2 in dead:
-                        continue
-                    parent[slot2] = ((s, d), h2)
-                    if load[slot2[0] * D + slot2[1]] < cap[slot2[0]]:
-                        end = slot2
-                        break
-                    queue.append(slot2)
-                if end is not None:
-                    break
-        if end is None:
-            if i >= len(queue):  # searched to exhaustion, not cut short
-                dead.update(parent)
+        Node = tuple[str, int, int]
+        start: Node = ("k", h, short.period)
+        if start in dead:
             return False
-        slot = end
-        while True:
-            frm, fam = parent[slot]
-            if frm is None:
-                self.commit(fam, slot[0], [slot[1]])
-                return True
-            self.move(fam, frm, slot)
-            slot = frm
+        parent: dict[Node, Node | None] = {start: None}
+        queue: list[Node] = [start]
+        clock = time.monotonic
+        end: Node | None = None
+        i = 0
+        while i < len(queue):
+            if not i % 256 and i and clock() >= self.deadline:
+                return False  # cut short: nothing is marked dead
+            node = queue[i]
+            i += 1
+            kind, a, b = node
+            nxt: list[Node] = []
+            if kind == "k":
+                # a call on another open day of the period (one without a call of this family)
+                mine = calls[a]
+                open_days = next(days for k, days, _, _ in p.hh_due[a] if k == b)
+                nxt = [("d", a, d) for d in open_days if d not in mine]
+            elif kind == "d":
+                mine = calls[a]
+                current = mine.get(b)
+                if current is not None:
+                    # an existing call: back to the period (another day) ...
+                    nxt.append(("k", a, self.period_of(a, b)))
+                # ... or to another eligible caller free that day, the family's callers first
+                callers = set(mine.values())
+                options = [
+                    s2 for s2 in self.candidates(a) if s2 != current and (avail[s2] >> b) & 1
+                ]
+                options.sort(key=lambda s2: s2 not in callers)
+                nxt += [("s", s2, b) for s2 in options]
+            else:
+                if load[a * D + b] < cap[a]:
+                    end = node
+                    break
+                # full: one of the families called there moves
+                nxt = [
+                    ("d", h2, b) for h2 in dict.fromkeys(self.families[a]) if calls[h2].get(b) == a
+                ]
+            for n2 in nxt:
+                if n2 in parent or n2 in dead:
+                    continue
+                parent[n2] = node
+                if n2[0] == "s" and load[n2[1] * D + n2[2]] < cap[n2[1]]:
+                    end = n2
+                    break
+                queue.append(n2)
+            if end is not None:
+                break
+        if end is None:
+            dead.update(parent)  # searched to exhaustion
+            return False
+        path: list[Node] = []
+        cur: Node | None = end
+        while cur is not None:
+            path.append(cur)
+            cur = parent[cur]
+        path.reverse()
+        # calls taken off a full caller's day (caller day -> family day), then calls made
+        # (family day -> caller day); removals first, so a call moved to another caller the
+        # same day is not lost
+        removed = [(y[1], y[2], x[1]) for x, y in itertools.pairwise(path) if x[0] == "s"]
+        added = [(x[1], x[2], y[1]) for x, y in itertools.pairwise(path) if y[0] == "s"]
+        for fam, d, s in removed:
+            del calls[fam][d]
+            load[s * D + d] -= 1
+            self.total[s] -= 1
+        for fam, d, s in added:
+            calls[fam][d] = s
+            load[s * D + d] += 1
+            self.total[s] += 1
+            self.families[s].append(fam)
+        return True
 
 
 def solve(problem: Problem, deadline: float) -> Solution:
