@@ -395,3 +395,15 @@ def _previous(
         if h is not None and s is not None and d is not None:
             out[h].setdefault(d, s)
     return out
+
+
+def tier_periods(days: list[str], tier: str) -> list[tuple[list[str], int]]:
+    """The contract's periods of ``days`` (ISO dates in order) for ``tier``, each with the calls
+    due in it when every day is open: for a caller outside the planner (the welfare app working
+    out what another rota has already covered)."""
+    dates = [dt.date.fromisoformat(day) for day in days]
+    index = TIER_INDEX[tier]
+    return [
+        ([days[d] for d in period.days], _due(index, len(period.days)))
+        for period in _periods(dates)[index]
+    ]

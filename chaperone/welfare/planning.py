@@ -282,32 +282,56 @@ def planner_input(run: RotaRun) -> tuple[dict[str, Any], list[str]]:
 def _leave_to_other_rotas(
     run: RotaRun, rows: list[dict[str, Any]], school_ids: list[int]
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Siblings across the trust's schools: a family already in the rota of another school of
-    the trust (a live run sharing no school with this one) is called by that rota on its days.
-    This rota leaves those days out for the family (avoided days to the planner), and the
-    family out altogether when the other rota covers every day. Returns the rows to plan and a
-    warning per other rota, in words."""
-    days = set(run.days)
+    """One call per family, however many rotas: a family that another live rota of the trust
+    (another school's, the trust's own, or an earlier rota of the same school) already calls on
+    some of these days is left to that rota there. Where the other rota makes every call a
+    period of the family's tier needs (a weekly family called once that week), this rota leaves
+    the whole period out; otherwise it leaves out the other rota's days (avoided days to the
+    planner). A family with no day left is left out altogether. The rotas this one re-plans are
+    not "other" rotas, and a replaced rota covers only the days before its re-plan. Returns the
+    rows to plan and a warning per other rota, in words."""
+    from chaperone.rota import tier_periods  # the planner loads when a plan is made, not before
+
+    days = list(run.days)
+    day_set = set(days)
+    lineage: set[int] = set()
+    parent = run.replans_id
+    while parent is not None and parent not in lineage:
+        lineage.add(parent)
+        parent = RotaRun.objects.filter(pk=parent).values_list("replans_id", flat=True).first()
     others = (
         RotaRun.objects.filter(trust_id=run.trust_id, status__in=OTHERS_LIVE)
         .exclude(pk=run.pk)
-        .exclude(schools__in=school_ids)
+        .exclude(pk__in=lineage)
+        .prefetch_related("schools")
     )
-    if run.replans_id is not None:
-        others = others.exclude(pk=run.replans_id)
-    other_runs = {o.pk: o for o in others.distinct() if days & set(o.days)}
-    if not other_runs:
+    candidates = {o.pk: o for o in others if day_set & set(o.days)}
+    if not candidates:
         return rows, []
+    # a replaced rota's calls from its re-plan's first day on were moved to the re-plan
+    replaced_from = {
+        old: first.isoformat()
+        for old, first in RotaRun.objects.filter(replans_id__in=list(candidates)).values_list(
+            "replans_id", "first_day"
+        )
+    }
+    live_days = {
+        pk: {d for d in o.days if d in day_set and d < replaced_from.get(pk, "9999-12-31")}
+        for pk, o in candidates.items()
+    }
     ids = [_pk(row["id"]) for row in rows]
     covered: dict[int, set[str]] = defaultdict(set)
+    made: dict[int, set[str]] = defaultdict(set)
     by_run: dict[int, set[int]] = defaultdict(set)
-    for run_id, household_id in (
-        PlannedCall.objects.filter(run_id__in=list(other_runs), household_id__in=ids)
+    for run_id, household_id, day in (
+        PlannedCall.objects.filter(run_id__in=list(candidates), household_id__in=ids)
         .exclude(status=CallStatus.MOVED)
-        .values_list("run_id", "household_id")
-        .distinct()
+        .values_list("run_id", "household_id", "day")
     ):
-        covered[household_id] |= days & set(other_runs[run_id].days)
+        if not live_days[run_id]:
+            continue
+        covered[household_id] |= live_days[run_id]
+        made[household_id].add(day.isoformat())
         by_run[run_id].add(household_id)
     kept: list[dict[str, Any]] = []
     whole: set[int] = set()
@@ -316,14 +340,24 @@ def _leave_to_other_rotas(
         taken = covered.get(pk)
         if not taken:
             kept.append(row)
-        elif taken >= days:
+            continue
+        avoid = set(row.get("avoid_days") or [])
+        for period, due in tier_periods(days, household_tier_of_rows(row["pupils"])):
+            here = taken.intersection(period)
+            if not here:
+                continue
+            if len(made[pk].intersection(period)) >= due:
+                avoid.update(period)  # the other rota makes every call this period needs
+            else:
+                avoid |= here
+        if avoid >= day_set:
             whole.add(pk)
-        else:
-            row["avoid_days"] = sorted(set(row.get("avoid_days", [])) | taken)
-            kept.append(row)
+            continue
+        row["avoid_days"] = sorted(avoid)
+        kept.append(row)
     warnings = []
     for run_id, households in sorted(by_run.items()):
-        other = other_runs[run_id]
+        other = candidates[run_id]
         names = ", ".join(sorted(s.name for s in other.schools.all()))
         n, full = len(households), len(households & whole)
         warnings.append(

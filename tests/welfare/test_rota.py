@@ -284,3 +284,69 @@ def test_a_schools_rota_leaves_siblings_to_the_other_schools_rota(
     client: Client = verified_client(other_dsl)
     page = client.get(reverse("welfare:rotas")).content.decode()
     assert "called once, not once per school" in page
+
+
+def test_a_trust_wide_rota_leaves_a_schools_families_to_the_schools_own_rota(
+    closure: Closure, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """The DSL of the first school plans its fortnight; the trust admin then plans both schools
+    over the same days. The trust's rota shares a school with the first (it used to be ignored
+    for that, so every family of the first school was called by both): now it calls none of
+    the families the first rota calls, and says so."""
+    with django_capture_on_commit_callbacks(execute=True):
+        school_rota = rota_request(
+            actor=closure.actor(closure.dsl),
+            schools=[closure.school],
+            first_day=MONDAY,
+            last_day=FRIDAY_WEEK_2,
+        )
+    school_rota.refresh_from_db()
+    called = set(PlannedCall.objects.filter(run=school_rota).values_list("household_id", flat=True))
+    assert closure.families["cp"].pk in called
+    trust_rota = _plan(closure, django_capture_on_commit_callbacks)
+    assert trust_rota.status in (RunStatus.PLANNED, RunStatus.GAPS), trust_rota.error
+    twice = called & set(
+        PlannedCall.objects.filter(run=trust_rota).values_list("household_id", flat=True)
+    )
+    assert twice == set()
+    assert not UnplacedContact.objects.filter(run=trust_rota, household_id__in=called).exists()
+    assert any(
+        f"{len(called)} families with children at Harbour Primary" in w and "altogether" in w
+        for w in trust_rota.warnings
+    ), trust_rota.warnings
+
+
+def test_a_rota_overlapping_part_of_a_week_adds_no_second_weekly_call(
+    closure: Closure, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """The other school's rota covers Monday to Wednesday and calls the siblings (weekly) on one
+    of those days; a rota from Monday to Friday leaves the siblings that whole week (it used to
+    leave out only Monday to Wednesday, and so planned a second call on Thursday or Friday)."""
+    from tests.factories import make_staff
+
+    other_dsl = make_staff(closure.other, "dsl", first_name="Olga", last_name="Other")
+    siblings = closure.families["siblings"].pk
+    with django_capture_on_commit_callbacks(execute=True):
+        short = rota_request(
+            actor=closure.actor(other_dsl),
+            schools=[closure.other],
+            first_day=MONDAY,
+            last_day=MONDAY + dt.timedelta(days=2),
+        )
+    assert PlannedCall.objects.filter(run=short, household_id=siblings).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        week = rota_request(
+            actor=closure.actor(closure.dsl),
+            schools=[closure.school],
+            first_day=MONDAY,
+            last_day=FRIDAY_WEEK_2,
+        )
+    week.refresh_from_db()
+    days = list(
+        PlannedCall.objects.filter(run=week, household_id=siblings).values_list("day", flat=True)
+    )
+    # one call in the second week, none in the first (the short rota's call covers it)
+    assert len(days) == 1 and days[0] >= MONDAY + dt.timedelta(days=7), days
+    data, _ = planner_input(week)
+    (row,) = [r for r in data["households"] if r["id"] == f"hh-{siblings}"]
+    assert row["avoid_days"] == week.days[:5]
