@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,43 @@ class Tenant:
     trust: Trust
     school: School
     other_school: School | None = None
+
+
+#: Fixtures through which a test reaches Django's database (pytest-django refuses database
+#: access to a test that has none of them and no ``django_db`` mark).
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_setup",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+    }
+)
+
+
+def uses_a_database(item: pytest.Item) -> bool:
+    """Whether ``item`` can reach the database under test: a ``django_db`` mark, a database
+    fixture (directly or through another fixture), or the ``both_databases`` mark of a test
+    that reaches it another way (a server started with this process's environment)."""
+    if item.get_closest_marker("django_db") or item.get_closest_marker("both_databases"):
+        return True
+    return bool(DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass of ``scripts/run-tests``, leave out the tests that cannot reach a
+    database (the rule engine, the planner, the CLIs on their own files): they ran, the same, on
+    the SQLite pass. ``CHAPERONE_TESTS_ALL_ON_POSTGRES=1`` runs them again anyway."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    if not on_postgres or os.environ.get("CHAPERONE_TESTS_ALL_ON_POSTGRES") == "1":
+        return
+    kept = [item for item in items if uses_a_database(item)]
+    if len(kept) == len(items):
+        return
+    config.hook.pytest_deselected(items=[item for item in items if not uses_a_database(item)])
+    items[:] = kept
 
 
 @pytest.fixture

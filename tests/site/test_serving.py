@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 
+# gunicorn inherits this process's DATABASE_URL, so these run on the PostgreSQL pass too
+pytestmark = pytest.mark.both_databases
+
 HOST = "127.0.0.1"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 ANSWER_WITHIN_S = 10
