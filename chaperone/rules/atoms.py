@@ -233,7 +233,9 @@ _NO_END = 1 << 30
 
 
 def time_deriver(
-    tz: ZoneInfo, windows: Mapping[str, CompiledWindow]
+    tz: ZoneInfo,
+    windows: Mapping[str, CompiledWindow],
+    steady: dict[int, int | None] | None = None,
 ) -> Callable[[tuple[datetime | int, int]], tuple[int, int, int, bool]]:
     """``(start, minutes) -> the fields of the call's local TimeKey``, coarsened to window edges.
 
@@ -244,15 +246,18 @@ def time_deriver(
     window start at or before it (-1 if none) and the end by the earliest window end at or after
     it (``_NO_END`` if none): no atom changes, and the many times of day of real calls fall into
     a few keys (the cache of derived keys stays small and warm).
+
+    ``steady`` (filled here) maps a UTC day (POSIX seconds // 86,400) to the zone's offset if
+    it holds from that day's start to the next day's end, else None: every call of at most a
+    day that starts on such a day has that one offset at its start and at its end.
     """
     table = zone_table(tz)
     offset = table.offset
     starts = sorted({w.start_s for w in windows.values()})
     ends = sorted({w.end_s for w in windows.values()})
     last = len(ends)
-    #: UTC day -> the zone's offset if it holds from that day's start to the next day's end
-    #: (every call starting on the day then has one offset at its start and its end), else None.
-    steady: dict[int, int | None] = {}
+    if steady is None:
+        steady = {}
     #: (local second of the day at the start, minutes, weekday) -> the coarsened fields.
     by_local: dict[tuple[int, int, int], tuple[int, int, int, bool]] = {}
 

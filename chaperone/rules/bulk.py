@@ -90,7 +90,7 @@ def _decided(
     """Hand ``write`` the output lines of ``lines`` a batch (a list) at a time; True if any
     line was malformed."""
     # The engine's own reader and output lines, without a method call per line.
-    fired_by, lines_by, line_of = compiled._fire, compiled._lines.get, compiled.line_of
+    fired_by, lines_by, line_of = compiled._bulk_fire, compiled._lines.get, compiled.line_of
     fast = bulk_request
     malformed = False
     enabled = gc.isenabled()

@@ -192,3 +192,35 @@ def test_the_local_timing_of_a_call_is_the_zones(zone, start, minutes):
     assert derive((start, minutes)) == expected
     assert derive((start, minutes)) == expected  # remembered
     assert derive((datetime.fromtimestamp(start, tz), minutes)) == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=QUIET)
+@given(
+    data=requests(),
+    tid=st.sampled_from(template_ids()),
+    zone=st.sampled_from(["Europe/London", "America/New_York", "Australia/Lord_Howe", "UTC"]),
+    start=st.one_of(
+        st.just(None),
+        st.integers(_CHANGE - 3 * 86_400, _CHANGE + 3 * 86_400).map(lambda t: t - t % 60),
+        st.integers(1_792_000_000, 1_793_000_000),  # autumn 2026: the changes back
+    ),
+)
+def test_the_jsonl_reader_fires_the_rules_the_request_reader_fires(data, tid, zone, start):
+    # --jsonl's requests hold their start as POSIX seconds, and its reader looks the time
+    # source up by local time of day on days of one offset: the same rules must fire.
+    import json
+    from datetime import UTC
+
+    from chaperone.rules.bulkwire import bulk_request
+    from chaperone.rules.compiled import CompiledProtocol
+
+    spec = {**load_template(tid).spec(), "time_zone": zone}
+    compiled = CompiledProtocol(spec)
+    if start is not None:
+        data = {**data, "at": datetime.fromtimestamp(start, UTC).isoformat()}
+    text = json.dumps(data).encode()
+    bulk = bulk_request(text)
+    assert bulk is not None
+    expected = compiled.fired(parse_request(text))
+    assert compiled._bulk_fire(bulk) == expected, data
+    assert compiled._bulk_fire(bulk_request(text)) == expected, data  # (remembered)
