@@ -144,11 +144,35 @@ def write_all(fd: int, parts: list[bytes]) -> None:
 
 
 def _workers() -> int:
+    """One worker per CPU that is idle: the CPUs this process may use, less the load average of
+    the last minute (whole processes), at least one.
+
+    On a shared machine a second worker only slows the command down: forked workers compete with
+    the other processes for the same cores, each costs more CPU time than it saves, and the last
+    one's output is written after everyone else's.
+    """
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
+    try:
+        busy = int(os.getloadavg()[0])
+    except OSError:  # pragma: no cover - no load average
+        busy = 0
+    return max(1, min(cpus - busy, 8))
+
+
+def _at_least_lines(data: bytes, n: int) -> bool:
+    """Whether ``data`` has ``n`` or more line breaks, counting no further than the ``n``-th."""
+    seen, start, step = 0, 0, 1 << 20
+    if n <= 0:
+        return True
+    while start < len(data):
+        seen += data.count(b"\n", start, start + step)
+        if seen >= n:
+            return True
+        start += step
+    return False
 
 
 def _cuts(data: bytes, n: int) -> list[tuple[int, int]]:
@@ -182,7 +206,7 @@ def decide_jsonl(
     compiled = _compiled(protocol)
     n = workers or _workers()
     fd = _fileno(out)
-    if n == 1 or not hasattr(os, "fork") or data.count(b"\n") < threshold:
+    if n == 1 or not hasattr(os, "fork") or not _at_least_lines(data, threshold):
         if fd is None:
             return decide_lines(compiled, split_lines(data), out)
         out.flush()
