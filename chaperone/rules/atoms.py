@@ -156,6 +156,33 @@ def pupils_key(r: ContactRequest) -> tuple[int, int, bool, bool]:
     )
 
 
+#: :func:`staff_key` and :func:`pupils_key` as lines of code setting ``k`` from a request ``r``
+#: (``x`` is scratch), for the generated readers to inline: a call costs more than either key.
+#: ``tests/rules/test_oracle.py`` holds them equal to the functions.
+KEY_CODE: dict[str, tuple[str, ...]] = {
+    "staff": (
+        "x = r.staff",
+        "k = ((x[0].role,) if len(x) == 1 else tuple(sorted(map(_role, x))),"
+        " r.second_staff_role if r.second_staff_invited else None)",
+    ),
+    "pupils": (
+        "x = r.pupils",
+        "if len(x) == 1:",
+        "    x = x[0]",
+        "    k = (x.age, 1, x.vulnerable, x.has_ehcp)",
+        "else:",
+        "    k = (min(map(_age, x)), len(x), any(map(_vulnerable, x)), any(map(_ehcp, x)))",
+    ),
+}
+#: The names :data:`KEY_CODE` reads.
+KEY_NAMES: dict[str, Any] = {
+    "_role": _role,
+    "_age": _age,
+    "_vulnerable": _vulnerable,
+    "_ehcp": _ehcp,
+}
+
+
 _DAY = 86_400
 _SPAN = 1 << 25  # about a year: a zone's offset changes are tabulated per span of UTC time
 _STEP = 6 * 3600  # offset changes are looked for every six hours, then found to the second

@@ -31,6 +31,8 @@ from .atoms import (
     DERIVED_FLAGS,
     ENUM_FIELDS,
     FLAG_FIELDS,
+    KEY_CODE,
+    KEY_NAMES,
     KEYED_SOURCES,
     Predicate,
     atom_id,
@@ -427,6 +429,14 @@ def fire_reader(
             terms.append("s_time")
             continue
         # A cache hit costs one lookup; a miss computes the source's bit sets for the key.
+        namespace[f"c_{source}"] = keyed_source.cache
+        namespace[f"m_{source}"] = keyed_source.masks
+        if source in KEY_CODE:
+            namespace.update(KEY_NAMES)
+            lines.extend("    " + line for line in KEY_CODE[source])
+            lines.append(f"    s_{source} = c_{source}.get(k) or m_{source}(k)")
+            terms.append(f"s_{source}")
+            continue
         namespace[f"k_{source}"] = keyed_source.key
         namespace[f"c_{source}"] = keyed_source.cache
         namespace[f"m_{source}"] = keyed_source.masks

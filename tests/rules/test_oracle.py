@@ -224,3 +224,23 @@ def test_the_jsonl_reader_fires_the_rules_the_request_reader_fires(data, tid, zo
     expected = compiled.fired(parse_request(text))
     assert compiled._bulk_fire(bulk) == expected, data
     assert compiled._bulk_fire(bulk_request(text)) == expected, data  # (remembered)
+
+
+@SETTINGS
+@given(data=requests(), more_staff=st.integers(0, 3), more_pupils=st.integers(0, 30))
+def test_the_inlined_keys_are_the_key_functions(data, more_staff, more_pupils):
+    import json
+
+    from chaperone.rules.atoms import KEY_CODE, KEY_NAMES, pupils_key, staff_key
+    from chaperone.rules.bulkwire import bulk_request
+
+    if data["kind"] == "group":
+        extra = [{"age": 5 + i % 12, "vulnerable": i % 7 == 0} for i in range(more_pupils)]
+        data["pupils"] += extra
+    data["staff"] += [{"role": ("dsl", "teacher", "slt")[i % 3]} for i in range(more_staff)]
+    text = json.dumps(data)
+    for request in (parse_request(text), bulk_request(text.encode())):
+        for source, function in (("staff", staff_key), ("pupils", pupils_key)):
+            namespace = {**KEY_NAMES, "r": request}
+            exec("\n".join(KEY_CODE[source]), namespace)
+            assert namespace["k"] == function(request), (source, data)
