@@ -10,12 +10,13 @@ for the first line msgspec cannot read with certainty. A decision's output line 
 of rules that fired, so a line of output is a shared ``bytes`` object: a batch is handed to the
 kernel with ``writev`` (no joined copy) when the output is a real file or pipe.
 
-Large inputs are split at line boundaries across forked worker processes (the compiled
-protocol is inherited, so workers start at once). Each worker decides its share, says it is
-ready, and when its turn comes (after the parent's share and every earlier worker's) writes it
-straight to the same output; if a worker fails before it is ready, the parent decides its share
-itself. Where the output has no file descriptor (a test's ``BytesIO``), each worker writes its
-share to an anonymous temporary file, which the parent copies out in order.
+Large inputs are split at line boundaries across forked worker processes, one per idle CPU
+(the compiled protocol is inherited, so workers start at once). Each worker decides its share,
+says it is ready, and when its turn comes (after the parent's share and every earlier
+worker's) writes it straight to the same output; if a worker fails before it is ready, the
+parent decides its share itself. Where the output has no file descriptor (a test's
+``BytesIO``), each worker writes its share to an anonymous temporary file, which the parent
+copies out in order.
 """
 
 from __future__ import annotations
