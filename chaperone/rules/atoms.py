@@ -156,6 +156,33 @@ def pupils_key(r: ContactRequest) -> tuple[int, int, bool, bool]:
     )
 
 
+#: :func:`staff_key` and :func:`pupils_key` as lines of code setting ``k`` from a request ``r``
+#: (``x`` is scratch), for the generated readers to inline: a call costs more than either key.
+#: ``tests/rules/test_oracle.py`` holds them equal to the functions.
+KEY_CODE: dict[str, tuple[str, ...]] = {
+    "staff": (
+        "x = r.staff",
+        "k = ((x[0].role,) if len(x) == 1 else tuple(sorted(map(_role, x))),"
+        " r.second_staff_role if r.second_staff_invited else None)",
+    ),
+    "pupils": (
+        "x = r.pupils",
+        "if len(x) == 1:",
+        "    x = x[0]",
+        "    k = (x.age, 1, x.vulnerable, x.has_ehcp)",
+        "else:",
+        "    k = (min(map(_age, x)), len(x), any(map(_vulnerable, x)), any(map(_ehcp, x)))",
+    ),
+}
+#: The names :data:`KEY_CODE` reads.
+KEY_NAMES: dict[str, Any] = {
+    "_role": _role,
+    "_age": _age,
+    "_vulnerable": _vulnerable,
+    "_ehcp": _ehcp,
+}
+
+
 _DAY = 86_400
 _SPAN = 1 << 25  # about a year: a zone's offset changes are tabulated per span of UTC time
 _STEP = 6 * 3600  # offset changes are looked for every six hours, then found to the second
@@ -163,17 +190,28 @@ _STEP = 6 * 3600  # offset changes are looked for every six hours, then found to
 _FIRST_TS, _LAST_TS = -62_135_596_800 + _DAY, 253_402_300_799 - _DAY
 
 
-@cache
-def zone_offsets(tz: ZoneInfo) -> Callable[[int], int]:
-    """``timestamp -> UTC offset in seconds`` of ``tz``, by table lookup.
+class ZoneTable:
+    """A zone's UTC offsets by table lookup: :meth:`offset` of an instant, :meth:`steady` over a
+    stretch of time.
 
     The first time a span of UTC time is needed, the zone is asked for its offset every six hours
     across it and each change is found to the second; later lookups bisect that table. (Zones
     change their offset a few times a year at most, never twice within six hours.)
     """
-    spans: dict[int, tuple[list[int], list[int]]] = {}
 
-    def build(span: int) -> tuple[list[int], list[int]]:
+    __slots__ = ("spans", "tz")
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.spans: dict[int, tuple[list[int], list[int]]] = {}
+
+    def span(self, span: int) -> tuple[list[int], list[int]]:
+        """The offset changes within span ``span``: their instants (the span's start first) and
+        the offsets from them on."""
+        found = self.spans.get(span)
+        if found is not None:
+            return found
+        tz = self.tz
         start = span * _SPAN
         starts, values = [start], [_utcoffset(tz, start)]
         for t in range(start + _STEP, start + _SPAN, _STEP):
@@ -186,15 +224,35 @@ def zone_offsets(tz: ZoneInfo) -> Callable[[int], int]:
                 starts.append(hi)
                 values.append(value)
         found = (starts, values)
-        if len(spans) < 1 << 12:
-            spans[span] = found
+        if len(self.spans) < 1 << 12:
+            self.spans[span] = found
         return found
 
-    def offset(ts: int) -> int:
-        starts, values = spans.get(ts // _SPAN) or build(ts // _SPAN)
+    def offset(self, ts: int) -> int:
+        starts, values = self.spans.get(ts // _SPAN) or self.span(ts // _SPAN)
         return values[bisect_right(starts, ts) - 1]
 
-    return offset
+    def steady(self, first: int, last: int) -> int | None:
+        """The offset at every instant from ``first`` to ``last`` (inclusive) if it is the same
+        throughout, else None."""
+        value = self.offset(first)
+        for span in range(first // _SPAN, last // _SPAN + 1):
+            starts, values = self.span(span)
+            for at, other in zip(starts, values, strict=True):
+                if first < at <= last and other != value:
+                    return None
+        return value
+
+
+@cache
+def zone_table(tz: ZoneInfo) -> ZoneTable:
+    """The (shared) :class:`ZoneTable` of ``tz``."""
+    return ZoneTable(tz)
+
+
+def zone_offsets(tz: ZoneInfo) -> Callable[[int], int]:
+    """``timestamp -> UTC offset in seconds`` of ``tz``, by table lookup (:class:`ZoneTable`)."""
+    return zone_table(tz).offset
 
 
 #: Beyond every window's end (a local end of day is below ``_DAY``).
@@ -202,7 +260,9 @@ _NO_END = 1 << 30
 
 
 def time_deriver(
-    tz: ZoneInfo, windows: Mapping[str, CompiledWindow]
+    tz: ZoneInfo,
+    windows: Mapping[str, CompiledWindow],
+    steady: dict[int, int | None] | None = None,
 ) -> Callable[[tuple[datetime | int, int]], tuple[int, int, int, bool]]:
     """``(start, minutes) -> the fields of the call's local TimeKey``, coarsened to window edges.
 
@@ -213,19 +273,22 @@ def time_deriver(
     window start at or before it (-1 if none) and the end by the earliest window end at or after
     it (``_NO_END`` if none): no atom changes, and the many times of day of real calls fall into
     a few keys (the cache of derived keys stays small and warm).
+
+    ``steady`` (filled here) maps a UTC day (POSIX seconds // 86,400) to the zone's offset if
+    it holds from that day's start to the next day's end, else None: every call of at most a
+    day that starts on such a day has that one offset at its start and at its end.
     """
-    offset = zone_offsets(tz)
+    table = zone_table(tz)
+    offset = table.offset
     starts = sorted({w.start_s for w in windows.values()})
     ends = sorted({w.end_s for w in windows.values()})
     last = len(ends)
+    if steady is None:
+        steady = {}
+    #: (local second of the day at the start, minutes, weekday) -> the coarsened fields.
+    by_local: dict[tuple[int, int, int], tuple[int, int, int, bool]] = {}
 
-    def derive(key: tuple[datetime | int, int]) -> tuple[int, int, int, bool]:
-        start, minutes = key
-        if not isinstance(start, int):
-            start = int(start.timestamp())
-        end = start + minutes * 60
-        local_start = start + offset(start)
-        local_end = end + offset(end)
+    def coarse(local_start: int, local_end: int) -> tuple[int, int, int, bool]:
         day = local_start // _DAY
         i = bisect_right(starts, local_start - day * _DAY)
         j = bisect_left(ends, local_end % _DAY)
@@ -235,6 +298,32 @@ def time_deriver(
             ends[j] if j < last else _NO_END,
             local_end // _DAY == day,
         )
+
+    def derive(key: tuple[datetime | int, int]) -> tuple[int, int, int, bool]:
+        start, minutes = key
+        if not isinstance(start, int):
+            start = int(start.timestamp())
+        utc_day = start // _DAY
+        if utc_day in steady:
+            held = steady[utc_day]
+        else:
+            held = table.steady(utc_day * _DAY, (utc_day + 2) * _DAY - 1)
+            if len(steady) < 1 << 16:
+                steady[utc_day] = held
+        if held is None or minutes > 1440:  # the offset may change: ask at the start and end
+            end = start + minutes * 60
+            return coarse(start + offset(start), end + offset(end))
+        # One offset for the whole call (it ends within a day of its start): the fields
+        # depend only on the local second of the day it starts, its length and the weekday.
+        local_start = start + held
+        day = local_start // _DAY
+        local = (local_start - day * _DAY, minutes, (day + 3) % 7)
+        found = by_local.get(local)
+        if found is None:
+            found = coarse(local_start, local_start + minutes * 60)
+            if len(by_local) < 1 << 16:
+                by_local[local] = found
+        return found
 
     return derive
 

@@ -10,12 +10,13 @@ for the first line msgspec cannot read with certainty. A decision's output line 
 of rules that fired, so a line of output is a shared ``bytes`` object: a batch is handed to the
 kernel with ``writev`` (no joined copy) when the output is a real file or pipe.
 
-Large inputs are split at line boundaries across forked worker processes (the compiled
-protocol is inherited, so workers start at once). Each worker decides its share, says it is
-ready, and when its turn comes (after the parent's share and every earlier worker's) writes it
-straight to the same output; if a worker fails before it is ready, the parent decides its share
-itself. Where the output has no file descriptor (a test's ``BytesIO``), each worker writes its
-share to an anonymous temporary file, which the parent copies out in order.
+Large inputs are split at line boundaries across forked worker processes, one per idle CPU
+(the compiled protocol is inherited, so workers start at once). Each worker decides its share,
+says it is ready, and when its turn comes (after the parent's share and every earlier
+worker's) writes it straight to the same output; if a worker fails before it is ready, the
+parent decides its share itself. Where the output has no file descriptor (a test's
+``BytesIO``), each worker writes its share to an anonymous temporary file, which the parent
+copies out in order.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _decided(
     """Hand ``write`` the output lines of ``lines`` a batch (a list) at a time; True if any
     line was malformed."""
     # The engine's own reader and output lines, without a method call per line.
-    fired_by, lines_by, line_of = compiled._fire, compiled._lines.get, compiled.line_of
+    fired_by, lines_by, line_of = compiled._bulk_fire, compiled._lines.get, compiled.line_of
     fast = bulk_request
     malformed = False
     enabled = gc.isenabled()
@@ -144,11 +145,35 @@ def write_all(fd: int, parts: list[bytes]) -> None:
 
 
 def _workers() -> int:
+    """One worker per CPU that is idle: the CPUs this process may use, less the load average of
+    the last minute (whole processes), at least one.
+
+    On a shared machine a second worker only slows the command down: forked workers compete with
+    the other processes for the same cores, each costs more CPU time than it saves, and the last
+    one's output is written after everyone else's.
+    """
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 8))
+    try:
+        busy = int(os.getloadavg()[0])
+    except OSError:  # pragma: no cover - no load average
+        busy = 0
+    return max(1, min(cpus - busy, 8))
+
+
+def _at_least_lines(data: bytes, n: int) -> bool:
+    """Whether ``data`` has ``n`` or more line breaks, counting no further than the ``n``-th."""
+    seen, start, step = 0, 0, 1 << 20
+    if n <= 0:
+        return True
+    while start < len(data):
+        seen += data.count(b"\n", start, start + step)
+        if seen >= n:
+            return True
+        start += step
+    return False
 
 
 def _cuts(data: bytes, n: int) -> list[tuple[int, int]]:
@@ -182,7 +207,7 @@ def decide_jsonl(
     compiled = _compiled(protocol)
     n = workers or _workers()
     fd = _fileno(out)
-    if n == 1 or not hasattr(os, "fork") or data.count(b"\n") < threshold:
+    if n == 1 or not hasattr(os, "fork") or not _at_least_lines(data, threshold):
         if fd is None:
             return decide_lines(compiled, split_lines(data), out)
         out.flush()

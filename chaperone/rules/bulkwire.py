@@ -77,36 +77,82 @@ _AT = re.compile(
     r"[12][0-9]{3}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
     r"(?:Z|[+-][01][0-9]:[0-5][0-9])"
 )
-_match_at = _AT.fullmatch
 _naive = datetime.fromisoformat
 
-_posix: dict[str, int] = {}
 _ORDINAL_1970 = 719_163  # date(1970, 1, 1).toordinal()
+_DATE = re.compile(r"[12][0-9]{3}-[01][0-9]-[0-3][0-9]").fullmatch
+_CLOCK = re.compile(r"[0-2][0-9]:[0-5][0-9]:[0-5][0-9]").fullmatch
+_TAIL = re.compile(r"Z|[+-][01][0-9]:[0-5][0-9]").fullmatch
+
+# A start is read in three parts, each remembered (valid ones only) by its text: the date (days
+# since 1970), the time of day (seconds) and the offset (seconds east of UTC). A year of starts
+# has a few hundred dates and a few thousand times of day, so the parts are soon all known,
+# while whole starts seldom repeat.
+_days: dict[str, int] = {}
+_clocks: dict[str, int] = {}
+_offsets: dict[str, int] = {}
+
+
+def _day(text: str) -> int | None:
+    if _DATE(text) is None:
+        return None
+    try:  # (the form is checked; the calendar is not: 2026-02-30 is refused here)
+        found = _naive(text + "T00:00:00").toordinal() - _ORDINAL_1970
+    except ValueError:
+        return None
+    if len(_days) < _MAX_KEPT:
+        _days[text] = found
+    return found
+
+
+def _clock(text: str) -> int | None:
+    if _CLOCK(text) is None:
+        return None
+    hours = int(text[:2])
+    if hours > 23:  # (what fromisoformat refuses of what the form allows)
+        return None
+    found = hours * 3600 + int(text[3:5]) * 60 + int(text[6:8])
+    if len(_clocks) < _MAX_KEPT:
+        _clocks[text] = found
+    return found
+
+
+def _offset(text: str) -> int | None:
+    if _TAIL(text) is None:
+        return None
+    found = 0 if text == "Z" else int(text[1:3]) * 3600 + int(text[4:6]) * 60
+    if text[0] == "-":
+        found = -found
+    _offsets[text] = found  # (at most 2 * 20 * 60 + 1 of them)
+    return found
 
 
 def posix_of(text: str) -> int | None:
-    """The POSIX timestamp of the start :func:`start_of` reads from ``text``, or None."""
-    found = _posix.get(text)
-    if found is not None:
-        return found
-    if _match_at(text) is None:
+    """The POSIX timestamp of the start :func:`start_of` reads from ``text``, or None.
+
+    ``text`` must match :data:`_AT` and ``datetime.fromisoformat`` must read its first 19
+    characters: as the pattern has a fixed width, that is its date, ``T``, time of day and
+    offset each matching their part of it, and a real date and an hour below 24.
+    """
+    date, clock, tail = text[:10], text[11:19], text[19:]
+    day = _days.get(date)
+    if day is None:
+        day = _day(date)
+        if day is None:
+            return None
+    seconds = _clocks.get(clock)
+    if seconds is None:
+        seconds = _clock(clock)
+        if seconds is None:
+            return None
+    offset = _offsets.get(tail)
+    if offset is None:
+        offset = _offset(tail)
+        if offset is None:
+            return None
+    if text[10:11] != "T":
         return None
-    try:
-        naive = _naive(text[:19])
-    except ValueError:
-        return None
-    tail = text[19:]
-    offset = 0 if tail == "Z" else int(tail[1:3]) * 3600 + int(tail[4:6]) * 60
-    found = (
-        (naive.toordinal() - _ORDINAL_1970) * 86_400
-        + naive.hour * 3600
-        + naive.minute * 60
-        + naive.second
-        - (-offset if tail[0] == "-" else offset)
-    )
-    if len(_posix) < _MAX_KEPT:
-        _posix[text] = found
-    return found
+    return day * 86_400 + seconds - offset
 
 
 def bulk_request(data: bytes) -> BulkRequest | None:
@@ -119,14 +165,23 @@ def bulk_request(data: bytes) -> BulkRequest | None:
         wire = _decode_bulk(data)
     except ValueError:
         return None
-    if type(wire.at) is not str:
+    text = wire.at
+    if type(text) is not str:
         return None
-    at = posix_of(wire.at)
-    if at is None:
-        return None
+    # posix_of(text), its commonest case written out: every part of the start already known.
+    day, seconds, offset = _day_of(text[:10]), _clock_of(text[11:19]), _offset_of(text[19:])
+    if day is None or seconds is None or offset is None or text[10:11] != "T":
+        at = posix_of(text)
+        if at is None:
+            return None
+    else:
+        at = day * 86_400 + seconds - offset
     if wire.kind == "one_to_one" and len(wire.pupils) > 1:
         return None
     if wire.pupil_home_alone and wire.parent_present:
         return None
     wire.at = at
     return wire
+
+
+_day_of, _clock_of, _offset_of = _days.get, _clocks.get, _offsets.get

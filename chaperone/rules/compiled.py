@@ -31,6 +31,8 @@ from .atoms import (
     DERIVED_FLAGS,
     ENUM_FIELDS,
     FLAG_FIELDS,
+    KEY_CODE,
+    KEY_NAMES,
     KEYED_SOURCES,
     Predicate,
     atom_id,
@@ -188,7 +190,9 @@ class CompiledProtocol:
             return table if source in ENUM_FIELDS else (table[False], table[True])
 
         tables = {source: tabulate(source) for source in _TABULATED if source in by_source}
-        derive_time = time_deriver(tz, windows)
+        #: UTC day -> the zone's offset throughout it and the next day, or None (see atoms.py)
+        self._steady: dict[int, int | None] = {}
+        derive_time = time_deriver(tz, windows, self._steady)
         keyed = {
             source: _Source(
                 key_fn(source),
@@ -201,6 +205,8 @@ class CompiledProtocol:
             if source in by_source
         }
         self._fire = fire_reader(tables, keyed, n, _requiring(masks))
+        #: The same for ``--jsonl``'s requests, whose start is a POSIX timestamp (an ``int``).
+        self._bulk_fire = fire_reader(tables, keyed, n, _requiring(masks), self._steady)
         self._shared_codes = _shared_codes(self.findings)
         self._by_fired: dict[int, Decision] = {}
         self._by_kept: dict[int, Decision] = {}
@@ -344,15 +350,46 @@ def _group(tables: list[Any]) -> tuple[dict[tuple[Any, ...], int], Callable[[Any
     return cache, fill
 
 
+_DAY = 86_400
+
+
+def _local_times(
+    source: _Source,
+) -> tuple[Callable[[Any], int | None], Callable[[Any, int, int], int]]:
+    """The lookup and the filler of a time source's bit sets by local time of day (the key:
+    local second of the day at the start, minutes, days since 1970 modulo 7), for starts on a
+    day of one zone offset: then those three fix the call's local timing."""
+    cache: dict[tuple[int, int, int], int] = {}
+    masks = source.masks
+
+    def fill(key: tuple[int, int, int], start: int, minutes: int) -> int:
+        found = masks((start, minutes))
+        if len(cache) < _MAX_CACHED:
+            cache[key] = found
+        return found
+
+    return cache.get, fill
+
+
 def fire_reader(
-    tables: dict[str, Any], keyed: dict[str, _Source], n: int, requiring: int
-) -> Callable[[ContactRequest], int]:
+    tables: dict[str, Any],
+    keyed: dict[str, _Source],
+    n: int,
+    requiring: int,
+    steady: dict[int, int | None] | None = None,
+) -> Callable[[Any], int]:
     """A function giving the bit set of the rules that fire for a request.
 
     Generated as one unrolled expression ANDing the packed rule bit sets of every source the
     protocol reads (for the closed vocabularies one lookup per group, the choices and the
     flags, by the tuple of the request's values; cached keys for the rest): the fastest Python
     has for the commonest operation of the engine.
+
+    With ``steady`` (the time source's days of one zone offset, see
+    :func:`~.atoms.time_deriver`) the reader is for requests whose ``at`` is a POSIX timestamp
+    (``--jsonl``'s): on a day of one offset the time source's bit sets are looked up by the
+    call's local second of the day, length and day of the week (a few thousand keys, where
+    starts themselves seldom repeat), else through the source's own cache as usual.
     """
     terms = []
     lines = ["def fired(r):"]
@@ -372,7 +409,34 @@ def fire_reader(
         lines.append(f"    s_{name} = g_{name}.get(k) or f_{name}(k)")
         terms.append(f"s_{name}")
     for source, keyed_source in keyed.items():
+        if source == "time" and steady is not None:
+            namespace["t_steady"] = steady.get
+            namespace["t_local"], namespace["t_fill"] = _local_times(keyed_source)
+            namespace["m_time"] = keyed_source.masks
+            lines.extend(
+                [
+                    "    a = r.at",
+                    "    m = r.duration_minutes",
+                    f"    h = t_steady(a // {_DAY})",
+                    "    if h is None:",
+                    "        s_time = m_time((a, m))",
+                    "    else:",
+                    "        a += h",
+                    f"        k = (a % {_DAY}, m, a // {_DAY} % 7)",
+                    "        s_time = t_local(k) or t_fill(k, a - h, m)",
+                ]
+            )
+            terms.append("s_time")
+            continue
         # A cache hit costs one lookup; a miss computes the source's bit sets for the key.
+        namespace[f"c_{source}"] = keyed_source.cache
+        namespace[f"m_{source}"] = keyed_source.masks
+        if source in KEY_CODE:
+            namespace.update(KEY_NAMES)
+            lines.extend("    " + line for line in KEY_CODE[source])
+            lines.append(f"    s_{source} = c_{source}.get(k) or m_{source}(k)")
+            terms.append(f"s_{source}")
+            continue
         namespace[f"k_{source}"] = keyed_source.key
         namespace[f"c_{source}"] = keyed_source.cache
         namespace[f"m_{source}"] = keyed_source.masks

@@ -7,6 +7,8 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chaperone.rules import load_template
 from chaperone.rules.bulk import decide_jsonl, decide_lines
@@ -93,3 +95,25 @@ def test_error_objects_name_their_input_line(parallel):
     # pydantic's position inside the record says "line 1"; only the column is kept.
     assert out[0]["error"]["message"] == "Invalid JSON: EOF while parsing an object at column 1"
     assert "line" not in {k for row in out[1:44] for k in row}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(st.integers(0, 3_000_000), max_size=6),
+    n=st.integers(0, 8),
+)
+def test_enough_lines_are_counted_as_a_full_count_would(lines, n):
+    from chaperone.rules.bulk import _at_least_lines
+
+    data = b"".join(b"x" * length + b"\n" for length in lines)
+    assert _at_least_lines(data, n) == (data.count(b"\n") >= n)
+    assert _at_least_lines(data.rstrip(b"\n"), n) == (data.rstrip(b"\n").count(b"\n") >= n)
+
+
+def test_one_worker_for_each_idle_cpu():
+    import os
+
+    from chaperone.rules.bulk import _workers
+
+    cpus = len(os.sched_getaffinity(0))
+    assert 1 <= _workers() <= max(1, min(cpus, 8))

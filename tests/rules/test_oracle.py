@@ -135,3 +135,112 @@ def test_positions_of_fired_rules_are_every_set_bit_lowest_first(rules):
     from chaperone.rules.compiled import _positions
 
     assert _positions(rules) == [i for i in range(rules.bit_length()) if rules >> i & 1]
+
+
+def plain_timing(tz: ZoneInfo, ends: list[int], starts: list[int], start: int, minutes: int):
+    """The fields :func:`time_deriver` gives, from ``zoneinfo`` at the call's start and end."""
+    from bisect import bisect_left, bisect_right
+
+    def local(ts: int) -> int:
+        return ts + int(datetime.fromtimestamp(ts, tz).utcoffset().total_seconds())
+
+    local_start, local_end = local(start), local(start + minutes * 60)
+    day = local_start // 86_400
+    i = bisect_right(starts, local_start % 86_400)
+    j = bisect_left(ends, local_end % 86_400)
+    return (
+        (day + 3) % 7,
+        starts[i - 1] if i else -1,
+        ends[j] if j < len(ends) else 1 << 30,
+        local_end // 86_400 == day,
+    )
+
+
+_CHANGE = 1_774_746_000  # 2026-03-29 01:00 UTC, London's spring change
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia", "UTC"]
+)
+@settings(max_examples=400, deadline=None)
+@given(
+    start=st.one_of(
+        st.integers(0, 4_102_444_800),
+        st.integers(_CHANGE - 3 * 86_400, _CHANGE + 3 * 86_400),
+        st.integers(_CHANGE - 3 * 86_400, _CHANGE + 3 * 86_400).map(lambda t: t - t % 300),
+    ),
+    minutes=st.sampled_from([1, 15, 30, 45, 60, 90, 479, 480]),
+)
+def test_the_local_timing_of_a_call_is_the_zones(zone, start, minutes):
+    # time_deriver takes one offset for a whole call on days where the zone's offset holds
+    # from that day's start to the next day's end, and remembers the answer per local time.
+    from chaperone.rules.atoms import compile_windows, time_deriver
+
+    tz = ZoneInfo(zone)
+    every = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    windows = compile_windows(
+        {
+            "day": {"start": "08:30", "end": "17:30", "days": every[:5]},
+            "lunch": {"start": "12:30", "end": "13:30", "days": every},
+            "late": {"start": "00:30", "end": "23:50", "days": every[5:]},
+        }
+    )
+    starts = sorted({w.start_s for w in windows.values()})
+    ends = sorted({w.end_s for w in windows.values()})
+    derive = time_deriver(tz, windows)
+    expected = plain_timing(tz, ends, starts, start, minutes)
+    assert derive((start, minutes)) == expected
+    assert derive((start, minutes)) == expected  # remembered
+    assert derive((datetime.fromtimestamp(start, tz), minutes)) == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=QUIET)
+@given(
+    data=requests(),
+    tid=st.sampled_from(template_ids()),
+    zone=st.sampled_from(["Europe/London", "America/New_York", "Australia/Lord_Howe", "UTC"]),
+    start=st.one_of(
+        st.just(None),
+        st.integers(_CHANGE - 3 * 86_400, _CHANGE + 3 * 86_400).map(lambda t: t - t % 60),
+        st.integers(1_792_000_000, 1_793_000_000),  # autumn 2026: the changes back
+    ),
+)
+def test_the_jsonl_reader_fires_the_rules_the_request_reader_fires(data, tid, zone, start):
+    # --jsonl's requests hold their start as POSIX seconds, and its reader looks the time
+    # source up by local time of day on days of one offset: the same rules must fire.
+    import json
+    from datetime import UTC
+
+    from chaperone.rules.bulkwire import bulk_request
+    from chaperone.rules.compiled import CompiledProtocol
+
+    spec = {**load_template(tid).spec(), "time_zone": zone}
+    compiled = CompiledProtocol(spec)
+    if start is not None:
+        data = {**data, "at": datetime.fromtimestamp(start, UTC).isoformat()}
+    text = json.dumps(data).encode()
+    bulk = bulk_request(text)
+    assert bulk is not None
+    expected = compiled.fired(parse_request(text))
+    assert compiled._bulk_fire(bulk) == expected, data
+    assert compiled._bulk_fire(bulk_request(text)) == expected, data  # (remembered)
+
+
+@SETTINGS
+@given(data=requests(), more_staff=st.integers(0, 3), more_pupils=st.integers(0, 30))
+def test_the_inlined_keys_are_the_key_functions(data, more_staff, more_pupils):
+    import json
+
+    from chaperone.rules.atoms import KEY_CODE, KEY_NAMES, pupils_key, staff_key
+    from chaperone.rules.bulkwire import bulk_request
+
+    if data["kind"] == "group":
+        extra = [{"age": 5 + i % 12, "vulnerable": i % 7 == 0} for i in range(more_pupils)]
+        data["pupils"] += extra
+    data["staff"] += [{"role": ("dsl", "teacher", "slt")[i % 3]} for i in range(more_staff)]
+    text = json.dumps(data)
+    for request in (parse_request(text), bulk_request(text.encode())):
+        for source, function in (("staff", staff_key), ("pupils", pupils_key)):
+            namespace = {**KEY_NAMES, "r": request}
+            exec("\n".join(KEY_CODE[source]), namespace)
+            assert namespace["k"] == function(request), (source, data)

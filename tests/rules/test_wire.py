@@ -233,3 +233,54 @@ def test_requests_do_not_share_their_lists():
     a, b = parse_request(GOOD), parse_request(GOOD)
     assert a == b
     assert a.pupils is not b.pupils and a.staff is not b.staff
+
+
+def whole_start_posix(text: str) -> int | None:
+    """The start's POSIX seconds as read before it was read in parts: the whole pattern, then
+    ``fromisoformat`` of the first 19 characters."""
+    from datetime import UTC, datetime
+
+    from chaperone.rules.bulkwire import _AT
+
+    if _AT.fullmatch(text) is None:
+        return None
+    try:
+        naive = datetime.fromisoformat(text[:19])
+    except ValueError:
+        return None
+    tail = text[19:]
+    offset = 0 if tail == "Z" else int(tail[1:3]) * 3600 + int(tail[4:6]) * 60
+    if tail[0] == "-":
+        offset = -offset
+    return int(naive.replace(tzinfo=UTC).timestamp()) - offset
+
+
+_PIECES = st.sampled_from(["0", "1", "2", "3", "5", "9", "-", ":", "T", "Z", "+", " ", "٣", "x"])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    date=st.one_of(st.dates().map(str), st.text(_PIECES, min_size=9, max_size=11)),
+    sep=st.sampled_from(["T", "t", " ", ""]),
+    clock=st.one_of(
+        st.times().map(lambda t: t.isoformat(timespec="seconds")),
+        st.text(_PIECES, min_size=7, max_size=9),
+    ),
+    tail=st.one_of(
+        st.sampled_from(["Z", "z", "", "+00:00", "-00:00", "+01:00", "-05:30", "+19:59", "+20:00"]),
+        st.text(_PIECES, min_size=0, max_size=7),
+    ),
+)
+def test_a_start_read_in_parts_is_the_start_read_whole(date, sep, clock, tail):
+    from chaperone.rules.bulkwire import posix_of
+
+    text = date + sep + clock + tail
+    assert posix_of(text) == whole_start_posix(text), text
+    assert posix_of(text) == whole_start_posix(text), text  # (and once its parts are known)
+
+
+@pytest.mark.parametrize("at", [*(t for t in ODD_TIMES if isinstance(t, str)), *EDGE_TIMES])
+def test_odd_starts_read_in_parts_as_whole(at):
+    from chaperone.rules.bulkwire import posix_of
+
+    assert posix_of(at) == whole_start_posix(at)
