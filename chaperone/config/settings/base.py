@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "chaperone.site.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -111,6 +111,8 @@ TEMPLATES = [
             ],
             # Django's {% url %}, keeping the addresses of argument-free views.
             "builtins": ["chaperone.core.template_urls"],
+            # Django's {% load static %}, keeping each file's address.
+            "libraries": {"static": "chaperone.core.template_static"},
         },
     }
 ]
