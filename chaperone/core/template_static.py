@@ -1,5 +1,6 @@
-"""``{% load static %}`` for every template (settings ``TEMPLATES``, ``libraries``): Django's
-``static`` library, with each file's address worked out once per process.
+"""``{% static %}`` for every template (a template builtin, see settings ``TEMPLATES``): Django's
+tag, with each file's address worked out once per process. Templates use it without
+``{% load static %}``, which would put Django's own tag back.
 
 Django's ``{% static %}`` asks the static files storage for the address on every render
 (about 27 microseconds each, twice on every page's head). For a given file that address

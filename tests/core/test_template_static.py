@@ -1,6 +1,8 @@
-"""``{% load static %}`` (chaperone/core/template_static.py) writes what Django's tag writes."""
+"""``{% static %}`` (chaperone/core/template_static.py) writes what Django's tag writes."""
 
 from __future__ import annotations
+
+import re
 
 from django.template import engines
 from django.templatetags.static import static
@@ -11,11 +13,11 @@ from chaperone.core.template_static import KeptStaticNode
 
 
 def render(text: str, **context: object) -> str:
-    return engines["django"].from_string("{% load static %}" + text).render(context)
+    return engines["django"].from_string(text).render(context)
 
 
 def test_the_tag_is_the_kept_one() -> None:
-    template = engines["django"].from_string("{% load static %}{% static 'x.css' %}")
+    template = engines["django"].from_string("{% static 'x.css' %}")
     nodes = template.template.nodelist.get_nodes_by_type(KeptStaticNode)  # type: ignore[attr-defined]
     assert len(nodes) == 1
 
@@ -25,6 +27,20 @@ def test_addresses_match_djangos() -> None:
         assert render("{% static 'chaperone/chaperone.css' %}") == static("chaperone/chaperone.css")
     assert render("{% static name as u %}[{{ u }}]", name="a b.js") == f"[{static('a b.js')}]"
     assert render("{% get_static_prefix %}") == "/static/"
+
+
+def test_no_template_loads_djangos_own_tag_over_it() -> None:
+    from pathlib import Path
+
+    import chaperone
+
+    package = Path(chaperone.__file__).parent
+    loading = [
+        str(p.relative_to(package))
+        for p in package.rglob("*.html")
+        if re.search(r"{%\s*load\s[^%]*\bstatic\b", p.read_text())
+    ]
+    assert loading == []
 
 
 def test_a_changed_setting_or_script_prefix_gives_the_new_address() -> None:

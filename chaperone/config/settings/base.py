@@ -109,10 +109,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "chaperone.site.context_processors.chaperone",
             ],
-            # Django's {% url %}, keeping the addresses of argument-free views.
-            "builtins": ["chaperone.core.template_urls"],
-            # Django's {% load static %}, keeping each file's address.
-            "libraries": {"static": "chaperone.core.template_static"},
+            # Django's {% url %}, keeping the addresses of argument-free views, and its
+            # {% static %}, keeping each file's address (no {% load static %} needed: that
+            # would bring back Django's own tag).
+            "builtins": ["chaperone.core.template_urls", "chaperone.core.template_static"],
         },
     }
 ]
