@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "chaperone.site.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -109,8 +109,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "chaperone.site.context_processors.chaperone",
             ],
-            # Django's {% url %}, keeping the addresses of argument-free views.
-            "builtins": ["chaperone.core.template_urls"],
+            # Django's {% url %}, keeping the addresses of argument-free views, and its
+            # {% static %}, keeping each file's address (no {% load static %} needed: that
+            # would bring back Django's own tag).
+            "builtins": ["chaperone.core.template_urls", "chaperone.core.template_static"],
         },
     }
 ]
