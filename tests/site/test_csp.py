@@ -68,7 +68,8 @@ def test_every_response_gets_the_headers_django_csp_gives_it(view, policies, pat
             theirs, _ = _headers(CSPMiddleware, view, path)
             assert ours == theirs
     if view is _plain and "DEBUG" not in policies and path == "/inside/":
-        assert ours[HEADER] == "default-src 'self'; img-src 'self' data:"
+        # django-csp's directive order depends on the process's hash seed, so compare the set
+        assert set(ours[HEADER].split("; ")) == {"default-src 'self'", "img-src 'self' data:"}
 
 
 def test_a_changed_policy_setting_is_not_served_from_the_kept_text() -> None:
