@@ -434,13 +434,9 @@ def fire_reader(
         if source in KEY_CODE:
             namespace.update(KEY_NAMES)
             lines.extend("    " + line for line in KEY_CODE[source])
-            lines.append(f"    s_{source} = c_{source}.get(k) or m_{source}(k)")
-            terms.append(f"s_{source}")
-            continue
-        namespace[f"k_{source}"] = keyed_source.key
-        namespace[f"c_{source}"] = keyed_source.cache
-        namespace[f"m_{source}"] = keyed_source.masks
-        lines.append(f"    k = k_{source}(r)")
+        else:
+            namespace[f"k_{source}"] = keyed_source.key
+            lines.append(f"    k = k_{source}(r)")
         lines.append(f"    s_{source} = c_{source}.get(k) or m_{source}(k)")
         terms.append(f"s_{source}")
     everything = (1 << 2 * n) - 1
