@@ -274,13 +274,13 @@ def planner_input(run: RotaRun) -> tuple[dict[str, Any], list[str]]:
                 d for d in days if WEEKDAYS[dt.date.fromisoformat(d).weekday()] in avoid
             ]
         rows.append(row)
-    rows, left = _leave_to_other_rotas(run, rows, school_ids)
+    rows, left = _leave_to_other_rotas(run, rows)
     warnings.extend(left)
     return {"days": days, "staff": staff_rows, "households": rows}, warnings
 
 
 def _leave_to_other_rotas(
-    run: RotaRun, rows: list[dict[str, Any]], school_ids: list[int]
+    run: RotaRun, rows: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """One call per family, however many rotas: a family that another live rota of the trust
     (another school's, the trust's own, or an earlier rota of the same school) already calls on
@@ -316,25 +316,27 @@ def _leave_to_other_rotas(
         )
     }
     live_days = {
-        pk: {d for d in o.days if d in day_set and d < replaced_from.get(pk, "9999-12-31")}
+        pk: live
         for pk, o in candidates.items()
+        if (live := {d for d in o.days if d in day_set and d < replaced_from.get(pk, "9999-12-31")})
     }
+    if not live_days:
+        return rows, []
     ids = [_pk(row["id"]) for row in rows]
     covered: dict[int, set[str]] = defaultdict(set)
     made: dict[int, set[str]] = defaultdict(set)
     by_run: dict[int, set[int]] = defaultdict(set)
     for run_id, household_id, day in (
-        PlannedCall.objects.filter(run_id__in=list(candidates), household_id__in=ids)
+        PlannedCall.objects.filter(run_id__in=list(live_days), household_id__in=ids)
         .exclude(status=CallStatus.MOVED)
         .values_list("run_id", "household_id", "day")
     ):
-        if not live_days[run_id]:
-            continue
         covered[household_id] |= live_days[run_id]
         made[household_id].add(day.isoformat())
         by_run[run_id].add(household_id)
     kept: list[dict[str, Any]] = []
     whole: set[int] = set()
+    periods_of: dict[str, list[tuple[list[str], int]]] = {}
     for row in rows:
         pk = _pk(row["id"])
         taken = covered.get(pk)
@@ -342,7 +344,10 @@ def _leave_to_other_rotas(
             kept.append(row)
             continue
         avoid = set(row.get("avoid_days") or [])
-        for period, due in tier_periods(days, household_tier_of_rows(row["pupils"])):
+        tier = household_tier_of_rows(row["pupils"])
+        if tier not in periods_of:
+            periods_of[tier] = tier_periods(days, tier)
+        for period, due in periods_of[tier]:
             here = taken.intersection(period)
             if not here:
                 continue
