@@ -10,7 +10,9 @@ from collections import Counter
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from chaperone.people.models import StaffMember
 from chaperone.people.selectors import holders_at_school
+from chaperone.tenancy.models import School
 from chaperone.welfare.models import (
     CallerAvailability,
     CallLog,
@@ -28,13 +30,22 @@ from tests.welfare.conftest import FRIDAY_WEEK_2, MONDAY, Closure, available
 pytestmark = pytest.mark.django_db(transaction=False)
 
 
-def _plan(closure: Closure, django_capture_on_commit_callbacks, **kw):  # type: ignore[no-untyped-def]
+def _plan(  # type: ignore[no-untyped-def]
+    closure: Closure,
+    django_capture_on_commit_callbacks,
+    *,
+    by: StaffMember | None = None,
+    schools: list[School] | None = None,
+    first: dt.date = MONDAY,
+    last: dt.date = FRIDAY_WEEK_2,
+):
+    """A rota asked for by ``by`` (the trust admin) for ``schools`` (both), planned."""
     with django_capture_on_commit_callbacks(execute=True):
         run = rota_request(
-            actor=closure.actor(closure.admin),
-            schools=[closure.school, closure.other],
-            first_day=kw.get("first", MONDAY),
-            last_day=kw.get("last", FRIDAY_WEEK_2),
+            actor=closure.actor(by or closure.admin),
+            schools=schools or [closure.school, closure.other],
+            first_day=first,
+            last_day=last,
         )
     run.refresh_from_db()
     return run
@@ -244,25 +255,15 @@ def test_a_schools_rota_leaves_siblings_to_the_other_schools_rota(
     from tests.factories import make_staff
 
     other_dsl = make_staff(closure.other, "dsl", first_name="Olga", last_name="Other")
-    with django_capture_on_commit_callbacks(execute=True):
-        first = rota_request(
-            actor=closure.actor(closure.dsl),
-            schools=[closure.school],
-            first_day=MONDAY,
-            last_day=FRIDAY_WEEK_2,
-        )
-    first.refresh_from_db()
+    first = _plan(
+        closure, django_capture_on_commit_callbacks, by=closure.dsl, schools=[closure.school]
+    )
     siblings = closure.families["siblings"].pk
     assert PlannedCall.objects.filter(run=first, household_id=siblings).count() == 2
     # the second school plans the same fortnight: the siblings are left to the first rota
-    with django_capture_on_commit_callbacks(execute=True):
-        second = rota_request(
-            actor=closure.actor(other_dsl),
-            schools=[closure.other],
-            first_day=MONDAY,
-            last_day=FRIDAY_WEEK_2,
-        )
-    second.refresh_from_db()
+    second = _plan(
+        closure, django_capture_on_commit_callbacks, by=other_dsl, schools=[closure.other]
+    )
     assert second.status in (RunStatus.PLANNED, RunStatus.GAPS), second.error
     assert not PlannedCall.objects.filter(run=second, household_id=siblings).exists()
     assert not UnplacedContact.objects.filter(run=second, household_id=siblings).exists()
@@ -270,13 +271,13 @@ def test_a_schools_rota_leaves_siblings_to_the_other_schools_rota(
     data, _ = planner_input(second)
     assert f"hh-{siblings}" not in {row["id"] for row in data["households"]}
     # a rota of the second school over a longer stretch plans the siblings on the other days
-    with django_capture_on_commit_callbacks(execute=True):
-        longer = rota_request(
-            actor=closure.actor(other_dsl),
-            schools=[closure.other],
-            first_day=MONDAY,
-            last_day=FRIDAY_WEEK_2 + dt.timedelta(days=7),
-        )
+    longer = _plan(
+        closure,
+        django_capture_on_commit_callbacks,
+        by=other_dsl,
+        schools=[closure.other],
+        last=FRIDAY_WEEK_2 + dt.timedelta(days=7),
+    )
     data, _ = planner_input(longer)
     (row,) = [r for r in data["households"] if r["id"] == f"hh-{siblings}"]
     assert row["avoid_days"] == first.days
@@ -293,14 +294,9 @@ def test_a_trust_wide_rota_leaves_a_schools_families_to_the_schools_own_rota(
     over the same days. The trust's rota shares a school with the first (it used to be ignored
     for that, so every family of the first school was called by both): now it calls none of
     the families the first rota calls, and says so."""
-    with django_capture_on_commit_callbacks(execute=True):
-        school_rota = rota_request(
-            actor=closure.actor(closure.dsl),
-            schools=[closure.school],
-            first_day=MONDAY,
-            last_day=FRIDAY_WEEK_2,
-        )
-    school_rota.refresh_from_db()
+    school_rota = _plan(
+        closure, django_capture_on_commit_callbacks, by=closure.dsl, schools=[closure.school]
+    )
     called = set(PlannedCall.objects.filter(run=school_rota).values_list("household_id", flat=True))
     assert closure.families["cp"].pk in called
     trust_rota = _plan(closure, django_capture_on_commit_callbacks)
@@ -326,22 +322,17 @@ def test_a_rota_overlapping_part_of_a_week_adds_no_second_weekly_call(
 
     other_dsl = make_staff(closure.other, "dsl", first_name="Olga", last_name="Other")
     siblings = closure.families["siblings"].pk
-    with django_capture_on_commit_callbacks(execute=True):
-        short = rota_request(
-            actor=closure.actor(other_dsl),
-            schools=[closure.other],
-            first_day=MONDAY,
-            last_day=MONDAY + dt.timedelta(days=2),
-        )
+    short = _plan(
+        closure,
+        django_capture_on_commit_callbacks,
+        by=other_dsl,
+        schools=[closure.other],
+        last=MONDAY + dt.timedelta(days=2),
+    )
     assert PlannedCall.objects.filter(run=short, household_id=siblings).count() == 1
-    with django_capture_on_commit_callbacks(execute=True):
-        week = rota_request(
-            actor=closure.actor(closure.dsl),
-            schools=[closure.school],
-            first_day=MONDAY,
-            last_day=FRIDAY_WEEK_2,
-        )
-    week.refresh_from_db()
+    week = _plan(
+        closure, django_capture_on_commit_callbacks, by=closure.dsl, schools=[closure.school]
+    )
     days = list(
         PlannedCall.objects.filter(run=week, household_id=siblings).values_list("day", flat=True)
     )
