@@ -54,11 +54,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     if not on_postgres or os.environ.get("CHAPERONE_TESTS_ALL_ON_POSTGRES") == "1":
         return
-    kept = [item for item in items if uses_a_database(item)]
-    if len(kept) == len(items):
-        return
-    config.hook.pytest_deselected(items=[item for item in items if not uses_a_database(item)])
-    items[:] = kept
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        (kept if uses_a_database(item) else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture
