@@ -23,7 +23,7 @@ import functools
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -112,6 +112,58 @@ def build_payload(fields: dict[str, Any], *, legacy: bool = False) -> str:
     data["occurred_at"] = timestamp(fields["occurred_at"])
     data["v"] = LEGACY_PAYLOAD_VERSION if legacy else PAYLOAD_VERSION
     return canonical_json(data)
+
+
+#: The payload's members in the order canonical JSON writes them (sorted keys).
+_PAYLOAD_KEYS = tuple(sorted((*PAYLOAD_FIELDS, "v")))
+#: The members written from the row's own values, each by its type.
+_VALUE_MEMBERS = tuple(name for name in PAYLOAD_FIELDS if name not in ("details", "occurred_at"))
+#: The payload with a ``%(name)s`` slot for each member's JSON text; the version is fixed.
+_PAYLOAD_TEMPLATE = (
+    "{"
+    + ",".join(
+        json.dumps(name) + ":" + (str(PAYLOAD_VERSION) if name == "v" else f"%({name})s")
+        for name in _PAYLOAD_KEYS
+    )
+    + "}"
+)
+_encode_string = json.encoder.encode_basestring  # the C encoder json.dumps uses (no ASCII escaping)
+
+
+def _json_value(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    return canonical_json(value)
+
+
+def payload_text(fields: dict[str, Any], details_json: str) -> str:
+    """:func:`build_payload` for a per-trust or service chain row, byte for byte, with the
+    row's ``details`` already written as ``canonical_json(details)``. Every audited action
+    builds one, so the members' order is worked out once (a template) and each value is
+    written by its type (text, integer, null); only what is none of these goes through
+    ``json.dumps``. ``tests/audit/test_payload.py`` holds it to ``build_payload``."""
+    members = {name: _json_value(fields[name]) for name in _VALUE_MEMBERS}
+    members["details"] = details_json
+    members["occurred_at"] = _encode_string(timestamp(fields["occurred_at"]))
+    return _PAYLOAD_TEMPLATE % members
+
+
+def plain_details(value: Mapping[str, Any]) -> dict[str, Any]:
+    """``plain_json(value)`` for an event's details: a flat object of text, integers, booleans
+    and nulls (what nearly every action records) is copied as it is, since the JSON round trip
+    would give it back unchanged; anything else goes through :func:`plain_json`."""
+    for key, item in value.items():
+        if type(key) is not str or (item is not None and type(item) not in _PLAIN_TYPES):
+            return dict(plain_json(dict(value)))
+    return dict(value)
+
+
+_PLAIN_TYPES = frozenset((str, int, bool))
 
 
 def audit_key() -> bytes:
