@@ -27,6 +27,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -145,22 +146,45 @@ def write_all(fd: int, parts: list[bytes]) -> None:
 
 
 def _workers() -> int:
-    """One worker per CPU that is idle: the CPUs this process may use, less the load average of
-    the last minute (whole processes), at least one.
+    """One worker per CPU that is idle now: the CPUs this process may use, less the other
+    processes running at this moment, at least one.
 
     On a shared machine a second worker only slows the command down: forked workers compete with
     the other processes for the same cores, each costs more CPU time than it saves, and the last
-    one's output is written after everyone else's.
+    one's output is written after everyone else's. What runs *now* is what the workers will
+    compete with. The load average of the last minute lags by a minute: right after another
+    job (a benchmark's previous phase, a test run) it still counts that job for tens of seconds,
+    and the command then ran alone on one core of an idle machine (about 1.5-2 s for 100,000
+    requests instead of 0.9 s).
     """
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
-    try:
-        busy = int(os.getloadavg()[0])
-    except OSError:  # pragma: no cover - no load average
-        busy = 0
-    return max(1, min(cpus - busy, 8))
+    return max(1, min(cpus - _running_elsewhere(), 8))
+
+
+def _running_elsewhere(samples: int = 3) -> int:
+    """How many other processes are running or ready to run, the fewest of a few readings a
+    millisecond apart (one reading may catch a short-lived kernel thread). Linux's
+    ``/proc/loadavg`` gives it as the fourth field's first number (this process included);
+    elsewhere the last minute's load average stands in."""
+    fewest = None
+    for sample in range(samples):
+        try:
+            with open("/proc/loadavg", "rb") as handle:
+                runnable = int(handle.read().split()[3].split(b"/")[0]) - 1
+        except (OSError, ValueError, IndexError):
+            try:
+                return int(os.getloadavg()[0])
+            except OSError:  # pragma: no cover - no load average
+                return 0
+        fewest = runnable if fewest is None else min(fewest, runnable)
+        if fewest <= 0:
+            return 0
+        if sample + 1 < samples:
+            time.sleep(0.001)
+    return max(0, fewest or 0)
 
 
 def _at_least_lines(data: bytes, n: int) -> bool:
@@ -218,7 +242,118 @@ def decide_jsonl(
     out.flush()
     if fd is None:
         return _via_files(compiled, data, ranges, out)
+    base = _write_position(fd)
+    if base is not None:
+        return _in_place(compiled, data, ranges, fd, base)
     return _in_turn(compiled, data, ranges, fd)
+
+
+def _write_position(fd: int) -> int | None:
+    """Where output to ``fd`` goes next, when every share can be written straight into its own
+    place (``pwrite``): a regular file not opened for appending (``>`` in a shell, not ``>>``,
+    whose writes Linux puts at the end whatever the offset). None for a pipe, a terminal, a
+    socket or an appended file: there the workers write in turn."""
+    try:
+        import fcntl
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
+            return None
+        return os.lseek(fd, 0, os.SEEK_CUR)
+    except (ImportError, OSError, ValueError):
+        return None
+
+
+def pwrite_all(fd: int, parts: list[bytes], offset: int) -> int:
+    """Write ``parts`` to ``fd`` at ``offset`` in order (``pwritev``: no joined copy, the file's
+    own position unmoved); the offset after them."""
+    for start in range(0, len(parts), _IOV_MAX):
+        chunk = parts[start : start + _IOV_MAX]
+        written = os.pwritev(fd, chunk, offset)
+        total = sum(map(len, chunk))
+        if written < total:  # a short write (a signal, a full disk): finish it plainly
+            rest = memoryview(b"".join(chunk))[written:]
+            offset += written
+            while rest:
+                step = os.pwrite(fd, rest, offset)
+                rest, offset = rest[step:], offset + step
+        else:
+            offset += total
+    return offset
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    """``size`` bytes from the pipe ``fd``, or fewer if its writer went away first."""
+    got = b""
+    while len(got) < size:
+        more = os.read(fd, size - len(got))
+        if not more:
+            break
+        got += more
+    return got
+
+
+def _in_place(
+    compiled: CompiledProtocol, data: bytes, ranges: list[tuple[int, int]], fd: int, base: int
+) -> bool:
+    """Workers decide in parallel, then all write at once, each share into its own place.
+
+    Writing in turn leaves the last share's write (a seventh of the run for 100,000 requests,
+    268 MB) to happen after every other. Here each worker reports its share's size once it is
+    decided, the parent hands each one the offset where its share starts (after its own and
+    the shares before), and they write together with ``pwrite``. The file's position ends
+    after the last share, as if one process had written it all."""
+    children: list[tuple[int, int, int, tuple[int, int]]] = []
+    for start, end in ranges[1:]:
+        ready_r, ready_w = os.pipe()  # worker -> parent: b"0"/b"1" (malformed) and its size
+        place_r, place_w = os.pipe()  # parent -> worker: the offset its share starts at
+        pid = os.fork()
+        if pid == 0:  # worker: decide its share, say how big, write it where told, leave
+            status = 1
+            try:
+                os.close(ready_r)
+                os.close(place_w)
+                parts: list[bytes] = []
+                bad = _share(compiled, data, start, end, parts.extend)
+                size = sum(map(len, parts))
+                os.write(ready_w, (b"1" if bad else b"0") + size.to_bytes(8, "big"))
+                place = _read_exactly(place_r, 8)
+                if len(place) == 8:
+                    pwrite_all(fd, parts, int.from_bytes(place, "big"))
+                    status = 0
+            finally:
+                os._exit(status)
+        os.close(ready_w)
+        os.close(place_r)
+        children.append((pid, ready_r, place_w, (start, end)))
+    first, last = ranges[0]
+    own: list[bytes] = []
+    malformed = _share(compiled, data, first, last, own.extend)
+    offset = base + sum(map(len, own))
+    writing = []
+    for pid, ready_r, place_w, (start, end) in children:
+        reply = _read_exactly(ready_r, 9)
+        os.close(ready_r)
+        if len(reply) == 9 and reply[:1] in (b"0", b"1"):
+            os.write(place_w, offset.to_bytes(8, "big"))
+            os.close(place_w)
+            offset += int.from_bytes(reply[1:], "big")
+            malformed = malformed or reply[:1] == b"1"
+            writing.append(pid)
+            continue
+        os.close(place_w)  # the worker failed before it was ready: decide its share here
+        os.waitpid(pid, 0)
+        parts = []
+        malformed = _share(compiled, data, start, end, parts.extend) or malformed
+        offset = pwrite_all(fd, parts, offset)
+    pwrite_all(fd, own, base)
+    failed = [pid for pid in writing if os.waitpid(pid, 0)[1] != 0]
+    os.lseek(fd, offset, os.SEEK_SET)
+    if failed:
+        raise OSError(f"{len(failed)} worker(s) could not write their share of the output")
+    return malformed
 
 
 def _share(compiled: CompiledProtocol, data: bytes, start: int, end: int, write: Any) -> bool:

@@ -117,3 +117,24 @@ def test_one_worker_for_each_idle_cpu():
 
     cpus = len(os.sched_getaffinity(0))
     assert 1 <= _workers() <= max(1, min(cpus, 8))
+
+
+def test_a_process_running_now_takes_a_cpu_from_the_workers():
+    """The count is of what runs now (``/proc/loadavg``'s runnable tasks), not the last
+    minute's average: a process spinning beside the command is seen at once."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from chaperone.rules.bulk import _running_elsewhere
+
+    if not Path("/proc/loadavg").exists():
+        pytest.skip("/proc/loadavg is Linux's")
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        assert _running_elsewhere() >= 1
+    finally:
+        spinner.kill()
+        spinner.wait()

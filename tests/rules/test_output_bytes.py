@@ -132,3 +132,50 @@ def test_single_requests_print_what_the_plain_path_prints(tid, tmp_path, capsys)
         path.write_bytes(line)
         main(["check", "--protocol", tid, str(path)])
         assert capsys.readouterr().out == expected, line
+
+
+@pytest.mark.parametrize("tid", ["habs-monmouth", "chaperone-recommended"])
+def test_workers_writing_in_place_after_what_the_file_holds_give_the_plain_bytes(tid, tmp_path):
+    """A regular file: every worker writes its share into its own place at once (pwrite),
+    after whatever was written to the file before the command; the file's position ends after
+    the output, so what is written next follows it."""
+    protocol = load_template(tid)
+    path = tmp_path / "out.jsonl"
+    with path.open("wb") as out:
+        out.write(b"before\n")
+        decide_jsonl(protocol, DATA, out, workers=3, threshold=100)
+        out.write(b"after\n")
+    expected = plain_output(protocol, split_lines(DATA))
+    got = path.read_bytes()
+    assert got == b"before\n" + expected + b"after\n", first_difference(got[7:], expected)
+
+
+def test_an_appended_file_and_a_pipe_get_the_plain_bytes_in_turn(tmp_path):
+    """``>>`` (O_APPEND: Linux appends whatever the offset) and a pipe cannot be written in
+    place; the workers write in turn there, and the bytes are the same."""
+    import os
+    import threading
+
+    from chaperone.rules.bulk import _write_position
+
+    protocol = load_template("habs-monmouth")
+    expected = plain_output(protocol, split_lines(DATA))
+    path = tmp_path / "appended.jsonl"
+    path.write_bytes(b"kept\n")
+    with path.open("ab") as out:
+        assert _write_position(out.fileno()) is None
+        decide_jsonl(protocol, DATA, out, workers=2, threshold=100)
+    assert path.read_bytes() == b"kept\n" + expected
+
+    read_end, write_end = os.pipe()
+    chunks: list[bytes] = []
+    reader = threading.Thread(
+        target=lambda: chunks.extend(iter(lambda: os.read(read_end, 1 << 16), b""))
+    )
+    reader.start()
+    with os.fdopen(write_end, "wb") as out:
+        assert _write_position(out.fileno()) is None
+        decide_jsonl(protocol, DATA, out, workers=2, threshold=100)
+    reader.join()
+    os.close(read_end)
+    assert b"".join(chunks) == expected
