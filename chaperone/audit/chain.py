@@ -130,25 +130,24 @@ _PAYLOAD_TEMPLATE = (
 _encode_string = json.encoder.encode_basestring  # the C encoder json.dumps uses (no ASCII escaping)
 
 
-def _json_value(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return _encode_string(value)
-    if value is None:
-        return "null"
-    if kind is int:
-        return int.__repr__(value)
-    return canonical_json(value)
-
-
 def payload_text(fields: dict[str, Any], details_json: str) -> str:
     """:func:`build_payload` for a per-trust or service chain row, byte for byte, with the
     row's ``details`` already written as ``canonical_json(details)``. Every audited action
     builds one, so the members' order is worked out once (a template) and each value is
     written by its type (text, integer, null); only what is none of these goes through
     ``json.dumps``. ``tests/audit/test_payload.py`` holds it to ``build_payload``."""
-    members = {name: _json_value(fields[name]) for name in _VALUE_MEMBERS}
-    members["details"] = details_json
+    members = {"details": details_json}
+    for name in _VALUE_MEMBERS:
+        value = fields[name]
+        kind = type(value)
+        if kind is str:
+            members[name] = _encode_string(value)
+        elif value is None:
+            members[name] = "null"
+        elif kind is int:
+            members[name] = int.__repr__(value)
+        else:
+            members[name] = canonical_json(value)
     members["occurred_at"] = _encode_string(timestamp(fields["occurred_at"]))
     return _PAYLOAD_TEMPLATE % members
 

@@ -219,7 +219,7 @@ def _append_alone(
         if expected is None:
             return None
         rows, head = _seal(chain_id, pending, *expected)
-        events, found = _insert_after(rows, head=head, expected=expected)
+        events, found = _insert_after(connection, rows, head=head, expected=expected)
         if events is None and found is not None and not connection.get_autocommit():
             rows, head = _seal(chain_id, pending, *found)  # the head is ours until commit
             events = _insert(rows, head=head)
@@ -259,7 +259,11 @@ def _seal(
 
 
 def _insert_after(
-    rows: list[dict[str, Any]], *, head: tuple[int, int, str], expected: tuple[int, str]
+    connection: Any,
+    rows: list[dict[str, Any]],
+    *,
+    head: tuple[int, int, str],
+    expected: tuple[int, str],
 ) -> tuple[list[AuditEvent] | None, tuple[int, str] | None]:
     """PostgreSQL: move the chain's head from ``expected`` to ``head`` and insert the rows, in
     one statement; the events. The UPDATE takes the head's row lock and re-reads it, so if the
@@ -267,8 +271,8 @@ def _insert_after(
     head (``FOR UPDATE``: after any writer holding it has finished) and returns it as it is
     now: (None, (seq, hash)), or (None, None) if the chain has no head. Outside a transaction
     the head is not locked but read as the statement found it, which may be the guess itself
-    when the statement had to wait for another writer; the next try reads it afresh."""
-    connection = transaction.get_connection()
+    when the statement had to wait for another writer; the next try reads it afresh.
+    ``connection`` is the transaction's (``transaction.get_connection()``)."""
     # In the caller's transaction the head is locked when the guess was wrong, and stays ours.
     # Outside one that lock would end with the statement, and a lock is written like a row, so
     # it would cost a flush of its own: the head is read as the statement found it instead.
@@ -402,7 +406,9 @@ def _saved(rows: list[dict[str, Any]], ids: list[int], alias: str) -> list[Audit
     on ``alias``). Made without ``Model.__init__``, which sets each field through
     ``setattr`` and sends two signals nobody listens to for this model (about a tenth of an
     append's Python); where someone does listen, the usual constructor runs."""
-    if pre_init.has_listeners(AuditEvent) or post_init.has_listeners(AuditEvent):
+    if (pre_init.receivers or post_init.receivers) and (
+        pre_init.has_listeners(AuditEvent) or post_init.has_listeners(AuditEvent)
+    ):
         return [
             AuditEvent.from_db(alias, _ALL_FIELDS, [pk, *[fields[n] for n in _MODEL_FIELDS]])
             for fields, pk in zip(rows, ids, strict=True)
