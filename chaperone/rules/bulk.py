@@ -169,8 +169,8 @@ def _running_elsewhere(samples: int = 3) -> int:
     millisecond apart (one reading may catch a short-lived kernel thread). Linux's
     ``/proc/loadavg`` gives it as the fourth field's first number (this process included);
     elsewhere the last minute's load average stands in."""
-    fewest = None
-    for sample in range(samples):
+    readings = []
+    for _ in range(samples):
         try:
             with open("/proc/loadavg", "rb") as handle:
                 runnable = int(handle.read().split()[3].split(b"/")[0]) - 1
@@ -179,12 +179,11 @@ def _running_elsewhere(samples: int = 3) -> int:
                 return int(os.getloadavg()[0])
             except OSError:  # pragma: no cover - no load average
                 return 0
-        fewest = runnable if fewest is None else min(fewest, runnable)
-        if fewest <= 0:
+        if runnable <= 0:
             return 0
-        if sample + 1 < samples:
-            time.sleep(0.001)
-    return max(0, fewest or 0)
+        readings.append(runnable)
+        time.sleep(0.001)
+    return min(readings)
 
 
 def _at_least_lines(data: bytes, n: int) -> bool:
@@ -295,6 +294,53 @@ def _read_exactly(fd: int, size: int) -> bytes:
     return got
 
 
+def _share(compiled: CompiledProtocol, data: bytes, start: int, end: int, write: Any) -> bool:
+    first_line = data.count(b"\n", 0, start) + 1
+    return _decided(compiled, split_lines(data[start:end]), first_line, write)
+
+
+def _fork_share(
+    compiled: CompiledProtocol, data: bytes, start: int, end: int, put: Any
+) -> tuple[int, int, int]:
+    """Fork a worker for the share ``data[start:end]``: (pid, report pipe, go pipe).
+
+    The worker decides its share, reports b"0"/b"1" (malformed) and the share's size in bytes
+    (8, big-endian) on the report pipe, waits for 8 bytes on the go pipe, hands its output lines
+    and those bytes as a number to ``put`` and leaves at once (exit 0); if the go pipe closes
+    first it leaves with 1, writing nothing."""
+    report_r, report_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.close(report_r)
+            os.close(go_w)
+            parts: list[bytes] = []
+            bad = _share(compiled, data, start, end, parts.extend)
+            size = sum(map(len, parts))
+            os.write(report_w, (b"1" if bad else b"0") + size.to_bytes(8, "big"))
+            go = _read_exactly(go_r, 8)
+            if len(go) == 8:
+                put(parts, int.from_bytes(go, "big"))
+                status = 0
+        finally:
+            os._exit(status)
+    os.close(report_w)
+    os.close(go_r)
+    return pid, report_r, go_w
+
+
+def _report(report_r: int) -> tuple[bool, int] | None:
+    """A forked worker's report (malformed?, size), read and the pipe closed; None if the
+    worker failed before it was ready."""
+    reply = _read_exactly(report_r, 9)
+    os.close(report_r)
+    if len(reply) == 9 and reply[:1] in (b"0", b"1"):
+        return reply[:1] == b"1", int.from_bytes(reply[1:], "big")
+    return None
+
+
 def _in_place(
     compiled: CompiledProtocol, data: bytes, ranges: list[tuple[int, int]], fd: int, base: int
 ) -> bool:
@@ -305,47 +351,31 @@ def _in_place(
     decided, the parent hands each one the offset where its share starts (after its own and
     the shares before), and they write together with ``pwrite``. The file's position ends
     after the last share, as if one process had written it all."""
-    children: list[tuple[int, int, int, tuple[int, int]]] = []
-    for start, end in ranges[1:]:
-        ready_r, ready_w = os.pipe()  # worker -> parent: b"0"/b"1" (malformed) and its size
-        place_r, place_w = os.pipe()  # parent -> worker: the offset its share starts at
-        pid = os.fork()
-        if pid == 0:  # worker: decide its share, say how big, write it where told, leave
-            status = 1
-            try:
-                os.close(ready_r)
-                os.close(place_w)
-                parts: list[bytes] = []
-                bad = _share(compiled, data, start, end, parts.extend)
-                size = sum(map(len, parts))
-                os.write(ready_w, (b"1" if bad else b"0") + size.to_bytes(8, "big"))
-                place = _read_exactly(place_r, 8)
-                if len(place) == 8:
-                    pwrite_all(fd, parts, int.from_bytes(place, "big"))
-                    status = 0
-            finally:
-                os._exit(status)
-        os.close(ready_w)
-        os.close(place_r)
-        children.append((pid, ready_r, place_w, (start, end)))
+    children = [
+        (
+            *_fork_share(compiled, data, start, end, lambda parts, at: pwrite_all(fd, parts, at)),
+            (start, end),
+        )
+        for start, end in ranges[1:]
+    ]
     first, last = ranges[0]
     own: list[bytes] = []
     malformed = _share(compiled, data, first, last, own.extend)
     offset = base + sum(map(len, own))
     writing = []
-    for pid, ready_r, place_w, (start, end) in children:
-        reply = _read_exactly(ready_r, 9)
-        os.close(ready_r)
-        if len(reply) == 9 and reply[:1] in (b"0", b"1"):
-            os.write(place_w, offset.to_bytes(8, "big"))
-            os.close(place_w)
-            offset += int.from_bytes(reply[1:], "big")
-            malformed = malformed or reply[:1] == b"1"
+    for pid, report_r, go_w, (start, end) in children:
+        report = _report(report_r)
+        if report is not None:
+            os.write(go_w, offset.to_bytes(8, "big"))
+            os.close(go_w)
+            bad, size = report
+            offset += size
+            malformed = malformed or bad
             writing.append(pid)
             continue
-        os.close(place_w)  # the worker failed before it was ready: decide its share here
+        os.close(go_w)  # the worker failed before it was ready: decide its share here
         os.waitpid(pid, 0)
-        parts = []
+        parts: list[bytes] = []
         malformed = _share(compiled, data, start, end, parts.extend) or malformed
         offset = pwrite_all(fd, parts, offset)
     pwrite_all(fd, own, base)
@@ -356,48 +386,28 @@ def _in_place(
     return malformed
 
 
-def _share(compiled: CompiledProtocol, data: bytes, start: int, end: int, write: Any) -> bool:
-    first_line = data.count(b"\n", 0, start) + 1
-    return _decided(compiled, split_lines(data[start:end]), first_line, write)
-
-
 def _in_turn(
     compiled: CompiledProtocol, data: bytes, ranges: list[tuple[int, int]], fd: int
 ) -> bool:
     """Workers decide in parallel and write to ``fd`` in turn, each after the one before."""
-    children: list[tuple[int, int, int, tuple[int, int]]] = []
-    for start, end in ranges[1:]:
-        ready_r, ready_w = os.pipe()  # worker -> parent: b"0"/b"1" (malformed) once decided
-        turn_r, turn_w = os.pipe()  # parent -> worker: your turn to write
-        pid = os.fork()
-        if pid == 0:  # worker: decide its share, say so, write it when told, leave at once
-            status = 1
-            try:
-                os.close(ready_r)
-                os.close(turn_w)
-                parts: list[bytes] = []
-                bad = _share(compiled, data, start, end, parts.extend)
-                os.write(ready_w, b"1" if bad else b"0")
-                if os.read(turn_r, 1) == b"w":
-                    write_all(fd, parts)
-                    status = 0
-            finally:
-                os._exit(status)
-        os.close(ready_w)
-        os.close(turn_r)
-        children.append((pid, ready_r, turn_w, (start, end)))
+    children = [
+        (
+            *_fork_share(compiled, data, start, end, lambda parts, _: write_all(fd, parts)),
+            (start, end),
+        )
+        for start, end in ranges[1:]
+    ]
     first, last = ranges[0]
     malformed = _share(compiled, data, first, last, lambda batch: write_all(fd, batch))
-    for pid, ready_r, turn_w, (start, end) in children:
-        flag = os.read(ready_r, 1)
-        os.close(ready_r)
-        if flag in (b"0", b"1"):
-            os.write(turn_w, b"w")
-            os.close(turn_w)
+    for pid, report_r, go_w, (start, end) in children:
+        report = _report(report_r)
+        if report is not None:
+            os.write(go_w, bytes(8))  # your turn
+            os.close(go_w)
             os.waitpid(pid, 0)
-            malformed = malformed or flag == b"1"
+            malformed = malformed or report[0]
             continue
-        os.close(turn_w)  # the worker failed before it was ready: decide its share here
+        os.close(go_w)  # the worker failed before it was ready: decide its share here
         os.waitpid(pid, 0)
         malformed = _share(compiled, data, start, end, lambda b: write_all(fd, b)) or malformed
     return malformed
