@@ -155,7 +155,7 @@ def posix_of(text: str) -> int | None:
     return day * 86_400 + seconds - offset
 
 
-def bulk_request(data: bytes) -> BulkRequest | None:
+def bulk_request(data: bytes | memoryview) -> BulkRequest | None:
     """The request of JSON text ``data`` as a :class:`BulkRequest` the engine can decide, or None.
 
     Accepts exactly the texts :func:`wire_request` accepts, with the same values: where it

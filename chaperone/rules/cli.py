@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from .errors import ProtocolError, RequestError, error_body
 
 if TYPE_CHECKING:
+    from .bulk import Buffer
     from .compiled import CompiledProtocol
     from .protocol import Protocol
 
@@ -52,6 +53,14 @@ def _read_input(ref: str) -> bytes:
     return data.removeprefix(b"\xef\xbb\xbf")
 
 
+def _jsonl_input(ref: str) -> Buffer:
+    """A ``--jsonl`` input: a regular file mapped into memory where it can be, else its bytes."""
+    from .bulk import map_input
+
+    mapped = map_input(ref) if ref != "-" else None
+    return mapped if mapped is not None else _read_input(ref)
+
+
 # --- check ---------------------------------------------------------------------------------
 
 
@@ -75,7 +84,10 @@ def _check(args: argparse.Namespace) -> int:
         _write(_error_line("usage", "give a REQUEST.json (or -) or --jsonl FILE", "request") + "\n")
         return EXIT_ERROR
     try:
-        data = _read_input(source)
+        if args.jsonl is not None:
+            lines = _jsonl_input(source)
+        else:
+            data = _read_input(source)
     except OSError as exc:
         _write(_error_line("unreadable_request", f"{source}: {exc.strerror}", "request") + "\n")
         return EXIT_ERROR
@@ -83,7 +95,7 @@ def _check(args: argparse.Namespace) -> int:
         from .bulk import decide_jsonl
 
         sys.stdout.flush()
-        malformed = decide_jsonl(protocol, data, sys.stdout.buffer)
+        malformed = decide_jsonl(protocol, lines, sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return EXIT_ERROR if malformed else EXIT_OK
     from .request import parse_request

@@ -138,3 +138,51 @@ def test_a_process_running_now_takes_a_cpu_from_the_workers():
     finally:
         spinner.kill()
         spinner.wait()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"\n", b"\r", b"{", b"}", b"x", b" ", b"\r\n", b"\xe2\x80\xa8"])).map(
+        b"".join
+    )
+)
+def test_lines_of_gives_the_records_split_lines_gives(data):
+    """Views into the input (bytes or a mapped file) are the records ``split_lines`` copies,
+    over the whole input and over any share cut at a line's start."""
+    import mmap
+    import tempfile
+
+    from chaperone.rules.bulk import _newlines, lines_of, split_lines
+
+    expected = split_lines(data) if data else []
+    assert [bytes(v) for v in lines_of(data)] == expected
+    if not data:
+        return
+    with tempfile.TemporaryFile() as handle:
+        handle.write(data)
+        handle.flush()
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        assert [bytes(v) for v in lines_of(mapped)] == expected
+        cut = data.find(b"\n", len(data) // 2) + 1 or len(data)
+        share = [bytes(v) for v in lines_of(mapped, 0, cut)]
+        rest = [bytes(v) for v in lines_of(mapped, cut, len(data))]
+        assert share + rest == expected
+        assert _newlines(mapped, 0, cut) == data.count(b"\n", 0, cut)
+        mapped.close()
+
+
+def test_map_input_maps_only_a_regular_non_empty_file_without_a_byte_order_mark(tmp_path):
+    from chaperone.rules.bulk import map_input
+
+    plain = tmp_path / "plain.jsonl"
+    plain.write_bytes(b'{"a": 1}\n')
+    mapped = map_input(str(plain))
+    assert mapped is not None and mapped[:] == b'{"a": 1}\n'
+    mapped.close()
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf{}\n")
+    import os
+
+    os.mkfifo(tmp_path / "fifo")  # not opened: a reader would wait for a writer
+    for name in ("empty.jsonl", "bom.jsonl", "missing.jsonl", ".", "fifo"):
+        assert map_input(str(tmp_path / name)) is None

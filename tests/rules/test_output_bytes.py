@@ -179,3 +179,45 @@ def test_an_appended_file_and_a_pipe_get_the_plain_bytes_in_turn(tmp_path):
     reader.join()
     os.close(read_end)
     assert b"".join(chunks) == expected
+
+
+@pytest.mark.parametrize("tid", ["habs-monmouth", "chaperone-recommended"])
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_mapped_input_file_gives_the_plain_bytes(tid, workers, tmp_path):
+    """``--jsonl FILE`` maps the file instead of reading it (:func:`map_input`); its lines are
+    views into the mapping, serially and across workers, and the bytes are the same."""
+    from chaperone.rules.bulk import map_input
+
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(DATA)
+    mapped = map_input(str(source))
+    assert mapped is not None
+    path = tmp_path / "out.jsonl"
+    with path.open("wb") as out:
+        decide_jsonl(load_template(tid), mapped, out, workers=workers, threshold=100)
+    mapped.close()
+    expected = plain_output(load_template(tid), split_lines(DATA))
+    got = path.read_bytes()
+    assert got == expected, first_difference(got, expected)
+
+
+def test_the_real_command_reads_a_file_with_a_byte_order_mark_as_standard_input(tmp_path):
+    """A file starting with a UTF-8 byte order mark is read (not mapped) and the mark dropped,
+    as from standard input; an empty file gives no output."""
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + DATA)
+    command = [sys.executable, "-m", "chaperone.cli", "check", "--protocol", "habs-monmouth"]
+    from_file = subprocess.run(
+        [*command, "--jsonl", str(path)], capture_output=True, cwd=REPO, timeout=120
+    )
+    from_stdin = subprocess.run(
+        [*command, "--jsonl", "-"], input=DATA, capture_output=True, cwd=REPO, timeout=120
+    )
+    assert from_file.stdout == from_stdin.stdout
+    assert from_file.stdout == plain_output(load_template("habs-monmouth"), split_lines(DATA))
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    proc = subprocess.run(
+        [*command, "--jsonl", str(empty)], capture_output=True, cwd=REPO, timeout=120
+    )
+    assert (proc.returncode, proc.stdout) == (0, b"")
