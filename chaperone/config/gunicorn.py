@@ -17,16 +17,19 @@ import os
 wsgi_app = "chaperone.config.wsgi:application"
 bind = ["127.0.0.1:8000"]
 
-#: gthread that accepts only with a thread free (16 benchmark clients: 4/4/4/4 over four workers
-#: instead of 16/0/0/0 or 11/3/1/1 with gunicorn's own gthread).
+#: gthread that accepts only with a thread free (16 benchmark clients: evenly over the workers,
+#: 4/4/4/4 on four, where gunicorn's own gthread left them 16/0/0/0 or 11/3/1/1).
 worker_class = "chaperone.config.gunicorn_worker.BalancedThreadWorker"
-#: Two processes per core, four threads each; threads overlap database and network waits inside
-#: a process. Measured with the ``web`` benchmark on 2 cores, 16 clients: 2 x 8 gave 113 req/s at
-#: 10 ms of CPU a request (one interpreter lock shared by eight threads, and kept-alive
-#: connections piled on one process); 4 x 4 gave 264 req/s at 7 ms, 4 x 2 and 6 x 3 the same
-#: within noise. 4 x 4 keeps the 16 threads that slow clients may hold.
-workers = 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 4
-threads = 4
+#: One process per core, eight threads each; threads overlap database and network waits inside
+#: a process, and one interpreter per core is what the cores can run at once. Measured with the
+#: ``web`` benchmark on 2 cores, 16 kept-alive clients, the two alternated three times on the
+#: same machine (2026-12-02): 2 x 8 gave a dashboard p99 of 96-104 ms at 4.2-4.6 ms of server
+#: CPU a request, 4 x 4 gave 128-151 ms at 5.0-5.8 ms (four interpreters time-sliced on two
+#: cores, each switch costing cache). Before the balanced worker, 2 x 8 was the slower (kept-alive
+#: connections piled onto one process); with it they sit 8/8. Either way sixteen threads are
+#: there for slow clients.
+workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
+threads = 8
 #: Open connections a worker keeps at once (idle keep-alive ones included).
 worker_connections = 1000
 
