@@ -1,15 +1,17 @@
 """Request types for type checking: what our middleware adds to Django's ``HttpRequest``.
 
-Nothing here changes a request at run time; these classes only tell mypy which attributes
-exist (the pattern django-htmx and django-stubs document). ``RequestContextMiddleware`` sets
-``actor``, django-htmx's ``HtmxMiddleware`` sets ``htmx``.
+These classes change nothing at run time; they only tell mypy which attributes exist (the
+pattern django-htmx and django-stubs document). ``RequestContextMiddleware`` sets ``actor``,
+django-htmx's ``HtmxMiddleware`` sets ``htmx``. :func:`resolved` puts an evaluated lazy
+attribute of a request (``user``, ``actor``) in the place of its proxy.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.http import HttpRequest
+from django.utils.functional import LazyObject, empty
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -50,3 +52,19 @@ class ChaperoneRequest(AnyRequest):
     through to a view not marked ``login_not_required``, so ``user`` is a ``User``."""
 
     user: VerifiableUser
+
+
+T = TypeVar("T")
+
+
+def resolved(value: T) -> T:
+    """What the lazy proxy ``value`` (a ``SimpleLazyObject``, perhaps of another) stands for,
+    evaluated now; anything else as it is. The proxy gives that same object for good once it
+    is evaluated, so putting it in the proxy's place changes no answer, only the cost of
+    every later attribute read."""
+    found: Any = value
+    while isinstance(found, LazyObject):
+        if found._wrapped is empty:
+            found._setup()
+        found = found._wrapped
+    return cast("T", found)

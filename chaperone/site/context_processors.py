@@ -6,7 +6,7 @@ from typing import Any
 from django.urls import get_script_prefix, reverse
 
 from chaperone.core.extensions import NavItem, declared
-from chaperone.core.http import AnyRequest
+from chaperone.core.http import AnyRequest, resolved
 from chaperone.tenancy.schools import active_school, request_schools
 
 
@@ -59,7 +59,8 @@ def chaperone(request: AnyRequest) -> dict[str, Any]:
     user = request.user
     if not user.is_authenticated:
         return {}
-    actor = request.actor
+    # Evaluated here in any case: the page reads the actor itself, not through its lazy proxy.
+    actor = request.actor = resolved(request.actor)
     account_open = user.is_verified() or not actor.requires_two_factor
     return {
         "signed_in": True,

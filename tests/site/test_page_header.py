@@ -54,3 +54,39 @@ def test_a_teacher_needs_no_second_factor_for_the_whole_header(tenant_a, login_a
     header = _header(login_as(tenant_a.school, Role.TEACHER).get(reverse("dashboard")).content)
     assert f'href="{reverse("account")}"' in header
     assert 'class="app-nav"' in header
+
+
+def test_a_page_reads_the_user_and_the_actor_themselves_not_their_lazy_proxies(
+    tenant_a, login_as
+) -> None:
+    """The site middleware puts the signed-in user in the place of the two lazy proxies that
+    Django's and django-otp's middleware leave, and the header's context processor does the
+    same for the actor it evaluates: the same objects, without a proxy's cost on each read."""
+    from django.utils.functional import LazyObject
+
+    from chaperone.people.models import User
+    from chaperone.tenancy.policies import Actor
+
+    client = login_as(tenant_a.school, Role.DSL)
+    page = client.get(reverse("dashboard"))
+    request = page.wsgi_request
+    assert type(request.user) is User and request.user.is_verified()
+    assert type(request.actor) is Actor and request.actor.user_id == request.user.pk
+    assert not isinstance(page.context["actor"], LazyObject)
+    assert not isinstance(page.context["user"], LazyObject)
+
+
+def test_resolved_evaluates_nested_proxies_once_and_leaves_other_values_alone() -> None:
+    from django.utils.functional import SimpleLazyObject
+
+    from chaperone.core.http import resolved
+
+    calls = []
+    inner = SimpleLazyObject(lambda: calls.append(1) or {"name": "value"})
+    outer = SimpleLazyObject(lambda: inner)
+    found = resolved(outer)
+    assert found == {"name": "value"} and type(found) is dict
+    assert resolved(outer) is found and resolved(inner) is found
+    assert calls == [1]
+    plain = object()
+    assert resolved(plain) is plain
