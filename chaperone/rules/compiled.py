@@ -204,7 +204,7 @@ class CompiledProtocol:
             for source in KEYED_SOURCES
             if source in by_source
         }
-        self._fire = fire_reader(tables, keyed, n, _requiring(masks))
+        self._fire = fire_reader(tables, keyed, n, _requiring(masks), self._steady, posix=False)
         #: The same for ``--jsonl``'s requests, whose start is a POSIX timestamp (an ``int``).
         self._bulk_fire = fire_reader(tables, keyed, n, _requiring(masks), self._steady)
         self._shared_codes = _shared_codes(self.findings)
@@ -377,6 +377,8 @@ def fire_reader(
     n: int,
     requiring: int,
     steady: dict[int, int | None] | None = None,
+    *,
+    posix: bool = True,
 ) -> Callable[[Any], int]:
     """A function giving the bit set of the rules that fire for a request.
 
@@ -389,7 +391,11 @@ def fire_reader(
     :func:`~.atoms.time_deriver`) the reader is for requests whose ``at`` is a POSIX timestamp
     (``--jsonl``'s): on a day of one offset the time source's bit sets are looked up by the
     call's local second of the day, length and day of the week (a few thousand keys, where
-    starts themselves seldom repeat), else through the source's own cache as usual.
+    starts themselves seldom repeat), else through the source's own cache as usual. With
+    ``posix=False`` the reader is for parsed requests, whose ``at`` is an aware datetime: it
+    takes the start's POSIX second as the time source's deriver does (``int(at.timestamp())``)
+    and looks up the same way, so a start seen for the first time costs two lookups, not a
+    derivation and an entry in the source's cache.
     """
     terms = []
     lines = ["def fired(r):"]
@@ -415,7 +421,7 @@ def fire_reader(
             namespace["m_time"] = keyed_source.masks
             lines.extend(
                 [
-                    "    a = r.at",
+                    "    a = r.at" if posix else "    a = int(r.at.timestamp())",
                     "    m = r.duration_minutes",
                     f"    h = t_steady(a // {_DAY})",
                     "    if h is None:",
