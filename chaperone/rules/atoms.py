@@ -334,25 +334,6 @@ def _utcoffset(tz: ZoneInfo, ts: int) -> int:
     return int(delta.total_seconds()) if delta is not None else 0
 
 
-_start_and_length = attrgetter("at", "duration_minutes")
-
-
-def key_fn(source: str) -> Callable[[ContactRequest], Any]:
-    """The key function of a keyed source over a parsed request.
-
-    The time source is keyed by the request's own ``(at, duration_minutes)``: equal keys are the
-    same instant (aware datetimes compare by instant) and length, so the same :class:`TimeKey`,
-    which :func:`time_deriver` derives only on a cache miss. (The requests ``--jsonl`` decides
-    hold their start as a POSIX timestamp instead, an ``int``: never equal to a datetime, it
-    keys the same :class:`TimeKey` as the instant it counts.)
-    """
-    if source == "staff":
-        return staff_key
-    if source == "pupils":
-        return pupils_key
-    return _start_and_length
-
-
 def tested_key(source: str) -> Callable[[Any], Any]:
     """The key the atoms of a keyed source test: its NamedTuple, from the cache key's fields."""
     kind = {"staff": StaffKey, "pupils": PupilsKey, "time": TimeKey}[source]

@@ -39,7 +39,6 @@ from .atoms import (
     atom_predicate,
     compile_windows,
     domain,
-    key_fn,
     source_of,
     tested_key,
     time_deriver,
@@ -64,17 +63,15 @@ class _Source:
     NamedTuple the atoms test from one, on a cache miss only.
     """
 
-    __slots__ = ("atoms", "by_derived", "cache", "combine", "derive", "key", "typed")
+    __slots__ = ("atoms", "by_derived", "cache", "combine", "derive", "typed")
 
     def __init__(
         self,
-        key: Callable[[ContactRequest], Any],
         atoms: list[tuple[int, Predicate]],
         combine: Callable[[int], int],
         typed: Callable[[Any], Any],
         derive: Callable[[Any], Any] | None = None,
     ):
-        self.key = key
         self.atoms = atoms
         self.combine = combine
         self.typed = typed
@@ -195,7 +192,6 @@ class CompiledProtocol:
         derive_time = time_deriver(tz, windows, self._steady)
         keyed = {
             source: _Source(
-                key_fn(source),
                 by_source[source],
                 combiner(source),
                 tested_key(source),
@@ -376,7 +372,7 @@ def fire_reader(
     keyed: dict[str, _Source],
     n: int,
     requiring: int,
-    steady: dict[int, int | None] | None = None,
+    steady: dict[int, int | None],
     *,
     posix: bool = True,
 ) -> Callable[[Any], int]:
@@ -387,15 +383,13 @@ def fire_reader(
     flags, by the tuple of the request's values; cached keys for the rest): the fastest Python
     has for the commonest operation of the engine.
 
-    With ``steady`` (the time source's days of one zone offset, see
-    :func:`~.atoms.time_deriver`) the reader is for requests whose ``at`` is a POSIX timestamp
-    (``--jsonl``'s): on a day of one offset the time source's bit sets are looked up by the
-    call's local second of the day, length and day of the week (a few thousand keys, where
-    starts themselves seldom repeat), else through the source's own cache as usual. With
-    ``posix=False`` the reader is for parsed requests, whose ``at`` is an aware datetime: it
-    takes the start's POSIX second as the time source's deriver does (``int(at.timestamp())``)
-    and looks up the same way, so a start seen for the first time costs two lookups, not a
-    derivation and an entry in the source's cache.
+    The time source is read through ``steady`` (the days of one zone offset, see
+    :func:`~.atoms.time_deriver`): on such a day its bit sets are looked up by the call's local
+    second of the day, length and day of the week (a few thousand keys, where starts themselves
+    seldom repeat), else through the source's own cache, keyed by the start's POSIX second and
+    the length. With ``posix`` (``--jsonl``'s requests) ``at`` is that POSIX second already;
+    otherwise it is a parsed request's aware datetime, and the reader takes
+    ``int(at.timestamp())`` as the deriver does.
     """
     terms = []
     lines = ["def fired(r):"]
@@ -415,7 +409,7 @@ def fire_reader(
         lines.append(f"    s_{name} = g_{name}.get(k) or f_{name}(k)")
         terms.append(f"s_{name}")
     for source, keyed_source in keyed.items():
-        if source == "time" and steady is not None:
+        if source == "time":
             namespace["t_steady"] = steady.get
             namespace["t_local"], namespace["t_fill"] = _local_times(keyed_source)
             namespace["m_time"] = keyed_source.masks
@@ -437,12 +431,8 @@ def fire_reader(
         # A cache hit costs one lookup; a miss computes the source's bit sets for the key.
         namespace[f"c_{source}"] = keyed_source.cache
         namespace[f"m_{source}"] = keyed_source.masks
-        if source in KEY_CODE:
-            namespace.update(KEY_NAMES)
-            lines.extend("    " + line for line in KEY_CODE[source])
-        else:
-            namespace[f"k_{source}"] = keyed_source.key
-            lines.append(f"    k = k_{source}(r)")
+        namespace.update(KEY_NAMES)
+        lines.extend("    " + line for line in KEY_CODE[source])
         lines.append(f"    s_{source} = c_{source}.get(k) or m_{source}(k)")
         terms.append(f"s_{source}")
     everything = (1 << 2 * n) - 1
