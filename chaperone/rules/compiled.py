@@ -31,9 +31,11 @@ from .atoms import (
     DERIVED_FLAGS,
     ENUM_FIELDS,
     FLAG_FIELDS,
+    KEPT_STARTS,
     KEY_CODE,
     KEY_NAMES,
     KEYED_SOURCES,
+    MODEL_KEY_CODE,
     Predicate,
     atom_id,
     atom_predicate,
@@ -318,13 +320,14 @@ def _shared_codes(findings: tuple[Finding, ...]) -> tuple[int, ...]:
     return tuple(m for m in by_code.values() if m & (m - 1))
 
 
-def _value_expr(source: str) -> str:
-    """The Python expression reading tabulated ``source`` from a request ``r``."""
+def _value_expr(source: str, field: str) -> str:
+    """The Python expression reading tabulated ``source`` from a request, each of its fields read
+    as ``field`` shows (``"r.{}"`` or ``"d['{}']"``)."""
     if source not in DERIVED_FLAGS:
-        return f"r.{source}"
+        return field.format(source)
     template = DERIVED_FLAGS[source]
     names = [name for _, name, _, _ in Formatter().parse(template) if name]
-    return "(" + template.format(**{name: f"r.{name}" for name in names}) + ")"
+    return "(" + template.format(**{name: field.format(name) for name in names}) + ")"
 
 
 def _group(tables: list[Any]) -> tuple[dict[tuple[Any, ...], int], Callable[[Any], int]]:
@@ -394,6 +397,12 @@ def fire_reader(
     terms = []
     lines = ["def fired(r):"]
     namespace: dict[str, Any] = {}
+    # A parsed request is a pydantic model: its fields are read from its __dict__ (see
+    # MODEL_KEY_CODE); ``--jsonl``'s requests are msgspec structs, read by attribute.
+    field = "r.{}" if posix else "d['{}']"
+    key_code = KEY_CODE if posix else MODEL_KEY_CODE
+    if not posix:
+        lines.append("    d = r.__dict__")
     groups = {
         "choices": [source for source in tables if source in ENUM_FIELDS],
         "flags": [source for source in tables if source not in ENUM_FIELDS],
@@ -404,7 +413,7 @@ def fire_reader(
         cache, fill = _group([tables[source] for source in sources])
         namespace[f"g_{name}"] = cache
         namespace[f"f_{name}"] = fill
-        values = ", ".join(_value_expr(source) for source in sources)
+        values = ", ".join(_value_expr(source, field) for source in sources)
         lines.append(f"    k = ({values},)")
         lines.append(f"    s_{name} = g_{name}.get(k) or f_{name}(k)")
         terms.append(f"s_{name}")
@@ -413,10 +422,14 @@ def fire_reader(
             namespace["t_steady"] = steady.get
             namespace["t_local"], namespace["t_fill"] = _local_times(keyed_source)
             namespace["m_time"] = keyed_source.masks
+            namespace["t_kept"] = KEPT_STARTS.get
+            # (A kept start's POSIX second is looked up by the datetime's identity: converting
+            # an aware datetime costs more than the rest of the time source's read.)
             lines.extend(
                 [
-                    "    a = r.at" if posix else "    a = int(r.at.timestamp())",
-                    "    m = r.duration_minutes",
+                    "    a = r.at" if posix else "    a = d['at']",
+                    *([] if posix else ["    a = t_kept(id(a)) or int(a.timestamp())"]),
+                    f"    m = {field.format('duration_minutes')}",
                     f"    h = t_steady(a // {_DAY})",
                     "    if h is None:",
                     "        s_time = m_time((a, m))",
@@ -432,7 +445,7 @@ def fire_reader(
         namespace[f"c_{source}"] = keyed_source.cache
         namespace[f"m_{source}"] = keyed_source.masks
         namespace.update(KEY_NAMES)
-        lines.extend("    " + line for line in KEY_CODE[source])
+        lines.extend("    " + line for line in key_code[source])
         lines.append(f"    s_{source} = c_{source}.get(k) or m_{source}(k)")
         terms.append(f"s_{source}")
     everything = (1 << 2 * n) - 1

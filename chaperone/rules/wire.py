@@ -25,6 +25,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 from pydantic_core import TzInfo
 
+from .atoms import KEPT_STARTS
 from .bulkwire import _AT, WireStaff
 from .bulkwire import BulkPupil as BulkPupil  # (re-exported: the bulk path's structs)
 from .bulkwire import BulkRequest as BulkRequest
@@ -110,11 +111,13 @@ def start_of(text: str) -> datetime | None:
         return None
     if len(_starts) < _MAX_KEPT:
         _starts[text] = found
+        KEPT_STARTS[id(found)] = int(found.timestamp())  # (found is now kept for good)
     return found
 
 
 _staff_models: dict[WireStaff, StaffMember] = {}
 _pupil_models: dict[WirePupil, Pupil] = {}
+_known_pupil = _pupil_models.__getitem__
 _encode = msgspec.json.encode
 
 
@@ -175,10 +178,10 @@ def wire_request(data: str | bytes) -> ContactRequest | None:
         return None
     if wire.pupil_home_alone is True and wire.parent_present is True:
         return None
-    known_pupil = _pupil_models.get
-    found = list(map(known_pupil, pupils))
-    if not all(found):  # (not "None in": that would call pydantic's __eq__ per pupil)
-        found = [p or _pupil_model(w) for p, w in zip(found, pupils, strict=True)]
+    try:  # (every pupil seen before: no test per pupil of what the lookup found)
+        found = list(map(_known_pupil, pupils))
+    except KeyError:
+        found = [_pupil_models.get(w) or _pupil_model(w) for w in pupils]
     staff = [_staff_models.get(s) or _staff_model(s) for s in wire.staff]
     values, given = _values(wire)
     values["at"] = at

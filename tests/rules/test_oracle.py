@@ -231,7 +231,7 @@ def test_the_jsonl_reader_fires_the_rules_the_request_reader_fires(data, tid, zo
 def test_the_inlined_keys_are_the_key_functions(data, more_staff, more_pupils):
     import json
 
-    from chaperone.rules.atoms import KEY_CODE, KEY_NAMES, pupils_key, staff_key
+    from chaperone.rules.atoms import KEY_CODE, KEY_NAMES, MODEL_KEY_CODE, pupils_key, staff_key
     from chaperone.rules.bulkwire import bulk_request
 
     if data["kind"] == "group":
@@ -239,8 +239,38 @@ def test_the_inlined_keys_are_the_key_functions(data, more_staff, more_pupils):
         data["pupils"] += extra
     data["staff"] += [{"role": ("dsl", "teacher", "slt")[i % 3]} for i in range(more_staff)]
     text = json.dumps(data)
-    for request in (parse_request(text), bulk_request(text.encode())):
+    parsed = parse_request(text)
+    for request in (parsed, bulk_request(text.encode())):
         for source, function in (("staff", staff_key), ("pupils", pupils_key)):
             namespace = {**KEY_NAMES, "r": request}
             exec("\n".join(KEY_CODE[source]), namespace)
             assert namespace["k"] == function(request), (source, data)
+    # The parsed request's reader takes the model's fields from its __dict__.
+    for source, function in (("staff", staff_key), ("pupils", pupils_key)):
+        namespace = {**KEY_NAMES, "d": parsed.__dict__}
+        exec("\n".join(MODEL_KEY_CODE[source]), namespace)
+        assert namespace["k"] == function(parsed), (source, data)
+
+
+@SETTINGS
+@given(data=requests(), seconds=st.integers(-(2**31), 2**33))
+def test_a_start_is_read_the_same_whether_the_reader_kept_it_or_not(data, seconds):
+    """The in-process reader looks a kept start's POSIX second up by the datetime's identity
+    (atoms.KEPT_STARTS); a start it did not keep (a request built directly, a copy) is converted.
+    Both give the decision of the plain interpreter."""
+    import json
+    from datetime import UTC
+
+    from chaperone.rules.atoms import KEPT_STARTS
+
+    data = {**data, "at": datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    parsed = parse_request(json.dumps(data))
+    if id(parsed.at) in KEPT_STARTS:
+        assert KEPT_STARTS[id(parsed.at)] == int(parsed.at.timestamp()) == seconds
+    unkept = parsed.model_copy(update={"at": datetime.fromtimestamp(seconds, UTC)})
+    assert id(unkept.at) not in KEPT_STARTS
+    for tid in template_ids():
+        protocol = load_template(tid)
+        expected = reference.decision(protocol, parsed)
+        assert decide(protocol, parsed).to_dict() == expected, (tid, data)
+        assert decide(protocol, unkept).to_dict() == expected, (tid, data)
