@@ -126,17 +126,20 @@ def request_error_from(exc: ValidationError) -> RequestError:
     return RequestError(code, message, field)
 
 
+_TEXT = (bytes, str)
+
+
 def parse_request(data: dict[str, Any] | str | bytes) -> ContactRequest:
     """Validate a request given as a dict or as JSON text; raise :class:`RequestError`."""
-    if isinstance(data, dict):
+    if not isinstance(data, _TEXT):
+        if not isinstance(data, dict):
+            raise RequestError("invalid_request", "a request must be a JSON object")
         # Round-trip through JSON so dicts and text are judged by exactly the same rules.
         try:
             data = json.dumps(data)
         except (TypeError, ValueError) as exc:
             message = f"request is not JSON-serialisable: {exc}"
             raise RequestError("invalid_request", message) from None
-    elif not isinstance(data, str | bytes):
-        raise RequestError("invalid_request", "a request must be a JSON object")
     # The msgspec reading gives exactly pydantic's request, or None: then pydantic reads the
     # text, and its errors (naming the field) are the ones reported.
     request = wire_request(data)

@@ -116,6 +116,7 @@ def start_of(text: str) -> datetime | None:
 
 
 _staff_models: dict[WireStaff, StaffMember] = {}
+_known_staff = _staff_models.__getitem__
 _pupil_models: dict[WirePupil, Pupil] = {}
 _known_pupil = _pupil_models.__getitem__
 _encode = msgspec.json.encode
@@ -161,7 +162,20 @@ def _values(wire: WireRequest) -> tuple[dict[str, Any], set[str]]:
 
 
 _new = object.__new__
-_set = object.__setattr__
+
+
+def _setter(name: str) -> Any:
+    """The ``__set__`` of the descriptor ``ContactRequest().<name> = ...`` goes through (the
+    first class of the model's MRO that defines it): what ``object.__setattr__`` would call,
+    without looking it up on every request."""
+    descriptor = next(vars(k)[name] for k in ContactRequest.__mro__ if name in vars(k))
+    return descriptor.__set__
+
+
+_set_dict = _setter("__dict__")
+_set_fields_set = _setter("__pydantic_fields_set__")
+_set_extra = _setter("__pydantic_extra__")
+_set_private = _setter("__pydantic_private__")
 
 
 def wire_request(data: str | bytes) -> ContactRequest | None:
@@ -182,14 +196,17 @@ def wire_request(data: str | bytes) -> ContactRequest | None:
         found = list(map(_known_pupil, pupils))
     except KeyError:
         found = [_pupil_models.get(w) or _pupil_model(w) for w in pupils]
-    staff = [_staff_models.get(s) or _staff_model(s) for s in wire.staff]
+    try:
+        staff = list(map(_known_staff, wire.staff))
+    except KeyError:
+        staff = [_staff_models.get(s) or _staff_model(s) for s in wire.staff]
     values, given = _values(wire)
     values["at"] = at
     values["staff"] = staff
     values["pupils"] = found
     request = _new(ContactRequest)
-    _set(request, "__dict__", values)
-    _set(request, "__pydantic_fields_set__", given)
-    _set(request, "__pydantic_extra__", None)
-    _set(request, "__pydantic_private__", None)
+    _set_dict(request, values)
+    _set_fields_set(request, given)
+    _set_extra(request, None)
+    _set_private(request, None)
     return request
