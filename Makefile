@@ -16,7 +16,7 @@ TEST_APT := chromium
 
 install: system-deps $(VENV)/.installed ## virtualenv + package; puts `chaperone` on .venv/bin
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml chaperone/rules/_native.c
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e . > $(VENV)/install.log 2>&1 \
 	  || { cat $(VENV)/install.log; echo "pip install failed (log: $(VENV)/install.log)"; exit 1; }

@@ -142,6 +142,38 @@ def staff_key(r: ContactRequest) -> tuple[tuple[str, ...], str | None]:
     return (tuple(sorted(map(_role, staff))), invited)
 
 
+class PupilList(list):  # type: ignore[type-arg]
+    """A parsed request's pupils as the request reader read them from the JSON in one pass (the
+    native reader, ADR 0007), with their summary, :func:`pupils_key`'s fields, in ``key``.
+
+    Any change to the list drops ``key``, so the engine works the summary out from the pupils
+    again; a copy or a pickle of it is a plain list. Only the native reader makes one."""
+
+    __slots__ = ("key",)
+    key: tuple[int, int, bool, bool] | None
+
+    def __reduce__(self) -> tuple[type[list[Any]], tuple[list[Any]]]:
+        return list, (list(self),)
+
+
+def _dropping_key(name: str) -> Callable[..., Any]:
+    change = getattr(list, name)
+
+    def changed(self: PupilList, *args: Any) -> Any:
+        self.key = None
+        return change(self, *args)
+
+    changed.__name__ = changed.__qualname__ = name
+    return changed
+
+
+for _name in (
+    *("append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"),
+    *("__setitem__", "__delitem__", "__iadd__", "__imul__"),
+):
+    setattr(PupilList, _name, _dropping_key(_name))
+
+
 def pupils_key(r: ContactRequest) -> tuple[int, int, bool, bool]:
     """The fields of the request's :class:`PupilsKey`."""
     pupils = r.pupils
@@ -186,11 +218,13 @@ MODEL_KEY_CODE: dict[str, tuple[str, ...]] = {
     ),
     "pupils": (
         "x = d['pupils']",
-        "if len(x) == 1:",
-        "    x = x[0].__dict__",
-        "    k = (x['age'], 1, x['vulnerable'], x['has_ehcp'])",
-        "else:",
-        "    k = (min(map(_age, x)), len(x), any(map(_vulnerable, x)), any(map(_ehcp, x)))",
+        "k = x.key if x.__class__ is _PupilList else None",  # (summed up as they were read)
+        "if k is None:",
+        "    if len(x) == 1:",
+        "        x = x[0].__dict__",
+        "        k = (x['age'], 1, x['vulnerable'], x['has_ehcp'])",
+        "    else:",
+        "        k = (min(map(_age, x)), len(x), any(map(_vulnerable, x)), any(map(_ehcp, x)))",
     ),
 }
 #: The POSIX second of each start time the request reader keeps for good (its cache of parsed
@@ -204,6 +238,7 @@ KEY_NAMES: dict[str, Any] = {
     "_age": _age,
     "_vulnerable": _vulnerable,
     "_ehcp": _ehcp,
+    "_PupilList": PupilList,
 }
 
 

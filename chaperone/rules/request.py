@@ -142,7 +142,7 @@ def parse_request(data: dict[str, Any] | str | bytes) -> ContactRequest:
             raise RequestError("invalid_request", message) from None
     # The msgspec reading gives exactly pydantic's request, or None: then pydantic reads the
     # text, and its errors (naming the field) are the ones reported.
-    request = wire_request(data)
+    request = _wire.wire_request(data)
     if request is not None:
         return request
     try:
@@ -152,4 +152,5 @@ def parse_request(data: dict[str, Any] | str | bytes) -> ContactRequest:
 
 
 # The msgspec reading builds on the models above (and is used by parse_request only at call time).
-from .wire import wire_request  # noqa: E402
+# (As a module, so that either can be imported first: wire.py imports the models from here.)
+from . import wire as _wire  # noqa: E402

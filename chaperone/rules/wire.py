@@ -25,7 +25,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 from pydantic_core import TzInfo
 
-from .atoms import KEPT_STARTS
+from .atoms import KEPT_STARTS, PupilList
 from .bulkwire import _AT, WireStaff
 from .bulkwire import BulkPupil as BulkPupil  # (re-exported: the bulk path's structs)
 from .bulkwire import BulkRequest as BulkRequest
@@ -63,7 +63,8 @@ class WireRequest(Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
     staff_location: StaffLocation | UnsetType = UNSET
     emergency: _Flag = UNSET
     staff: Annotated[list[WireStaff], Meta(min_length=1)]
-    pupils: Annotated[list[WirePupil], Meta(min_length=1)]
+    #: The array's JSON text, read by :func:`read_pupils` (its type is :data:`WirePupils`).
+    pupils: msgspec.Raw
     parent_present: _Flag = UNSET
     chaperone_present: _Flag = UNSET
     pupil_home_alone: _Flag = UNSET
@@ -82,6 +83,9 @@ class WireRequest(Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
 
 
 _decode = msgspec.json.Decoder(WireRequest).decode
+#: What :attr:`WireRequest.pupils` holds.
+WirePupils = Annotated[list[WirePupil], Meta(min_length=1)]
+_decode_pupils = msgspec.json.Decoder(WirePupils).decode
 
 _match_at = _AT.fullmatch
 _naive = datetime.fromisoformat
@@ -137,6 +141,53 @@ def _pupil_model(wire: WirePupil) -> Pupil:
     return model
 
 
+try:  # the native reading of a pupils array (ADR 0007); without it, msgspec's alone
+    from ._native import SLOTS, fields_of
+    from ._native import read_pupils as _read_native
+except ImportError:  # pragma: no cover - built wherever a C compiler was at install time
+    _read_native = fields_of = None
+    SLOTS = 216
+
+#: The shared pupil models by (age - 2) * 9 + vulnerable * 3 + has_ehcp, each flag 0 (left
+#: out), 1 (false) or 2 (true): every pupil a request can give. Made on first use.
+_table: list[Pupil] | None = None
+_FLAG_STATES = (UNSET, False, True)
+
+
+def _pupil_table() -> list[Pupil]:
+    global _table
+    if _table is None:
+        # (Two threads may both build it: the same models, as _pupil_model keeps the first.)
+        table = [
+            _pupil_model(WirePupil(age, vulnerable, ehcp))
+            for age in range(2, 26)
+            for vulnerable in _FLAG_STATES
+            for ehcp in _FLAG_STATES
+        ]
+        assert len(table) == SLOTS
+        _table = table
+    return _table
+
+
+def read_pupils(raw: msgspec.Raw | bytes) -> list[Pupil] | None:
+    """The pupils of a request's pupils array (its JSON text), as the shared models pydantic
+    built for the same objects; None if msgspec is not certain of them (the caller then leaves
+    the whole request to pydantic). Natively, in one pass over the bytes, where the array is in
+    the simple form (ADR 0007): then a :class:`~.atoms.PupilList` carrying their summary."""
+    if _read_native is not None:
+        found: list[Pupil] | None = _read_native(raw, _table or _pupil_table(), PupilList)
+        if found is not None:
+            return found
+    try:
+        pupils = _decode_pupils(raw)
+    except ValueError:
+        return None
+    try:  # (every pupil seen before: no test per pupil of what the lookup found)
+        return list(map(_known_pupil, pupils))
+    except KeyError:
+        return [_pupil_models.get(w) or _pupil_model(w) for w in pupils]
+
+
 _FIELDS = tuple(ContactRequest.model_fields)
 _ALL = frozenset(_FIELDS)
 _DEFAULTS = {
@@ -145,13 +196,20 @@ _DEFAULTS = {
     if not info.is_required()
 }
 _asdict = msgspec.structs.asdict
+_astuple = msgspec.structs.astuple
 
 
 def _values(wire: WireRequest) -> tuple[dict[str, Any], set[str]]:
     """The model's field values, in its order, and the fields the text gave."""
-    values = _asdict(wire)
-    if UNSET not in values.values():  # every field given: the common case
-        return values, set(_ALL)
+    if fields_of is not None:  # every field given (the common case): one native step
+        found: dict[str, Any] | None = fields_of(_FIELDS, _astuple(wire), UNSET)
+        if found is not None:
+            return found, set(_ALL)
+        values = _asdict(wire)
+    else:
+        values = _asdict(wire)
+        if UNSET not in values.values():  # every field given: the common case
+            return values, set(_ALL)
     given = set()
     for name, value in values.items():
         if value is UNSET:
@@ -187,15 +245,11 @@ def wire_request(data: str | bytes) -> ContactRequest | None:
     at = start_of(wire.at)
     if at is None:
         return None
-    pupils = wire.pupils
-    if wire.kind == "one_to_one" and len(pupils) > 1:
-        return None
     if wire.pupil_home_alone is True and wire.parent_present is True:
         return None
-    try:  # (every pupil seen before: no test per pupil of what the lookup found)
-        found = list(map(_known_pupil, pupils))
-    except KeyError:
-        found = [_pupil_models.get(w) or _pupil_model(w) for w in pupils]
+    found = read_pupils(wire.pupils)
+    if found is None or (wire.kind == "one_to_one" and len(found) > 1):
+        return None
     try:
         staff = list(map(_known_staff, wire.staff))
     except KeyError:
