@@ -41,6 +41,24 @@ static inline int starts(const char *p, const char *end, const char *text, Py_ss
     return end - p >= n && memcmp(p, text, (size_t)n) == 0;
 }
 
+/* After a value inside an array or object closed by ``closer``: 1 if another item follows (the
+ * comma and the whitespace after it skipped), 0 if the closer does (skipped), -1 otherwise. */
+static inline int after_value(const char **at, const char *end, char closer)
+{
+    const char *p = skip_ws(*at, end);
+    if (p == end)
+        return -1;
+    if (*p == ',') {
+        *at = skip_ws(p + 1, end);
+        return 1;
+    }
+    if (*p == closer) {
+        *at = p + 1;
+        return 0;
+    }
+    return -1;
+}
+
 static PyObject *fields_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 3 || !PyTuple_CheckExact(args[0]) || !PyTuple_CheckExact(args[1]) ||
@@ -157,18 +175,11 @@ static PyObject *read_pupils(PyObject *module, PyObject *const *args, Py_ssize_t
                 else
                     ehcp = value;
             }
-            p = skip_ws(p, end);
-            if (p == end)
+            int more = after_value(&p, end, '}');
+            if (more < 0)
                 goto unsure;
-            if (*p == ',') {
-                p = skip_ws(p + 1, end);
-                continue;
-            }
-            if (*p == '}') {
-                p++;
+            if (!more)
                 break;
-            }
-            goto unsure;
         }
         if (age < 0)
             goto unsure;
@@ -181,18 +192,11 @@ static PyObject *read_pupils(PyObject *module, PyObject *const *args, Py_ssize_t
             youngest = age;
         any_vulnerable |= vulnerable == 2;
         any_ehcp |= ehcp == 2;
-        p = skip_ws(p, end);
-        if (p == end)
+        int more = after_value(&p, end, ']');
+        if (more < 0)
             goto unsure;
-        if (*p == ',') {
-            p = skip_ws(p + 1, end);
-            continue;
-        }
-        if (*p == ']') {
-            p++;
+        if (!more)
             break;
-        }
-        goto unsure;
     }
     if (skip_ws(p, end) != end)
         goto unsure;
