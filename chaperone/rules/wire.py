@@ -205,11 +205,9 @@ def _values(wire: WireRequest) -> tuple[dict[str, Any], set[str]]:
         found: dict[str, Any] | None = fields_of(_FIELDS, _astuple(wire), UNSET)
         if found is not None:
             return found, set(_ALL)
-        values = _asdict(wire)
-    else:
-        values = _asdict(wire)
-        if UNSET not in values.values():  # every field given: the common case
-            return values, set(_ALL)
+    values = _asdict(wire)
+    if fields_of is None and UNSET not in values.values():  # every field given
+        return values, set(_ALL)
     given = set()
     for name, value in values.items():
         if value is UNSET:
