@@ -182,10 +182,17 @@ def read_pupils(raw: msgspec.Raw | bytes) -> list[Pupil] | None:
         pupils = _decode_pupils(raw)
     except ValueError:
         return None
-    try:  # (every pupil seen before: no test per pupil of what the lookup found)
-        return list(map(_known_pupil, pupils))
+    return _shared(pupils, _known_pupil, _pupil_models, _pupil_model)
+
+
+def _shared(wires: list[Any], known: Any, kept: dict[Any, Any], build: Any) -> list[Any]:
+    """The shared model of each struct of ``wires``: ``known`` (``kept.__getitem__``) for all of
+    them at once when each was seen before (no test per entry of what the lookup found), else
+    ``build`` for those not kept yet."""
+    try:
+        return list(map(known, wires))
     except KeyError:
-        return [_pupil_models.get(w) or _pupil_model(w) for w in pupils]
+        return [kept.get(w) or build(w) for w in wires]
 
 
 _FIELDS = tuple(ContactRequest.model_fields)
@@ -248,10 +255,7 @@ def wire_request(data: str | bytes) -> ContactRequest | None:
     found = read_pupils(wire.pupils)
     if found is None or (wire.kind == "one_to_one" and len(found) > 1):
         return None
-    try:
-        staff = list(map(_known_staff, wire.staff))
-    except KeyError:
-        staff = [_staff_models.get(s) or _staff_model(s) for s in wire.staff]
+    staff = _shared(wire.staff, _known_staff, _staff_models, _staff_model)
     values, given = _values(wire)
     values["at"] = at
     values["staff"] = staff
